@@ -1,0 +1,12 @@
+//! Training: the [`TrainStep`] contract models implement, the [`TrainConfig`], and the
+//! [`Trainer`] loop with checkpoints and exact resume.
+
+mod config;
+mod log;
+mod progress;
+mod step;
+mod trainer;
+
+pub use config::TrainConfig;
+pub use step::{Batcher, Outcome, StepOutput, TrainStep};
+pub use trainer::{Trained, Trainer, evaluate, files};

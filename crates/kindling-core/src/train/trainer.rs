@@ -1,0 +1,386 @@
+//! The training loop.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::progress::Progress;
+use super::{Batcher, TrainConfig, TrainStep, log};
+use crate::checkpoint::Checkpoint;
+use crate::metrics::Accumulator;
+use crate::schedule::LrScheduler;
+use crate::seed::{SeededRng, derive_seed, seed_device};
+use crate::{Error, Result, atomic::write_json_atomic};
+
+/// File names inside a run's output directory.
+pub mod files {
+    /// Checkpoint after the most recent epoch (for resuming).
+    pub const LAST: &str = "last.ckpt";
+    /// Checkpoint of the epoch with the best monitored metric.
+    pub const BEST: &str = "best.ckpt";
+    /// Per-epoch metrics, one JSON object per line.
+    pub const LOG: &str = "log.jsonl";
+    /// The training configuration.
+    pub const CONFIG: &str = "train_config.json";
+}
+
+/// Trains a [`TrainStep`] model: shuffled mini-batches, optimizer, clipping, schedule, dev
+/// evaluation, early stopping, checkpoints and exact resume.
+///
+/// ```no_run
+/// # use kindling_core::train::*;
+/// # fn demo<M: TrainStep<B::Batch>, B: Batcher<Vec<f32>>>(model: M, batcher: B,
+/// #     train: Vec<Vec<f32>>, dev: Vec<Vec<f32>>, config: TrainConfig,
+/// #     device: burn::tensor::Device) -> kindling_core::Result<()> {
+/// let trained = Trainer::new(config, &device)?
+///     .with_output("runs/demo")
+///     .fit(model, &batcher, &train, Some(&dev))?;
+/// println!("best dev {} at epoch {}", trained.best_metric.unwrap_or(f64::NAN), trained.best_epoch);
+/// # Ok(()) }
+/// ```
+pub struct Trainer {
+    config: TrainConfig,
+    device: Device,
+    out_dir: Option<PathBuf>,
+    progress: bool,
+}
+
+/// What survives between epochs besides the model and optimizer; saved in checkpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrainState {
+    epoch: usize,
+    step: u64,
+    rng: SeededRng,
+    scheduler: LrScheduler,
+    best_metric: Option<f64>,
+    best_epoch: usize,
+    epochs_without_improvement: usize,
+}
+
+/// The result of [`Trainer::fit`].
+pub struct Trained<M> {
+    /// The model after the last epoch that ran.
+    pub model: M,
+    /// The model of the best epoch by the monitored metric.
+    pub best_model: M,
+    /// The best epoch (1-based; 0 when no epoch ran).
+    pub best_epoch: usize,
+    /// The monitored metric at the best epoch.
+    pub best_metric: Option<f64>,
+    /// The last epoch that ran.
+    pub epochs_run: usize,
+    /// Whether early stopping ended training before `epochs`.
+    pub stopped_early: bool,
+    /// The log record of every epoch run in this call.
+    pub history: Vec<Map<String, Value>>,
+    /// Wall-clock seconds spent in this call.
+    pub train_seconds: f64,
+}
+
+impl Trainer {
+    /// A trainer for `config` on `device`; autodiff is enabled on the device for training.
+    pub fn new(config: TrainConfig, device: &Device) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            device: device.clone().autodiff(),
+            out_dir: None,
+            progress: true,
+        })
+    }
+
+    /// Writes checkpoints, the training config and the JSONL log into `dir`.
+    pub fn with_output(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Shows (the default) or hides the progress bar.
+    pub fn with_progress(mut self, show: bool) -> Self {
+        self.progress = show;
+        self
+    }
+
+    /// The training configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Trains `model` from scratch on `train`, evaluating on `dev` after every epoch.
+    pub fn fit<M, I, B>(
+        &self,
+        model: M,
+        batcher: &B,
+        train: &[I],
+        dev: Option<&[I]>,
+    ) -> Result<Trained<M>>
+    where
+        M: TrainStep<B::Batch>,
+        B: Batcher<I>,
+        I: Clone,
+    {
+        let optimizer = self.config.optimizer.init()?;
+        let state = TrainState {
+            epoch: 0,
+            step: 0,
+            rng: SeededRng::new(self.config.seed),
+            scheduler: LrScheduler::new(self.config.schedule.clone(), self.config.optimizer.lr())?,
+            best_metric: None,
+            best_epoch: 0,
+            epochs_without_improvement: 0,
+        };
+        if let Some(dir) = &self.out_dir {
+            write_json_atomic(&dir.join(files::CONFIG), &self.config)?;
+            let log = dir.join(files::LOG);
+            if log.exists() {
+                std::fs::remove_file(&log).map_err(|e| Error::io("removing old log", &log, e))?;
+            }
+        }
+        let best = model.clone();
+        self.run(model, best, optimizer, state, batcher, train, dev)
+    }
+
+    /// Continues training from a checkpoint written by an earlier run, up to `epochs` of this
+    /// trainer's config. `model` supplies the structure; its parameters are replaced.
+    ///
+    /// The run config must match the checkpoint's except for `epochs` and `patience`. On the
+    /// same backend the result is bit-identical to a run that was never interrupted.
+    pub fn resume<M, I, B>(
+        &self,
+        model: M,
+        checkpoint: &Path,
+        batcher: &B,
+        train: &[I],
+        dev: Option<&[I]>,
+    ) -> Result<Trained<M>>
+    where
+        M: TrainStep<B::Batch>,
+        B: Batcher<I>,
+        I: Clone,
+    {
+        let saved = Checkpoint::load(checkpoint)?;
+        let saved_config: TrainConfig = serde_json::from_value(saved.config.clone())
+            .map_err(|e| Error::checkpoint(checkpoint, format!("run config: {e}")))?;
+        if !self.config.resumable_from(&saved_config) {
+            return Err(Error::checkpoint(
+                checkpoint,
+                "was written with a different training config (only `epochs` and `patience` may change)",
+            ));
+        }
+        let state: TrainState = serde_json::from_value(saved.state.clone())
+            .map_err(|e| Error::checkpoint(checkpoint, format!("trainer state: {e}")))?;
+        let model = saved.restore_model(model.to_device(&self.device), checkpoint)?;
+        let optimizer = saved.restore_optimizer(self.config.optimizer.init()?, checkpoint)?;
+        let best_path = checkpoint.with_file_name(files::BEST);
+        let best = if best_path.exists() && state.best_epoch > 0 {
+            Checkpoint::load(&best_path)?.restore_model(model.clone(), &best_path)?
+        } else {
+            model.clone()
+        };
+        if let Some(dir) = &self.out_dir {
+            write_json_atomic(&dir.join(files::CONFIG), &self.config)?;
+            log::truncate_after_epoch(&dir.join(files::LOG), state.epoch)?;
+        }
+        self.run(model, best, optimizer, state, batcher, train, dev)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run<M, I, B>(
+        &self,
+        mut model: M,
+        mut best_model: M,
+        mut optimizer: ModuleOptimizer,
+        mut state: TrainState,
+        batcher: &B,
+        train: &[I],
+        dev: Option<&[I]>,
+    ) -> Result<Trained<M>>
+    where
+        M: TrainStep<B::Batch>,
+        B: Batcher<I>,
+        I: Clone,
+    {
+        if train.is_empty() {
+            return Err(Error::Empty("training set"));
+        }
+        if dev.is_some_and(<[I]>::is_empty) {
+            return Err(Error::Empty("dev set"));
+        }
+        let started = Instant::now();
+        let config = &self.config;
+        let mut history = Vec::new();
+        let mut stopped_early = false;
+        let batches_per_epoch = train.len().div_ceil(config.batch_size);
+
+        for epoch in state.epoch + 1..=config.epochs {
+            let epoch_started = Instant::now();
+            state.scheduler.start_epoch(epoch);
+            let lr = state.scheduler.lr();
+            seed_device(&self.device, derive_seed(config.seed, epoch as u64));
+            let order: Vec<usize> = if config.shuffle {
+                state.rng.permutation(train.len())
+            } else {
+                (0..train.len()).collect()
+            };
+
+            let progress = Progress::epoch(self.progress, epoch, config.epochs, batches_per_epoch);
+            let mut seen = Accumulator::new();
+            for indices in order.chunks(config.batch_size) {
+                let items: Vec<I> = indices.iter().map(|&i| train[i].clone()).collect();
+                let batch = batcher.batch(&items, &self.device);
+                let output = model.step(&batch);
+                let loss = f64::from(output.loss.clone().into_scalar::<f32>());
+                state.step += 1;
+                if !loss.is_finite() {
+                    return Err(Error::NonFiniteLoss {
+                        value: loss,
+                        epoch,
+                        step: state.step,
+                    });
+                }
+                let mut grads = GradientsParams::from_grads(output.loss.backward(), &model);
+                if let Some(clip) = &config.clip {
+                    clip.apply(&model, &mut grads);
+                }
+                model = optimizer.step(lr, model, grads).constrain();
+                seen.add(loss, output.examples, &output.outcome);
+                let rate = seen.examples() as f64 / epoch_started.elapsed().as_secs_f64();
+                progress.update(seen.mean_loss(), rate);
+            }
+            let train_seconds = epoch_started.elapsed().as_secs_f64();
+
+            let dev_metrics = match dev {
+                Some(dev) => Some(self.evaluate(&model, batcher, dev)?),
+                None => None,
+            };
+            let monitored_on = dev_metrics.as_ref().unwrap_or(&seen);
+            let value = monitored_on.metric(&config.monitor).ok_or_else(|| {
+                Error::InvalidConfig(format!(
+                    "monitored metric `{}` is not reported by this model (it reports {:?})",
+                    config.monitor,
+                    monitored_on.metrics().iter().map(|(n, _)| *n).collect::<Vec<_>>()
+                ))
+            })?;
+            let improved = config.goal.improves(value, state.best_metric, 0.0);
+            if improved {
+                state.best_metric = Some(value);
+                state.best_epoch = epoch;
+                state.epochs_without_improvement = 0;
+                best_model = model.clone();
+            } else {
+                state.epochs_without_improvement += 1;
+            }
+            state.scheduler.end_epoch(Some(value), config.goal);
+            state.epoch = epoch;
+
+            let mut record = Map::new();
+            record.insert("epoch".into(), json!(epoch));
+            record.insert("step".into(), json!(state.step));
+            record.insert("lr".into(), json!(lr));
+            for (name, v) in seen.metrics() {
+                record.insert(format!("train_{name}"), json!(v));
+            }
+            if let Some(dev_metrics) = &dev_metrics {
+                for (name, v) in dev_metrics.metrics() {
+                    record.insert(format!("dev_{name}"), json!(v));
+                }
+            }
+            record.insert("train_seconds".into(), json!(train_seconds));
+            record.insert(
+                "examples_per_second".into(),
+                json!(train.len() as f64 / train_seconds),
+            );
+            record.insert("improved".into(), json!(improved));
+            progress.finish(format!(
+                "loss {:.4} · {} {value:.4}{}",
+                seen.mean_loss(),
+                config.monitor,
+                if improved { " *" } else { "" }
+            ));
+
+            if let Some(dir) = &self.out_dir {
+                let state_json = serde_json::to_value(&state).expect("state serialises");
+                let config_json = serde_json::to_value(config).expect("config serialises");
+                let checkpoint =
+                    Checkpoint::capture(&model, &optimizer, state_json, config_json)?;
+                if improved {
+                    checkpoint.save(&dir.join(files::BEST))?;
+                }
+                checkpoint.save(&dir.join(files::LAST))?;
+                log::append(&dir.join(files::LOG), &record)?;
+            }
+            history.push(record);
+
+            if config
+                .patience
+                .is_some_and(|patience| state.epochs_without_improvement >= patience)
+            {
+                stopped_early = epoch < config.epochs;
+                break;
+            }
+        }
+
+        Ok(Trained {
+            model,
+            best_model,
+            best_epoch: state.best_epoch,
+            best_metric: state.best_metric,
+            epochs_run: state.epoch,
+            stopped_early,
+            history,
+            train_seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Evaluates `model` on `data` without gradients, in batches of the evaluation batch size.
+    pub fn evaluate<M, I, B>(&self, model: &M, batcher: &B, data: &[I]) -> Result<Accumulator>
+    where
+        M: TrainStep<B::Batch>,
+        B: Batcher<I>,
+        I: Clone,
+    {
+        evaluate(
+            model,
+            batcher,
+            data,
+            self.config.eval_batch_size.unwrap_or(self.config.batch_size),
+            &self.device,
+        )
+    }
+}
+
+/// Evaluates `model` on `data` without gradients, in batches of `batch_size`, on `device`
+/// (autodiff is removed from both).
+pub fn evaluate<M, I, B>(
+    model: &M,
+    batcher: &B,
+    data: &[I],
+    batch_size: usize,
+    device: &Device,
+) -> Result<Accumulator>
+where
+    M: TrainStep<B::Batch>,
+    B: Batcher<I>,
+    I: Clone,
+{
+    if data.is_empty() {
+        return Err(Error::Empty("evaluation set"));
+    }
+    if batch_size == 0 {
+        return Err(Error::InvalidConfig("batch size must be at least 1".into()));
+    }
+    let model = model.valid();
+    let device = device.clone().without_autodiff();
+    let mut seen = Accumulator::new();
+    for items in data.chunks(batch_size) {
+        let batch = batcher.batch(items, &device);
+        let output = model.step(&batch);
+        let loss = f64::from(output.loss.into_scalar::<f32>());
+        seen.add(loss, output.examples, &output.outcome);
+    }
+    Ok(seen)
+}

