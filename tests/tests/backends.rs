@@ -63,8 +63,8 @@ fn forward_pass_agrees_between_cpu_and_wgpu() {
         .clone()
         .to_device(&gpu)
         .forward(batcher.batch(&examples, &gpu).features);
-    let cpu_values = on_cpu.into_data().to_vec::<f32>().unwrap();
-    let gpu_values = on_gpu.into_data().to_vec::<f32>().unwrap();
+    let cpu_values = on_cpu.into_data().try_to_vec::<f32>().unwrap();
+    let gpu_values = on_gpu.into_data().try_to_vec::<f32>().unwrap();
     assert_eq!(cpu_values.len(), gpu_values.len());
     for (c, g) in cpu_values.iter().zip(&gpu_values) {
         assert!((c - g).abs() <= 1e-4, "cpu {c} vs wgpu {g}");
@@ -76,7 +76,7 @@ fn forward_pass_agrees_between_cpu_and_wgpu() {
     let product = |device| {
         let a = Tensor::<2>::from_data(TensorData::new(a.clone(), [128, 256]), device);
         let b = Tensor::<2>::from_data(TensorData::new(b.clone(), [256, 64]), device);
-        a.matmul(b).into_data().to_vec::<f32>().unwrap()
+        a.matmul(b).into_data().try_to_vec::<f32>().unwrap()
     };
     let (c, g) = (product(&cpu), product(&gpu));
     for (x, y) in c.iter().zip(&g) {

@@ -42,7 +42,7 @@ fn parameter_bits<M: Module>(model: &M) -> Vec<u32> {
     struct Collect(Vec<u32>);
     impl ModuleVisitor for Collect {
         fn visit_float<const R: usize>(&mut self, param: &Param<Tensor<R>>) {
-            let values = param.val().into_data().to_vec::<f32>().unwrap();
+            let values = param.val().into_data().try_to_vec::<f32>().unwrap();
             self.0.extend(values.iter().map(|v| v.to_bits()));
         }
     }

@@ -41,7 +41,7 @@ mod tests {
         let device = Device::flex();
         // Column norms: 5 and 0.5.
         let w = Tensor::<2>::from_floats([[3.0, 0.3], [4.0, 0.4]], &device);
-        let got = max_norm(w, 1.0, 0).into_data().to_vec::<f32>().unwrap();
+        let got = max_norm(w, 1.0, 0).into_data().try_to_vec::<f32>().unwrap();
         let expected = [0.6, 0.3, 0.8, 0.4];
         for (g, e) in got.iter().zip(expected) {
             assert!((g - e).abs() < 1e-5, "{got:?}");

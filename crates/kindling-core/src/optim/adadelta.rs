@@ -177,7 +177,7 @@ mod tests {
             let loss = (p.clone().square() * scale.clone()).sum() + p.sum();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(1.0, model, grads);
-            let got = model.p.val().into_data().to_vec::<f32>().unwrap();
+            let got = model.p.val().into_data().try_to_vec::<f32>().unwrap();
             for (g, e) in got.iter().zip(expected) {
                 assert!((g - e).abs() <= 1e-6 * e.abs().max(1.0), "{got:?} vs {expected:?}");
             }

@@ -137,7 +137,7 @@ mod tests {
     }
 
     fn values<const D: usize>(grads: &GradientsParams, p: &Param<Tensor<D>>) -> Vec<f32> {
-        grads.get::<D>(p.id).unwrap().into_data().to_vec::<f32>().unwrap()
+        grads.get::<D>(p.id).unwrap().into_data().try_to_vec::<f32>().unwrap()
     }
 
     #[test]

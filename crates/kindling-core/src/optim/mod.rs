@@ -240,13 +240,13 @@ mod tests {
             epsilon: 1e-8,
             weight_decay: 0.0,
         };
-        assert!(bad.init().unwrap_err().to_string().contains("learning rate"));
+        assert!(bad.init().err().unwrap().to_string().contains("learning rate"));
         let bad = OptimizerConfig::Sgd {
             lr: 0.1,
             momentum: 1.5,
             nesterov: false,
             weight_decay: 0.0,
         };
-        assert!(bad.init().unwrap_err().to_string().contains("momentum"));
+        assert!(bad.init().err().unwrap().to_string().contains("momentum"));
     }
 }

@@ -120,7 +120,7 @@ impl TrainStep<DenseBatch> for SoftmaxRegression {
             .argmax(1)
             .into_data()
             .convert::<i64>()
-            .to_vec::<i64>()
+            .try_to_vec::<i64>()
             .expect("argmax gives integers")
             .into_iter()
             .map(|p| p as u32)
