@@ -46,7 +46,8 @@ enum Task {
         #[arg(long)]
         release: bool,
     },
-    /// Benchmarks (release builds; run them on a quiet machine).
+    /// Benchmarks (dependencies are optimised at opt-level 3 in every profile; run them on a
+    /// quiet machine).
     Bench {
         #[command(subcommand)]
         which: Bench,
@@ -97,11 +98,10 @@ fn main() -> ExitCode {
             which: Bench::Backends { steps },
         } => cargo(&[
             "run",
-            "--release",
             "-p",
             "kindling-experiments",
             "--features",
-            "flex,ndarray",
+            "flex,ndarray,wgpu",
             "--",
             "bench-backends",
             "--steps",
@@ -155,17 +155,14 @@ fn experiment(
     if release {
         args.push("--release".into());
     }
-    args.extend(
-        [
-            "-p",
-            "kindling-experiments",
-            "--no-default-features",
-            "--features",
-            &backend,
-            "--",
-        ]
-        .map(String::from),
-    );
+    // The runner is built with the same backend features as the workspace tests, so both
+    // share one build of burn; CUDA is added only when asked for.
+    let features = if backend == "cuda" {
+        "flex,ndarray,wgpu,cuda"
+    } else {
+        "flex,ndarray,wgpu"
+    };
+    args.extend(["-p", "kindling-experiments", "--features", features, "--"].map(String::from));
     match (list, name) {
         (true, _) => args.push("list".into()),
         (false, Some(name)) => {
