@@ -7,7 +7,9 @@ use kindling_experiments::models::DenseExample;
 /// labelled by the sign of a fixed hyperplane, with points closer than `margin` to it dropped.
 pub fn separable(n: usize, d: usize, margin: f32, seed: u64) -> Vec<DenseExample> {
     let mut rng = SeededRng::new(seed);
-    let normal: Vec<f32> = (0..d).map(|i| if i % 2 == 0 { 1.0 } else { -0.5 }).collect();
+    let normal: Vec<f32> = (0..d)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -0.5 })
+        .collect();
     let mut examples = Vec::with_capacity(n);
     while examples.len() < n {
         let x: Vec<f32> = (0..d).map(|_| rng.next_f64() as f32 * 2.0 - 1.0).collect();

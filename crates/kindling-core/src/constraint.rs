@@ -13,7 +13,10 @@ use burn::tensor::Tensor;
 /// - `weight`: `[rows, cols]`; the result has the same shape.
 pub fn max_norm(weight: Tensor<2>, max_norm: f64, dim: usize) -> Tensor<2> {
     let norms = weight.clone().square().sum_dim(dim).sqrt();
-    let scale = norms.clone().clamp_max(max_norm).div(norms.add_scalar(1e-7));
+    let scale = norms
+        .clone()
+        .clamp_max(max_norm)
+        .div(norms.add_scalar(1e-7));
     weight * scale
 }
 

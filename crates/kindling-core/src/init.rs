@@ -172,9 +172,11 @@ mod tests {
             .param::<2>([3, 3], None, None, &device)
             .unwrap();
         assert_eq!(values(p), vec![1., 0., 0., 0., 1., 0., 0., 0., 1.]);
-        assert!(Init::Identity { gain: 1.0 }
-            .param::<2>([3, 4], None, None, &device)
-            .is_err());
+        assert!(
+            Init::Identity { gain: 1.0 }
+                .param::<2>([3, 4], None, None, &device)
+                .is_err()
+        );
     }
 
     #[test]
@@ -187,9 +189,11 @@ mod tests {
         let v = values(p);
         assert!(v.iter().all(|x| x.abs() <= bound + 1e-6));
         assert!(v.iter().any(|x| x.abs() > bound * 0.9));
-        assert!(Init::XavierUniform { gain: 1.0 }
-            .param::<2>([2, 2], None, None, &device)
-            .is_err());
+        assert!(
+            Init::XavierUniform { gain: 1.0 }
+                .param::<2>([2, 2], None, None, &device)
+                .is_err()
+        );
     }
 
     #[test]
@@ -199,7 +203,12 @@ mod tests {
             .param::<2>([4, 4], Some(4), Some(4), &device)
             .unwrap();
         let w = p.val();
-        let gram = w.clone().matmul(w.transpose()).into_data().try_to_vec::<f32>().unwrap();
+        let gram = w
+            .clone()
+            .matmul(w.transpose())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         for i in 0..4 {
             for j in 0..4 {
                 let expected = if i == j { 1.0 } else { 0.0 };
@@ -215,9 +224,14 @@ mod tests {
         assert_eq!(values(z), vec![0.0; 5]);
         let draw = || {
             crate::seed::seed_device(&device, 11);
-            values(Init::Normal { mean: 0.0, std: 1.0 }
+            values(
+                Init::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                }
                 .param::<1>([8], None, None, &device)
-                .unwrap())
+                .unwrap(),
+            )
         };
         assert_eq!(draw(), draw());
     }

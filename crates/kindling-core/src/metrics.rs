@@ -90,7 +90,11 @@ impl ConfusionMatrix {
             let denominator = (gold + predicted) as f64;
             sum += 2.0 * tp / denominator;
         }
-        if classes == 0 { 0.0 } else { sum / classes as f64 }
+        if classes == 0 {
+            0.0
+        } else {
+            sum / classes as f64
+        }
     }
 
     /// Rows of counts, gold class by gold class.
@@ -237,8 +241,22 @@ mod tests {
         let ppl = perplexity(10.0 * 1.0 + 30.0 * 2.0, 40);
         assert!((ppl - (70.0f64 / 40.0).exp()).abs() < 1e-12);
         let mut acc = Accumulator::new();
-        acc.add(1.0, 1, &crate::train::Outcome::Tokens { nll_sum: 10.0, tokens: 10 });
-        acc.add(2.0, 1, &crate::train::Outcome::Tokens { nll_sum: 60.0, tokens: 30 });
+        acc.add(
+            1.0,
+            1,
+            &crate::train::Outcome::Tokens {
+                nll_sum: 10.0,
+                tokens: 10,
+            },
+        );
+        acc.add(
+            2.0,
+            1,
+            &crate::train::Outcome::Tokens {
+                nll_sum: 60.0,
+                tokens: 30,
+            },
+        );
         assert!((acc.metric("perplexity").unwrap() - ppl).abs() < 1e-12);
     }
 

@@ -92,7 +92,9 @@ impl LrScheduler {
             LrSchedule::Constant => 1.0,
             LrSchedule::StepDecay { factor, every, .. } => {
                 if *every == Some(0) {
-                    return Err(Error::InvalidConfig("step decay `every` must be ≥ 1".into()));
+                    return Err(Error::InvalidConfig(
+                        "step decay `every` must be ≥ 1".into(),
+                    ));
                 }
                 *factor
             }
@@ -202,7 +204,9 @@ mod tests {
             threshold: 0.0,
         };
         let mut s = LrScheduler::new(schedule, 1.0).unwrap();
-        let losses = [1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85];
+        let losses = [
+            1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.8, 0.85, 0.85, 0.85, 0.85,
+        ];
         let mut lrs = vec![];
         for loss in losses {
             s.end_epoch(Some(loss), Goal::Min);

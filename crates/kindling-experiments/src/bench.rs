@@ -103,18 +103,27 @@ fn time_steps(device: &Device, shape: StepShape, warmup: usize, steps: usize) ->
         Distribution::Normal(0.0, 1.0),
         device,
     );
-    let labels: Vec<i64> = (0..shape.batch).map(|i| (i % shape.n_classes) as i64).collect();
+    let labels: Vec<i64> = (0..shape.batch)
+        .map(|i| (i % shape.n_classes) as i64)
+        .collect();
     let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [shape.batch]), device);
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut times = Vec::with_capacity(steps);
     for i in 0..warmup + steps {
         let started = Instant::now();
-        let x = model.activation.forward(model.hidden.forward(inputs.clone()));
+        let x = model
+            .activation
+            .forward(model.hidden.forward(inputs.clone()));
         let loss = loss_fn.forward(model.output.forward(x), targets.clone());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1e-3, model, grads);
         // Reading a value forces the step to finish on lazy or asynchronous backends.
-        let _ = model.output.weight.val().slice([0..1, 0..1]).into_scalar::<f32>();
+        let _ = model
+            .output
+            .weight
+            .val()
+            .slice([0..1, 0..1])
+            .into_scalar::<f32>();
         if i >= warmup {
             times.push(started.elapsed().as_secs_f64());
         }

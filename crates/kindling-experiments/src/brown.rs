@@ -35,7 +35,11 @@ pub fn read_documents(dir: &Path) -> Result<Vec<Document>> {
         }
         let mut fields = line.split_whitespace();
         let (Some(id), Some(genre), None) = (fields.next(), fields.next(), fields.next()) else {
-            return Err(bad(&cats, index, format!("expected `FILE GENRE`, found `{line}`")));
+            return Err(bad(
+                &cats,
+                index,
+                format!("expected `FILE GENRE`, found `{line}`"),
+            ));
         };
         let path = dir.join(id);
         let text = read_text(&path, &format!("Brown document {id}"))?;

@@ -86,8 +86,7 @@ impl ExperimentSpec {
 
     /// Every experiment in the registry, sorted by name.
     pub fn list(registry: &Path) -> Result<Vec<Self>> {
-        let entries =
-            std::fs::read_dir(registry).map_err(|e| Error::io("listing", registry, e))?;
+        let entries = std::fs::read_dir(registry).map_err(|e| Error::io("listing", registry, e))?;
         let mut paths: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))

@@ -110,7 +110,12 @@ impl Optimizer for Adadelta {
         };
         let square_avg = square_avg.mul_scalar(rho) + grad.clone().square().mul_scalar(1.0 - rho);
         let std = square_avg.clone().add_scalar(epsilon).sqrt();
-        let delta = acc_delta.clone().add_scalar(epsilon).sqrt().div(std).mul(grad);
+        let delta = acc_delta
+            .clone()
+            .add_scalar(epsilon)
+            .sqrt()
+            .div(std)
+            .mul(grad);
         let acc_delta = acc_delta.mul_scalar(rho) + delta.clone().square().mul_scalar(1.0 - rho);
         let updated = tensor - delta.mul_scalar(lr);
         (
@@ -179,7 +184,10 @@ mod tests {
             model = optim.step(1.0, model, grads);
             let got = model.p.val().into_data().try_to_vec::<f32>().unwrap();
             for (g, e) in got.iter().zip(expected) {
-                assert!((g - e).abs() <= 1e-6 * e.abs().max(1.0), "{got:?} vs {expected:?}");
+                assert!(
+                    (g - e).abs() <= 1e-6 * e.abs().max(1.0),
+                    "{got:?} vs {expected:?}"
+                );
             }
         }
     }

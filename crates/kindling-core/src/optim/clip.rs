@@ -126,8 +126,14 @@ mod tests {
     fn setup() -> (Two, GradientsParams) {
         let device = Device::flex().autodiff();
         let model = Two {
-            a: Param::initialized(ParamId::new(), Tensor::from_floats([1.0, 1.0], &device).require_grad()),
-            b: Param::initialized(ParamId::new(), Tensor::from_floats([[1.0, 1.0]], &device).require_grad()),
+            a: Param::initialized(
+                ParamId::new(),
+                Tensor::from_floats([1.0, 1.0], &device).require_grad(),
+            ),
+            b: Param::initialized(
+                ParamId::new(),
+                Tensor::from_floats([[1.0, 1.0]], &device).require_grad(),
+            ),
         };
         // d/da = [3, 0]; d/db = [[0, 4]] → global norm 5.
         let loss = (model.a.val() * Tensor::from_floats([3.0, 0.0], &device)).sum()
@@ -137,7 +143,12 @@ mod tests {
     }
 
     fn values<const D: usize>(grads: &GradientsParams, p: &Param<Tensor<D>>) -> Vec<f32> {
-        grads.get::<D>(p.id).unwrap().into_data().try_to_vec::<f32>().unwrap()
+        grads
+            .get::<D>(p.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
     }
 
     #[test]

@@ -9,8 +9,8 @@ mod clip;
 pub use adadelta::{Adadelta, AdadeltaConfig, AdadeltaState};
 pub use clip::{GradientClip, global_norm};
 
-use burn::optim::momentum::MomentumConfig;
 use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +136,9 @@ impl OptimizerConfig {
             if (0.0..1.0).contains(&value) {
                 Ok(())
             } else {
-                Err(Error::InvalidConfig(format!("{name} must be in [0, 1), got {value}")))
+                Err(Error::InvalidConfig(format!(
+                    "{name} must be in [0, 1), got {value}"
+                )))
             }
         };
         Ok(match *self {
@@ -240,7 +242,13 @@ mod tests {
             epsilon: 1e-8,
             weight_decay: 0.0,
         };
-        assert!(bad.init().err().unwrap().to_string().contains("learning rate"));
+        assert!(
+            bad.init()
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("learning rate")
+        );
         let bad = OptimizerConfig::Sgd {
             lr: 0.1,
             momentum: 1.5,

@@ -30,9 +30,8 @@ impl Progress {
     }
 
     pub(crate) fn update(&self, loss: f64, examples_per_second: f64) {
-        self.bar.set_message(format!(
-            "loss {loss:.4} · {examples_per_second:.0} ex/s"
-        ));
+        self.bar
+            .set_message(format!("loss {loss:.4} · {examples_per_second:.0} ex/s"));
         self.bar.inc(1);
     }
 

@@ -262,7 +262,11 @@ impl Trainer {
                 Error::InvalidConfig(format!(
                     "monitored metric `{}` is not reported by this model (it reports {:?})",
                     config.monitor,
-                    monitored_on.metrics().iter().map(|(n, _)| *n).collect::<Vec<_>>()
+                    monitored_on
+                        .metrics()
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
                 ))
             })?;
             let improved = config.goal.improves(value, state.best_metric, 0.0);
@@ -305,8 +309,7 @@ impl Trainer {
             if let Some(dir) = &self.out_dir {
                 let state_json = serde_json::to_value(&state).expect("state serialises");
                 let config_json = serde_json::to_value(config).expect("config serialises");
-                let checkpoint =
-                    Checkpoint::capture(&model, &optimizer, state_json, config_json)?;
+                let checkpoint = Checkpoint::capture(&model, &optimizer, state_json, config_json)?;
                 if improved {
                     checkpoint.save(&dir.join(files::BEST))?;
                 }
@@ -347,7 +350,9 @@ impl Trainer {
             model,
             batcher,
             data,
-            self.config.eval_batch_size.unwrap_or(self.config.batch_size),
+            self.config
+                .eval_batch_size
+                .unwrap_or(self.config.batch_size),
             &self.device,
         )
     }

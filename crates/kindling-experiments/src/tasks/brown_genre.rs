@@ -56,7 +56,8 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     let (train, dev, test) = (to_examples(&train), to_examples(&dev), to_examples(&test));
 
     seed_device(&context.device, context.train.seed);
-    let model = SoftmaxRegressionConfig::new(vocabulary.len(), genres.len()).init(&context.device)?;
+    let model =
+        SoftmaxRegressionConfig::new(vocabulary.len(), genres.len()).init(&context.device)?;
     let batcher = DenseBatcher {
         d_input: vocabulary.len(),
     };
@@ -65,9 +66,24 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         .with_progress(context.progress)
         .fit(model, &batcher, &train, Some(&dev))?;
 
-    let eval_batch = context.train.eval_batch_size.unwrap_or(context.train.batch_size);
-    let dev_scores = evaluate(&trained.best_model, &batcher, &dev, eval_batch, &context.device)?;
-    let test_scores = evaluate(&trained.best_model, &batcher, &test, eval_batch, &context.device)?;
+    let eval_batch = context
+        .train
+        .eval_batch_size
+        .unwrap_or(context.train.batch_size);
+    let dev_scores = evaluate(
+        &trained.best_model,
+        &batcher,
+        &dev,
+        eval_batch,
+        &context.device,
+    )?;
+    let test_scores = evaluate(
+        &trained.best_model,
+        &batcher,
+        &test,
+        eval_batch,
+        &context.device,
+    )?;
 
     let mut metrics = Map::new();
     metrics.insert("train_seconds".into(), json!(trained.train_seconds));
@@ -106,7 +122,11 @@ fn stratified_split(
         rng.shuffle(docs);
         let share = |fraction: f64| {
             let n = (docs.len() as f64 * fraction).round() as usize;
-            if docs.len() >= 3 && fraction > 0.0 { n.max(1) } else { n }
+            if docs.len() >= 3 && fraction > 0.0 {
+                n.max(1)
+            } else {
+                n
+            }
         };
         let (n_test, n_dev) = (share(test_fraction), share(dev_fraction));
         test.extend_from_slice(&docs[..n_test]);
@@ -129,8 +149,10 @@ fn vocabulary(train: &[&Document], min_count: usize) -> HashMap<String, usize> {
             *doc_freq.entry(w).or_default() += 1;
         }
     }
-    let mut words: Vec<(&str, usize)> =
-        doc_freq.into_iter().filter(|&(_, n)| n >= min_count).collect();
+    let mut words: Vec<(&str, usize)> = doc_freq
+        .into_iter()
+        .filter(|&(_, n)| n >= min_count)
+        .collect();
     words.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     words
         .into_iter()
@@ -178,7 +200,12 @@ mod tests {
         assert_eq!(train.len() + dev.len() + test.len(), 40);
         assert_eq!(test.iter().filter(|d| d.genre == "a").count(), 1);
         assert_eq!(test.iter().filter(|d| d.genre == "b").count(), 3);
-        let mut ids: Vec<&str> = train.iter().chain(&dev).chain(&test).map(|d| d.id.as_str()).collect();
+        let mut ids: Vec<&str> = train
+            .iter()
+            .chain(&dev)
+            .chain(&test)
+            .map(|d| d.id.as_str())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 40);
@@ -188,7 +215,11 @@ mod tests {
 
     #[test]
     fn vocabulary_orders_by_document_frequency() {
-        let docs = [doc("1", "a", &["x", "y", "y"]), doc("2", "a", &["y", "z"]), doc("3", "a", &["x", "y"])];
+        let docs = [
+            doc("1", "a", &["x", "y", "y"]),
+            doc("2", "a", &["y", "z"]),
+            doc("3", "a", &["x", "y"]),
+        ];
         let refs: Vec<&Document> = docs.iter().collect();
         let vocab = vocabulary(&refs, 2);
         assert_eq!(vocab.len(), 2);
