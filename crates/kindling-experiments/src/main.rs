@@ -1,4 +1,4 @@
-//! Command-line entry point: `kindling-experiment list | run | bench`.
+//! Command-line entry point: `kindling-experiments list | run | bench`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +12,7 @@ use kindling_experiments::{Result, data_dir};
 
 /// Runs kindling's named experiments and benchmarks.
 #[derive(Parser)]
-#[command(name = "kindling-experiment")]
+#[command(name = "kindling-experiments")]
 struct Cli {
     /// Directory of experiment files.
     #[arg(long, default_value = "experiments", global = true)]
