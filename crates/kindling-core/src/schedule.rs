@@ -100,7 +100,7 @@ impl LrScheduler {
             }
             LrSchedule::ReduceOnPlateau { factor, .. } => *factor,
         };
-        if !(factor > 0.0 && factor <= 1.0) {
+        if factor.is_nan() || factor <= 0.0 || factor > 1.0 {
             return Err(Error::InvalidConfig(format!(
                 "learning-rate factor must be in (0, 1], got {factor}"
             )));

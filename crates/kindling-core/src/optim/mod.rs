@@ -124,7 +124,7 @@ impl OptimizerConfig {
     /// [`Error::InvalidConfig`] for a non-positive learning rate or decays outside `[0, 1)`.
     pub fn init(&self) -> Result<ModuleOptimizer> {
         let lr = self.lr();
-        if !(lr > 0.0 && lr.is_finite()) {
+        if lr.is_nan() || lr <= 0.0 || lr.is_infinite() {
             return Err(Error::InvalidConfig(format!(
                 "learning rate must be positive, got {lr}"
             )));

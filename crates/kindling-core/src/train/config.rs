@@ -75,7 +75,7 @@ impl TrainConfig {
         }
         if let Some(GradientClip::GlobalNorm { max_norm: v } | GradientClip::Value { threshold: v }) =
             self.clip
-            && !(v > 0.0)
+            && (v.is_nan() || v <= 0.0)
         {
             return Err(Error::InvalidConfig(format!(
                 "gradient clipping bound must be positive, got {v}"
