@@ -149,6 +149,10 @@ impl Trainer {
     ///
     /// The run config must match the checkpoint's except for `epochs` and `patience`. On the
     /// same backend the result is bit-identical to a run that was never interrupted.
+    ///
+    /// burn reads optimizer state onto `Device::default()` and moves it to the training device
+    /// at the next step. In a build with a GPU backend compiled in, that default is the GPU;
+    /// set `BURN_DEVICE` (e.g. `BURN_DEVICE=flex`) to resume a CPU run on a machine without one.
     pub fn resume<M, I, B>(
         &self,
         model: M,
