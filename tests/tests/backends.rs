@@ -6,7 +6,7 @@ use kindling_core::burn::module::Module;
 use kindling_core::burn::tensor::{Tensor, TensorData};
 use kindling_core::optim::OptimizerConfig;
 use kindling_core::schedule::Goal;
-use kindling_core::seed::seed_device;
+use kindling_core::seed::build_seeded;
 use kindling_core::train::{Batcher, TrainConfig, Trainer, evaluate};
 use kindling_experiments::models::{DenseBatcher, SoftmaxRegressionConfig};
 use kindling_tests::separable;
@@ -19,8 +19,9 @@ fn logistic_regression_trains_on_wgpu() {
     let train = separable(400, D, 0.1, 11);
     let test = separable(200, D, 0.1, 12);
     let batcher = DenseBatcher { d_input: D };
-    seed_device(&device, 1);
-    let model = SoftmaxRegressionConfig::new(D, 2).init(&device).unwrap();
+    let model = build_seeded(&device, 1, || {
+        SoftmaxRegressionConfig::new(D, 2).init(&device).unwrap()
+    });
     let config = TrainConfig {
         monitor: "accuracy".into(),
         goal: Goal::Max,
@@ -53,8 +54,9 @@ fn logistic_regression_trains_on_wgpu() {
 fn forward_pass_agrees_between_cpu_and_wgpu() {
     let cpu = BackendKind::Flex.device().unwrap();
     let gpu = BackendKind::Wgpu.device().unwrap();
-    seed_device(&cpu, 3);
-    let model = SoftmaxRegressionConfig::new(D, 2).init(&cpu).unwrap();
+    let model = build_seeded(&cpu, 3, || {
+        SoftmaxRegressionConfig::new(D, 2).init(&cpu).unwrap()
+    });
     let examples = separable(64, D, 0.0, 5);
     let batcher = DenseBatcher { d_input: D };
 

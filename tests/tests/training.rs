@@ -6,7 +6,7 @@ use kindling_core::burn::tensor::{Device, Tensor};
 use kindling_core::checkpoint::Checkpoint;
 use kindling_core::optim::{GradientClip, OptimizerConfig};
 use kindling_core::schedule::{Goal, LrSchedule};
-use kindling_core::seed::seed_device;
+use kindling_core::seed::build_seeded;
 use kindling_core::train::{TrainConfig, Trainer, evaluate, files};
 use kindling_core::{BackendKind, Error};
 use kindling_experiments::models::{DenseBatcher, SoftmaxRegression, SoftmaxRegressionConfig};
@@ -15,8 +15,9 @@ use kindling_tests::{scratch_dir, separable};
 const D: usize = 8;
 
 fn model(device: &Device, seed: u64) -> SoftmaxRegression {
-    seed_device(device, seed);
-    SoftmaxRegressionConfig::new(D, 2).init(device).unwrap()
+    build_seeded(device, seed, || {
+        SoftmaxRegressionConfig::new(D, 2).init(device).unwrap()
+    })
 }
 
 fn config(epochs: usize, optimizer: OptimizerConfig) -> TrainConfig {

@@ -182,9 +182,11 @@ mod tests {
     #[test]
     fn xavier_uniform_respects_its_bound() {
         let device = Device::flex();
-        let p = Init::XavierUniform { gain: 1.0 }
-            .param::<2>([100, 50], Some(100), Some(50), &device)
-            .unwrap();
+        let p = crate::seed::build_seeded(&device, 1, || {
+            Init::XavierUniform { gain: 1.0 }
+                .param::<2>([100, 50], Some(100), Some(50), &device)
+                .unwrap()
+        });
         let bound = (6.0f32 / 150.0).sqrt();
         let v = values(p);
         assert!(v.iter().all(|x| x.abs() <= bound + 1e-6));
@@ -199,9 +201,11 @@ mod tests {
     #[test]
     fn orthogonal_rows_are_orthonormal() {
         let device = Device::flex();
-        let p = Init::Orthogonal { gain: 1.0 }
-            .param::<2>([4, 4], Some(4), Some(4), &device)
-            .unwrap();
+        let p = crate::seed::build_seeded(&device, 1, || {
+            Init::Orthogonal { gain: 1.0 }
+                .param::<2>([4, 4], Some(4), Some(4), &device)
+                .unwrap()
+        });
         let w = p.val();
         let gram = w
             .clone()
@@ -223,15 +227,14 @@ mod tests {
         let z = Init::Zeros.param::<1>([5], None, None, &device).unwrap();
         assert_eq!(values(z), vec![0.0; 5]);
         let draw = || {
-            crate::seed::seed_device(&device, 11);
-            values(
+            values(crate::seed::build_seeded(&device, 11, || {
                 Init::Normal {
                     mean: 0.0,
                     std: 1.0,
                 }
                 .param::<1>([8], None, None, &device)
-                .unwrap(),
-            )
+                .unwrap()
+            }))
         };
         assert_eq!(draw(), draw());
     }

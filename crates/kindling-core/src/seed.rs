@@ -9,12 +9,57 @@
 //! Because [`SeededRng`]'s whole state is four integers, a checkpoint stores it and a resumed run
 //! draws exactly the same shuffles as an uninterrupted one.
 
-use burn::tensor::Device;
+use std::sync::Mutex;
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 /// Seeds burn's random number generator on `device` (parameter init, dropout, `Tensor::random`).
+///
+/// burn's device RNG may be process-wide, and burn initialises parameters lazily, on first use.
+/// To make a model's initial parameters depend on the seed alone, build it with
+/// [`build_seeded`] instead.
 pub fn seed_device(device: &Device, seed: u64) {
     device.seed(seed);
+}
+
+/// Serialises seeded construction across threads: burn's device RNG is shared.
+static SEEDED_BUILD: Mutex<()> = Mutex::new(());
+
+/// Seeds `device`, runs `build`, and draws every parameter of the result before returning, all
+/// while holding a process-wide lock.
+///
+/// Without this, another thread drawing random numbers between the seeding and the (lazy)
+/// initialisation of a parameter changes the initial model.
+pub fn build_seeded<M: Module>(device: &Device, seed: u64, build: impl FnOnce() -> M) -> M {
+    match try_build_seeded(device, seed, || Ok::<M, std::convert::Infallible>(build())) {
+        Ok(model) => model,
+    }
+}
+
+/// [`build_seeded`] for a constructor that can fail.
+pub fn try_build_seeded<M: Module, E>(
+    device: &Device,
+    seed: u64,
+    build: impl FnOnce() -> Result<M, E>,
+) -> Result<M, E> {
+    let _guard = SEEDED_BUILD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    seed_device(device, seed);
+    let model = build()?;
+    model.visit(&mut Materialise);
+    Ok(model)
+}
+
+/// Forces lazily initialised parameters to draw their values.
+struct Materialise;
+
+impl ModuleVisitor for Materialise {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let _ = param.val();
+    }
 }
 
 /// Mixes a run seed with a stream number into an independent seed (SplitMix64 finaliser).

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kindling_core::seed::{SeededRng, seed_device};
+use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{Trainer, evaluate};
 use serde_json::{Map, Value, json};
 
@@ -55,9 +55,9 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     };
     let (train, dev, test) = (to_examples(&train), to_examples(&dev), to_examples(&test));
 
-    seed_device(&context.device, context.train.seed);
-    let model =
-        SoftmaxRegressionConfig::new(vocabulary.len(), genres.len()).init(&context.device)?;
+    let model = try_build_seeded(&context.device, context.train.seed, || {
+        SoftmaxRegressionConfig::new(vocabulary.len(), genres.len()).init(&context.device)
+    })?;
     let batcher = DenseBatcher {
         d_input: vocabulary.len(),
     };
