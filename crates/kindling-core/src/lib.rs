@@ -8,6 +8,7 @@
 //! - [`schedule`]: constant, step-decay and reduce-on-plateau learning rates.
 //! - [`train`]: the [`train::TrainStep`] contract and the [`train::Trainer`] loop with dev
 //!   evaluation, early stopping, progress, JSONL logs, checkpoints and exact resume.
+//! - [`prefetch`]: batches prepared on a background thread while the model trains.
 //! - [`metrics`]: accuracy, macro-F1, confusion matrix, perplexity, mean loss.
 //! - [`checkpoint`], [`atomic`]: verified checkpoint files and crash-safe writes.
 //!
@@ -26,6 +27,7 @@ mod error;
 pub mod init;
 pub mod metrics;
 pub mod optim;
+pub mod prefetch;
 pub mod schedule;
 pub mod seed;
 pub mod train;

@@ -10,6 +10,14 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] kindling_core::Error),
 
+    /// Datasets that failed verification.
+    #[error("data check failed for: {}", .0.join(", "))]
+    DataCheck(Vec<String>),
+
+    /// An error reading or preparing data.
+    #[error(transparent)]
+    Data(#[from] kindling_data::Error),
+
     /// No experiment of that name in the registry.
     #[error("no experiment named `{name}` in {dir} (run `cargo xtask experiment --list`)")]
     UnknownExperiment {
@@ -26,28 +34,6 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         message: String,
-    },
-
-    /// A dataset file that is not where it should be.
-    #[error("missing {what}: looked for {path}. {hint}")]
-    MissingData {
-        /// Which dataset or file.
-        what: String,
-        /// Where it was expected.
-        path: PathBuf,
-        /// How to obtain it.
-        hint: String,
-    },
-
-    /// A data file with content the reader cannot accept.
-    #[error("{path}:{line}: {problem}")]
-    BadData {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        problem: String,
     },
 }
 

@@ -2,12 +2,10 @@
 //!
 //! Experiments are data: `experiments/NAME.toml` names a task, its options and a
 //! [`kindling_core::train::TrainConfig`]. This crate reads them ([`spec`]), finds the data
-//! ([`data_dir`]), runs the task ([`tasks`]) and writes `metrics.json` ([`runner`]). It is
+//! ([`kindling_data::DataDir`]), runs the task ([`tasks`]) and writes `metrics.json` ([`runner`]). It is
 //! driven by `cargo xtask experiment` and `cargo xtask bench`.
 
 pub mod bench;
-pub mod brown;
-pub mod data_dir;
 mod error;
 pub mod models;
 pub mod runner;

@@ -8,7 +8,9 @@ use kindling_core::BackendKind;
 use kindling_experiments::bench::{self, StepShape};
 use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
-use kindling_experiments::{Result, data_dir};
+use kindling_data::DataDir;
+use kindling_data::check::{self, CheckStatus};
+use kindling_experiments::Result;
 
 /// Runs kindling's named experiments and benchmarks.
 #[derive(Parser)]
@@ -47,6 +49,16 @@ enum Command {
         /// Hides progress bars.
         #[arg(long)]
         no_progress: bool,
+    },
+    /// Verifies every dataset present in the data directory against its published counts and
+    /// prints a table; fails when a present dataset is unreadable or differs.
+    DataCheck {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Fails also when a dataset is missing.
+        #[arg(long)]
+        require_all: bool,
     },
     /// Times the same MLP training step on every compiled CPU backend.
     BenchBackends {
@@ -99,7 +111,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 seed,
                 quick,
-                data_dir: data_dir::resolve(data),
+                data_dir: DataDir::resolve(data).root().to_path_buf(),
                 out_dir: out,
                 progress: !no_progress,
             };
@@ -108,6 +120,21 @@ fn run(cli: Cli) -> Result<()> {
                 "{}",
                 serde_json::to_string_pretty(&metrics).expect("metrics serialise")
             );
+        }
+        Command::DataCheck { data, require_all } => {
+            let data = DataDir::resolve(data);
+            println!("data directory: {}\n", data.root().display());
+            let results = check::check_all(&data);
+            print!("{}", check::render(&results));
+            let failed = results.iter().filter(|(_, s)| match s {
+                CheckStatus::Failed(_) => true,
+                CheckStatus::Missing(_) => require_all,
+                CheckStatus::Verified(_) => false,
+            });
+            let failed: Vec<String> = failed.map(|(d, _)| d.to_string()).collect();
+            if !failed.is_empty() {
+                return Err(kindling_experiments::Error::DataCheck(failed));
+            }
         }
         Command::BenchBackends {
             steps,

@@ -39,6 +39,14 @@ pub struct TrainConfig {
     /// Batch size for evaluation (defaults to `batch_size`).
     #[serde(default)]
     pub eval_batch_size: Option<usize>,
+    /// Training batches prepared ahead on a background thread (0: prepare each on the training
+    /// thread when it is needed). Does not change what is computed.
+    #[serde(default = "default_prefetch")]
+    pub prefetch: usize,
+}
+
+fn default_prefetch() -> usize {
+    2
 }
 
 fn default_monitor() -> String {
@@ -65,6 +73,7 @@ impl TrainConfig {
             goal: Goal::Min,
             shuffle: true,
             eval_batch_size: None,
+            prefetch: default_prefetch(),
         }
     }
 
@@ -85,11 +94,12 @@ impl TrainConfig {
     }
 
     /// The parts of two configs that must agree for one run to resume from the other's
-    /// checkpoint: everything except `epochs` and `patience`.
+    /// checkpoint: everything except `epochs`, `patience` and `prefetch`.
     pub(crate) fn resumable_from(&self, saved: &TrainConfig) -> bool {
         let strip = |c: &TrainConfig| TrainConfig {
             epochs: 0,
             patience: None,
+            prefetch: 0,
             ..c.clone()
         };
         strip(self) == strip(saved)

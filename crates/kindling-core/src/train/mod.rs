@@ -8,5 +8,5 @@ mod step;
 mod trainer;
 
 pub use config::TrainConfig;
-pub use step::{Batcher, Outcome, StepOutput, TrainStep};
+pub use step::{Batcher, Outcome, StepOutput, TrainStep, shuffled_batches};
 pub use trainer::{Trained, Trainer, evaluate, files};

@@ -3,6 +3,8 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use crate::seed::SeededRng;
+
 /// Turns a slice of examples into a batch of tensors on a device.
 ///
 /// The trainer calls it with the autodiff device for training batches and with the plain
@@ -13,6 +15,25 @@ pub trait Batcher<I>: Send + Sync {
 
     /// Builds one batch from `items`.
     fn batch(&self, items: &[I], device: &Device) -> Self::Batch;
+
+    /// Groups one epoch's examples into batches of at most `batch_size` (indices into
+    /// `items`). `rng` is given when the epoch is to be shuffled.
+    ///
+    /// The default is [`shuffled_batches`]; a batcher of variable-length sequences can
+    /// override it to bucket examples of similar length together.
+    fn plan(&self, items: &[I], batch_size: usize, rng: Option<&mut SeededRng>) -> Vec<Vec<usize>> {
+        shuffled_batches(items.len(), batch_size, rng)
+    }
+}
+
+/// `0..n` in a random order when `rng` is given (else in order), cut into consecutive batches
+/// of `batch_size` (the last may be smaller).
+pub fn shuffled_batches(n: usize, batch_size: usize, rng: Option<&mut SeededRng>) -> Vec<Vec<usize>> {
+    let order = match rng {
+        Some(rng) => rng.permutation(n),
+        None => (0..n).collect(),
+    };
+    order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
 }
 
 /// A model the [`Trainer`](super::Trainer) can train on batches of type `B`.

@@ -13,6 +13,7 @@ use super::{Batcher, TrainConfig, TrainStep, log};
 use crate::checkpoint::Checkpoint;
 use crate::metrics::Accumulator;
 use crate::schedule::LrScheduler;
+use crate::prefetch;
 use crate::seed::{SeededRng, derive_seed, seed_device};
 use crate::{Error, Result, atomic::write_json_atomic};
 
@@ -121,7 +122,8 @@ impl Trainer {
     where
         M: TrainStep<B::Batch>,
         B: Batcher<I>,
-        I: Clone,
+        I: Clone + Sync,
+        B::Batch: Send,
     {
         let optimizer = self.config.optimizer.init()?;
         let state = TrainState {
@@ -164,7 +166,8 @@ impl Trainer {
     where
         M: TrainStep<B::Batch>,
         B: Batcher<I>,
-        I: Clone,
+        I: Clone + Sync,
+        B::Batch: Send,
     {
         let saved = Checkpoint::load(checkpoint)?;
         let saved_config: TrainConfig = serde_json::from_value(saved.config.clone())
@@ -206,7 +209,8 @@ impl Trainer {
     where
         M: TrainStep<B::Batch>,
         B: Batcher<I>,
-        I: Clone,
+        I: Clone + Sync,
+        B::Batch: Send,
     {
         if train.is_empty() {
             return Err(Error::Empty("training set"));
@@ -218,43 +222,49 @@ impl Trainer {
         let config = &self.config;
         let mut history = Vec::new();
         let mut stopped_early = false;
-        let batches_per_epoch = train.len().div_ceil(config.batch_size);
 
         for epoch in state.epoch + 1..=config.epochs {
             let epoch_started = Instant::now();
             state.scheduler.start_epoch(epoch);
             let lr = state.scheduler.lr();
             seed_device(&self.device, derive_seed(config.seed, epoch as u64));
-            let order: Vec<usize> = if config.shuffle {
-                state.rng.permutation(train.len())
-            } else {
-                (0..train.len()).collect()
-            };
+            let plan = batcher.plan(
+                train,
+                config.batch_size,
+                config.shuffle.then_some(&mut state.rng),
+            );
 
-            let progress = Progress::epoch(self.progress, epoch, config.epochs, batches_per_epoch);
+            let progress = Progress::epoch(self.progress, epoch, config.epochs, plan.len());
             let mut seen = Accumulator::new();
-            for indices in order.chunks(config.batch_size) {
-                let items: Vec<I> = indices.iter().map(|&i| train[i].clone()).collect();
-                let batch = batcher.batch(&items, &self.device);
-                let output = model.step(&batch);
-                let loss = f64::from(output.loss.clone().into_scalar::<f32>());
-                state.step += 1;
-                if !loss.is_finite() {
-                    return Err(Error::NonFiniteLoss {
-                        value: loss,
-                        epoch,
-                        step: state.step,
-                    });
+            let device = &self.device;
+            model = std::thread::scope(|scope| {
+                let batches = prefetch::scoped(scope, plan, config.prefetch, |indices| {
+                    let items: Vec<I> = indices.iter().map(|&i| train[i].clone()).collect();
+                    batcher.batch(&items, device)
+                });
+                let mut model = model;
+                for batch in batches {
+                    let output = model.step(&batch);
+                    let loss = f64::from(output.loss.clone().into_scalar::<f32>());
+                    state.step += 1;
+                    if !loss.is_finite() {
+                        return Err(Error::NonFiniteLoss {
+                            value: loss,
+                            epoch,
+                            step: state.step,
+                        });
+                    }
+                    let mut grads = GradientsParams::from_grads(output.loss.backward(), &model);
+                    if let Some(clip) = &config.clip {
+                        clip.apply(&model, &mut grads);
+                    }
+                    model = optimizer.step(lr, model, grads).constrain();
+                    seen.add(loss, output.examples, &output.outcome);
+                    let rate = seen.examples() as f64 / epoch_started.elapsed().as_secs_f64();
+                    progress.update(seen.mean_loss(), rate);
                 }
-                let mut grads = GradientsParams::from_grads(output.loss.backward(), &model);
-                if let Some(clip) = &config.clip {
-                    clip.apply(&model, &mut grads);
-                }
-                model = optimizer.step(lr, model, grads).constrain();
-                seen.add(loss, output.examples, &output.outcome);
-                let rate = seen.examples() as f64 / epoch_started.elapsed().as_secs_f64();
-                progress.update(seen.mean_loss(), rate);
-            }
+                Ok(model)
+            })?;
             let train_seconds = epoch_started.elapsed().as_secs_f64();
 
             let dev_metrics = match dev {

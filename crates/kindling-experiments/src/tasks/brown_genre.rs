@@ -11,7 +11,8 @@ use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{Trainer, evaluate};
 use serde_json::{Map, Value, json};
 
-use crate::brown::{self, Document};
+use kindling_data::DataDir;
+
 use crate::models::{DenseBatcher, DenseExample, SoftmaxRegressionConfig};
 use crate::runner::TaskContext;
 use crate::{Error, Result};
@@ -28,7 +29,14 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         });
     }
 
-    let documents = brown::read_documents(&context.data_dir.join("brown"))?;
+    let documents: Vec<Document> = DataDir::new(&context.data_dir)
+        .brown()?
+        .into_iter()
+        .map(|d| Document {
+            words: d.words().map(str::to_lowercase).collect(),
+            genre: d.genre,
+        })
+        .collect();
     let genres: Vec<String> = documents
         .iter()
         .map(|d| d.genre.clone())
@@ -101,6 +109,12 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     metrics.insert("vocabulary_size".into(), json!(vocabulary.len()));
     metrics.insert("classes".into(), json!(genres.len()));
     Ok(metrics)
+}
+
+/// A document as this task sees it: its genre and lower-cased words.
+struct Document {
+    genre: String,
+    words: Vec<String>,
 }
 
 /// Splits per genre: each genre's documents are shuffled and the first `test_fraction` go to

@@ -1,0 +1,41 @@
+//! kindling-data: the text pipeline every kindling model gets its data through.
+//!
+//! - [`source`]: files opened with gzip detected by content, lines split on `\n` only, and an
+//!   explicit [`Encoding`] (UTF-8 strict by default; Latin-1 and lossy on request).
+//! - [`tokenize`]: whitespace, Kim's `clean_str`, word/punctuation and character tokenizers
+//!   behind one [`Tokenizer`] trait.
+//! - [`vocab`]: token counts and vocabularies with special tokens, deterministic order,
+//!   counts, encode/decode and a readable file format.
+//! - [`read`]: readers for label-per-line, one-class, TSV/CSV, parallel, CMUdict, Brown,
+//!   analogy and word-pair files, and streamed corpora.
+//! - [`labels`]: label sets and unknown-label errors.
+//! - [`batch`], [`sampler`], [`loader`]: padding with lengths and masks, length bucketing,
+//!   seeded batch plans, and background batch preparation.
+//! - [`split`]: seeded holdout and stratified k-fold.
+//! - [`registry`], [`check`]: the named datasets under a data directory and their
+//!   verification.
+//!
+//! Every reader error names the file and the line.
+
+pub mod batch;
+pub mod check;
+mod error;
+pub mod labels;
+pub mod loader;
+pub mod read;
+pub mod registry;
+pub mod sampler;
+pub mod source;
+pub mod split;
+pub mod tokenize;
+pub mod vocab;
+
+#[cfg(test)]
+mod testing;
+
+pub use error::{Error, Result};
+pub use labels::LabelSet;
+pub use registry::{DataDir, DatasetName};
+pub use source::Encoding;
+pub use tokenize::Tokenizer;
+pub use vocab::{OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};

@@ -1,0 +1,255 @@
+//! Opening text files: gzip detected by content, lines split on `\n` only, and an explicit
+//! text encoding.
+//!
+//! Lines are split on `\n` alone (a trailing `\r` is dropped), never on Unicode line
+//! separators: MR's Latin-1 files contain byte `0x85`, which is NEL in Latin-1, inside
+//! sentences.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::{Error, Result};
+
+/// How the bytes of a text file become characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Strict UTF-8: an invalid sequence is an [`Error::Encoding`] naming file and line. A
+    /// leading byte-order mark is dropped.
+    #[default]
+    Utf8,
+    /// ISO-8859-1: every byte is the code point of the same value. Never fails.
+    Latin1,
+    /// UTF-8 with invalid sequences replaced by U+FFFD. Never fails.
+    Lossy,
+}
+
+impl Encoding {
+    /// Decodes one line's bytes into `out` (cleared first).
+    ///
+    /// # Errors
+    /// [`Error::Encoding`] for invalid UTF-8 under [`Encoding::Utf8`]; `path` and `line` are
+    /// only used for the message.
+    pub fn decode_into(self, bytes: &[u8], out: &mut String, path: &Path, line: usize) -> Result<()> {
+        out.clear();
+        match self {
+            Encoding::Utf8 => match std::str::from_utf8(bytes) {
+                Ok(text) => out.push_str(text),
+                Err(e) => {
+                    return Err(Error::Encoding {
+                        path: path.to_path_buf(),
+                        line,
+                        byte: e.valid_up_to(),
+                    });
+                }
+            },
+            Encoding::Latin1 => out.extend(bytes.iter().map(|&b| char::from(b))),
+            Encoding::Lossy => out.push_str(&String::from_utf8_lossy(bytes)),
+        }
+        Ok(())
+    }
+}
+
+/// Opens `path` for buffered reading, decompressing it when it starts with the gzip magic
+/// bytes (whatever its name).
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be opened or read.
+pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    from_reader(path, file)
+}
+
+/// Wraps any reader like [`open`] does: gzip is detected from the first two bytes.
+///
+/// # Errors
+/// [`Error::Io`] when the first bytes cannot be read.
+pub fn from_reader(path: &Path, reader: impl Read + Send + 'static) -> Result<Box<dyn BufRead + Send>> {
+    let mut buffered = BufReader::with_capacity(1 << 16, reader);
+    let head = buffered.fill_buf().map_err(|e| Error::io("reading", path, e))?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(buffered),
+        )))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+/// A streaming line reader over one (possibly gzipped) file.
+///
+/// [`Lines::read_line`] reuses one buffer and is what the hot paths use; the [`Iterator`]
+/// implementation yields owned [`Line`]s.
+pub struct Lines {
+    path: PathBuf,
+    reader: Box<dyn BufRead + Send>,
+    encoding: Encoding,
+    number: usize,
+    bytes: Vec<u8>,
+}
+
+/// One line of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// 1-based line number.
+    pub number: usize,
+    /// The decoded text, without its line terminator.
+    pub text: String,
+}
+
+impl Lines {
+    /// Opens `path` (gzip or plain) for reading line by line in `encoding`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be opened.
+    pub fn open(path: &Path, encoding: Encoding) -> Result<Self> {
+        Ok(Self::new(path, open(path)?, encoding))
+    }
+
+    /// Reads lines from an already opened reader; `path` names it in errors.
+    pub fn new(path: &Path, reader: Box<dyn BufRead + Send>, encoding: Encoding) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            reader,
+            encoding,
+            number: 0,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of the last line read (0 before the first).
+    pub fn number(&self) -> usize {
+        self.number
+    }
+
+    /// Reads the next line into `out` and returns its 1-based number, or `None` at the end.
+    ///
+    /// # Errors
+    /// [`Error::ReadAt`] when reading fails (a truncated gzip stream, say) and
+    /// [`Error::Encoding`] for a line that is not valid in the encoding.
+    pub fn read_line(&mut self, out: &mut String) -> Result<Option<usize>> {
+        self.bytes.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.bytes)
+            .map_err(|source| Error::ReadAt {
+                path: self.path.clone(),
+                line: self.number + 1,
+                source,
+            })?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        let mut line = self.bytes.as_slice();
+        if let Some(rest) = line.strip_suffix(b"\n") {
+            line = rest;
+        }
+        if let Some(rest) = line.strip_suffix(b"\r") {
+            line = rest;
+        }
+        if self.number == 1 && self.encoding == Encoding::Utf8 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        self.encoding
+            .decode_into(line, out, &self.path, self.number)?;
+        Ok(Some(self.number))
+    }
+}
+
+impl Iterator for Lines {
+    type Item = Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut text = String::new();
+        match self.read_line(&mut text) {
+            Ok(Some(number)) => Some(Ok(Line { number, text })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// Reads every line of `path`; a convenience for small files.
+///
+/// # Errors
+/// As [`Lines::read_line`], plus [`Error::Io`] when the file cannot be opened.
+pub fn read_lines(path: &Path, encoding: Encoding) -> Result<Vec<Line>> {
+    Lines::open(path, encoding)?.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::scratch_file;
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn texts(path: &Path, encoding: Encoding) -> Vec<String> {
+        read_lines(path, encoding)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.text)
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_newline_only_and_drops_carriage_returns() {
+        let path = scratch_file("lines.txt", b"\xEF\xBB\xBFa b\r\n\nc\x0Bd\nlast");
+        assert_eq!(texts(&path, Encoding::Utf8), ["a b", "", "c\u{b}d", "last"]);
+    }
+
+    #[test]
+    fn empty_file_has_no_lines() {
+        let path = scratch_file("empty.txt", b"");
+        assert!(texts(&path, Encoding::Utf8).is_empty());
+    }
+
+    #[test]
+    fn gzip_is_detected_by_content() {
+        let path = scratch_file("plain-name.txt", &gzip("één\ntwee\n".as_bytes()));
+        assert_eq!(texts(&path, Encoding::Utf8), ["één", "twee"]);
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error_not_a_short_file() {
+        let mut data = gzip(&b"a line of text that compresses\n".repeat(2000));
+        data.truncate(data.len() / 2);
+        let path = scratch_file("truncated.gz", &data);
+        let err = read_lines(&path, Encoding::Utf8).unwrap_err();
+        assert!(matches!(err, Error::ReadAt { .. }), "{err}");
+        assert!(err.to_string().contains("truncated.gz:"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_file_line_and_byte_unless_another_encoding_is_chosen() {
+        let path = scratch_file("latin1.txt", b"ok\nna\xefve \x85 caf\xe9\n");
+        let err = read_lines(&path, Encoding::Utf8).unwrap_err().to_string();
+        assert!(err.contains("latin1.txt:2: invalid UTF-8 at byte 2"), "{err}");
+        assert_eq!(texts(&path, Encoding::Latin1), ["ok", "na\u{ef}ve \u{85} caf\u{e9}"]);
+        assert_eq!(texts(&path, Encoding::Lossy), ["ok", "na\u{FFFD}ve \u{FFFD} caf\u{FFFD}"]);
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = Lines::open(Path::new("/nonexistent/x.txt"), Encoding::Utf8)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("opening /nonexistent/x.txt"), "{err}");
+    }
+}

@@ -1,0 +1,164 @@
+//! Seeded data splits: holdout fractions (plain or stratified) and stratified k-fold.
+//!
+//! All functions return example indices and depend only on their inputs and the seed.
+
+use kindling_core::seed::SeededRng;
+
+use crate::{Error, Result};
+
+/// Indices of a two-way split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holdout {
+    /// Indices kept for training, ascending.
+    pub train: Vec<usize>,
+    /// Indices held out, ascending.
+    pub held_out: Vec<usize>,
+}
+
+/// Holds out `round(fraction × n)` random examples (e.g. 10 % of train as dev when a dataset
+/// has no dev set).
+///
+/// # Errors
+/// [`Error::Invalid`] unless `0 < fraction < 1` and both parts are non-empty.
+pub fn holdout(n: usize, fraction: f64, seed: u64) -> Result<Holdout> {
+    check_fraction(fraction)?;
+    let mut order = SeededRng::new(seed).permutation(n);
+    let held = (fraction * n as f64).round() as usize;
+    if held == 0 || held == n {
+        return Err(Error::invalid("holdout", format!("{fraction} of {n} examples leaves one side empty")));
+    }
+    let mut held_out = order.split_off(n - held);
+    order.sort_unstable();
+    held_out.sort_unstable();
+    Ok(Holdout { train: order, held_out })
+}
+
+/// Holds out `round(fraction × size)` examples of every class, so both sides keep the class
+/// proportions.
+///
+/// # Errors
+/// [`Error::Invalid`] unless `0 < fraction < 1` and both sides end up non-empty.
+pub fn stratified_holdout(labels: &[u32], fraction: f64, seed: u64) -> Result<Holdout> {
+    check_fraction(fraction)?;
+    let mut rng = SeededRng::new(seed);
+    let mut train = Vec::new();
+    let mut held_out = Vec::new();
+    for mut members in by_class(labels) {
+        rng.shuffle(&mut members);
+        let held = (fraction * members.len() as f64).round() as usize;
+        held_out.extend_from_slice(&members[..held]);
+        train.extend_from_slice(&members[held..]);
+    }
+    if train.is_empty() || held_out.is_empty() {
+        return Err(Error::invalid("holdout", format!("{fraction} of {} examples leaves one side empty", labels.len())));
+    }
+    train.sort_unstable();
+    held_out.sort_unstable();
+    Ok(Holdout { train, held_out })
+}
+
+/// One fold of a cross-validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// Training indices, ascending.
+    pub train: Vec<usize>,
+    /// Test indices, ascending.
+    pub test: Vec<usize>,
+}
+
+/// Stratified k-fold: every example is tested exactly once, and every class is spread over the
+/// folds as evenly as possible (fold sizes differ by at most one per class).
+///
+/// # Errors
+/// [`Error::Invalid`] when `k < 2` or `k` exceeds the number of examples.
+pub fn stratified_k_fold(labels: &[u32], k: usize, seed: u64) -> Result<Vec<Fold>> {
+    if k < 2 || k > labels.len() {
+        return Err(Error::invalid("k-fold", format!("k = {k} with {} examples", labels.len())));
+    }
+    let mut rng = SeededRng::new(seed);
+    let mut fold_of = vec![0usize; labels.len()];
+    // Deal each class's shuffled members round-robin, continuing where the previous class
+    // stopped so that fold sizes stay balanced overall too.
+    let mut next = 0;
+    for mut members in by_class(labels) {
+        rng.shuffle(&mut members);
+        for index in members {
+            fold_of[index] = next;
+            next = (next + 1) % k;
+        }
+    }
+    Ok((0..k)
+        .map(|fold| {
+            let (test, train): (Vec<usize>, Vec<usize>) = (0..labels.len()).partition(|&i| fold_of[i] == fold);
+            Fold { train, test }
+        })
+        .collect())
+}
+
+fn by_class(labels: &[u32]) -> Vec<Vec<usize>> {
+    let classes = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
+    let mut members = vec![Vec::new(); classes];
+    for (i, &label) in labels.iter().enumerate() {
+        members[label as usize].push(i);
+    }
+    members
+}
+
+fn check_fraction(fraction: f64) -> Result<()> {
+    if fraction > 0.0 && fraction < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid("holdout fraction", format!("{fraction} is not strictly between 0 and 1")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn holdout_is_seeded_and_complete() {
+        let a = holdout(100, 0.1, 7).unwrap();
+        assert_eq!(a, holdout(100, 0.1, 7).unwrap());
+        assert_ne!(a, holdout(100, 0.1, 8).unwrap());
+        assert_eq!((a.train.len(), a.held_out.len()), (90, 10));
+        let mut all: Vec<usize> = a.train.iter().chain(&a.held_out).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        assert!(holdout(5, 0.01, 1).is_err());
+        assert!(holdout(5, 1.0, 1).is_err());
+    }
+
+    #[test]
+    fn stratified_holdout_keeps_proportions() {
+        let labels: Vec<u32> = (0..100).map(|i| u32::from(i < 80)).collect();
+        let split = stratified_holdout(&labels, 0.1, 3).unwrap();
+        let held_ones = split.held_out.iter().filter(|&&i| labels[i] == 1).count();
+        assert_eq!((split.held_out.len(), held_ones), (10, 8));
+    }
+
+    proptest! {
+        #[test]
+        fn k_fold_tests_every_example_once_and_balances_classes(
+            labels in proptest::collection::vec(0u32..4, 10..200),
+            k in 2usize..10,
+            seed: u64,
+        ) {
+            let folds = stratified_k_fold(&labels, k, seed).unwrap();
+            prop_assert_eq!(folds.len(), k);
+            let mut tested: Vec<usize> = folds.iter().flat_map(|f| f.test.clone()).collect();
+            tested.sort_unstable();
+            prop_assert_eq!(tested, (0..labels.len()).collect::<Vec<_>>());
+            for fold in &folds {
+                prop_assert_eq!(fold.train.len() + fold.test.len(), labels.len());
+                prop_assert!(fold.train.iter().all(|i| !fold.test.contains(i)));
+            }
+            for class in 0..4u32 {
+                let per_fold: Vec<usize> = folds.iter().map(|f| f.test.iter().filter(|&&i| labels[i] == class).count()).collect();
+                prop_assert!(per_fold.iter().max().unwrap() - per_fold.iter().min().unwrap() <= 1);
+            }
+            prop_assert_eq!(&folds, &stratified_k_fold(&labels, k, seed).unwrap());
+        }
+    }
+}
