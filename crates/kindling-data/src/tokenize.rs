@@ -84,52 +84,75 @@ impl Default for KimClean {
     }
 }
 
-impl KimClean {
-    fn is_word_byte(b: u8) -> bool {
-        b.is_ascii_alphanumeric() || b == b'\'' || b == b'`'
+/// Byte classes of [`KimClean`]: 0 separator, 1 word byte, 2 punctuation token.
+const KIM_CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'\'' || c == b'`' {
+            class[b] = 1;
+        } else if matches!(c, b',' | b'!' | b'(' | b')' | b'?') {
+            class[b] = 2;
+        }
+        b += 1;
     }
+    class
+};
 
+impl KimClean {
     fn starts_clitic(rest: &[u8]) -> bool {
-        rest.starts_with(b"s")
+        matches!(rest.first(), Some(b's' | b'd'))
             || rest.starts_with(b"ve")
             || rest.starts_with(b"re")
-            || rest.starts_with(b"d")
             || rest.starts_with(b"ll")
     }
 }
 
 impl Tokenizer for KimClean {
     fn for_each_token(&self, text: &str, emit: &mut dyn FnMut(&str)) {
+        // Tokens never join what the text separates, so each is a slice of `text` (word bytes
+        // are ASCII, so slice ends are character boundaries); only tokens with capitals are
+        // copied, to be lowercased.
         let bytes = text.as_bytes();
-        // Only ASCII bytes are ever pushed, so the buffer is always valid UTF-8.
-        let mut token: Vec<u8> = Vec::with_capacity(32);
-        let flush = |token: &mut Vec<u8>, emit: &mut dyn FnMut(&str)| {
-            if !token.is_empty() {
-                emit(std::str::from_utf8(token).expect("ASCII only"));
-                token.clear();
+        let mut lowered = String::new();
+        let mut start: Option<usize> = None;
+        let mut has_upper = false;
+        let mut flush = |start: &mut Option<usize>, end: usize, has_upper: bool, emit: &mut dyn FnMut(&str)| {
+            if let Some(s) = start.take() {
+                let token = &text[s..end];
+                if self.lowercase && has_upper {
+                    lowered.clear();
+                    lowered.push_str(token);
+                    lowered.make_ascii_lowercase();
+                    emit(&lowered);
+                } else {
+                    emit(token);
+                }
             }
         };
         for (i, &b) in bytes.iter().enumerate() {
-            if Self::is_word_byte(b) {
-                let rest = &bytes[i + 1..];
-                let splits = (b == b'\'' && Self::starts_clitic(rest))
-                    || (b == b'n' && rest.starts_with(b"'t"));
-                if splits {
-                    flush(&mut token, emit);
+            match KIM_CLASS[usize::from(b)] {
+                1 => {
+                    let splits = (b == b'\'' && Self::starts_clitic(&bytes[i + 1..]))
+                        || (b == b'n' && bytes[i + 1..].starts_with(b"'t"));
+                    if splits {
+                        flush(&mut start, i, has_upper, emit);
+                    }
+                    if start.is_none() {
+                        start = Some(i);
+                        has_upper = false;
+                    }
+                    has_upper |= b.is_ascii_uppercase();
                 }
-                token.push(if self.lowercase {
-                    b.to_ascii_lowercase()
-                } else {
-                    b
-                });
-            } else if matches!(b, b',' | b'!' | b'(' | b')' | b'?') {
-                flush(&mut token, emit);
-                emit(std::str::from_utf8(std::slice::from_ref(&bytes[i])).expect("ASCII"));
-            } else {
-                flush(&mut token, emit);
+                2 => {
+                    flush(&mut start, i, has_upper, emit);
+                    emit(&text[i..=i]);
+                }
+                _ => flush(&mut start, i, has_upper, emit),
             }
         }
-        flush(&mut token, emit);
+        flush(&mut start, bytes.len(), has_upper, emit);
     }
 }
 

@@ -10,6 +10,10 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] kindling_core::Error),
 
+    /// A benchmark that could not measure what it set out to.
+    #[error("benchmark: {0}")]
+    Bench(String),
+
     /// Datasets that failed verification.
     #[error("data check failed for: {}", .0.join(", "))]
     DataCheck(Vec<String>),

@@ -60,6 +60,25 @@ enum Command {
         #[arg(long)]
         require_all: bool,
     },
+    /// Tokenise-and-count throughput next to Python's `re` + `clean_str`, and batch preparation
+    /// next to a convolutional classifier's training step.
+    BenchData {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Repetitions of the tokenise-and-count pass (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Timed training steps (median reported).
+        #[arg(long, default_value_t = 30)]
+        steps: usize,
+        /// Python interpreter for the baseline.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Backend of the training step (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+    },
     /// Times the same MLP training step on every compiled CPU backend.
     BenchBackends {
         /// Timed steps per backend.
@@ -135,6 +154,44 @@ fn run(cli: Cli) -> Result<()> {
             if !failed.is_empty() {
                 return Err(kindling_experiments::Error::DataCheck(failed));
             }
+        }
+        Command::BenchData {
+            data,
+            reps,
+            steps,
+            python,
+            backend,
+        } => {
+            let data = DataDir::resolve(data);
+            let report = bench::data::tokenize(&data, reps, &python)?;
+            println!(
+                "tokenise + count corpus/sotu.txt.gz ({:.1} MB in memory), single thread, median of {reps}:",
+                report.bytes as f64 / 1e6
+            );
+            println!("| tokenizer | MB/s | tokens | types |\n|---|---|---|---|");
+            for t in report.rust.iter().chain(&report.python) {
+                println!("| {} | {:.1} | {} | {} |", t.name, t.mb_per_second, t.tokens, t.types);
+            }
+            if let Some(python) = &report.python {
+                println!(
+                    "KimClean / Python clean_str: {:.1}x",
+                    report.rust[0].mb_per_second / python.mb_per_second
+                );
+            }
+            let backend = match backend {
+                Some(b) => b,
+                None => BackendKind::from_env()?,
+            };
+            let cost = bench::data::batch_cost(&data, &backend.train_device()?, steps)?;
+            println!(
+                "\nSST-2 batch of {} (vocabulary {}), {backend}, median of {steps}: prepare {:.3} ms, \
+                 CNN training step {:.2} ms; preparation = {:.2}% of a step",
+                cost.batch_size,
+                cost.vocabulary,
+                cost.prepare_ms,
+                cost.step_ms,
+                100.0 * cost.prepare_ms / cost.step_ms
+            );
         }
         Command::BenchBackends {
             steps,
