@@ -183,7 +183,6 @@ impl Batcher<EncodedExample> for SequenceBatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kindling_core::burn::tensor::Device;
 
     #[test]
     fn pads_to_the_longest_with_a_minimum_and_truncates() {
@@ -207,7 +206,7 @@ mod tests {
 
     #[test]
     fn batcher_builds_tensors_of_the_right_shape() {
-        let device = Device::default();
+        let device = kindling_core::BackendKind::Flex.device().unwrap();
         let items = vec![
             EncodedExample { ids: vec![3, 4, 5], label: 1 },
             EncodedExample { ids: vec![6], label: 0 },
@@ -219,7 +218,7 @@ mod tests {
         assert_eq!(batch.labels.dims(), [2]);
         let ids: Vec<i64> = batch.tokens.into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
         assert_eq!(ids, [3, 4, 5, 0, 6, 0, 0, 0]);
-        let mask: Vec<bool> = batch.mask.into_data().try_to_vec::<bool>().unwrap();
-        assert_eq!(mask, [true, true, true, false, true, false, false, false]);
+        let mask: Vec<i64> = batch.mask.int().into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+        assert_eq!(mask, [1, 1, 1, 0, 1, 0, 0, 0]);
     }
 }

@@ -16,16 +16,26 @@
 //!   verification.
 //!
 //! Every reader error names the file and the line.
+//!
+//! # Features
+//!
+//! `burn` (on by default, and implied by the backend features `flex`, `ndarray`, `wgpu`,
+//! `cuda`) adds [`batch`], [`sampler`], [`loader`] and [`split`]. Without it the crate does not
+//! depend on burn.
 
+#[cfg(feature = "burn")]
 pub mod batch;
 pub mod check;
 mod error;
 pub mod labels;
+#[cfg(feature = "burn")]
 pub mod loader;
 pub mod read;
 pub mod registry;
+#[cfg(feature = "burn")]
 pub mod sampler;
 pub mod source;
+#[cfg(feature = "burn")]
 pub mod split;
 pub mod tokenize;
 pub mod vocab;

@@ -14,7 +14,6 @@ pub use kindling_core::prefetch::Prefetched;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use kindling_core::burn::tensor::Device;
 /// use kindling_core::seed::SeededRng;
 /// use kindling_core::train::Batcher;
 /// use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
@@ -24,7 +23,8 @@ pub use kindling_core::prefetch::Prefetched;
 ///     (0..10).map(|i| EncodedExample { ids: vec![1; i + 1], label: 0 }).collect());
 /// let batcher = Arc::new(SequenceBatcher::new(Padding::new(0)));
 /// let plan = batcher.plan(&items, 4, Some(&mut SeededRng::new(1)));
-/// let batches: Vec<_> = load_batches(items, batcher, plan, Device::default(), 2).collect();
+/// let device = kindling_core::BackendKind::Flex.device().unwrap();
+/// let batches: Vec<_> = load_batches(items, batcher, plan, device, 2).collect();
 /// assert_eq!(batches.iter().map(|b| b.lengths.len()).sum::<usize>(), 10);
 /// ```
 pub fn load_batches<I, B>(

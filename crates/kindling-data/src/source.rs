@@ -6,7 +6,7 @@
 //! sentences.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -78,6 +78,25 @@ pub fn from_reader(path: &Path, reader: impl Read + Send + 'static) -> Result<Bo
     } else {
         Ok(Box::new(buffered))
     }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory that is synced and
+/// renamed into place, so a crash leaves the old file or the new one, never a torn one.
+///
+/// # Errors
+/// [`Error::Io`] when any step fails.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("creating a temporary file in", dir, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| Error::io("writing", file.path(), e))?;
+    file.persist(path).map_err(|e| Error::io("renaming into place", path, e.error))?;
+    Ok(())
 }
 
 /// A streaming line reader over one (possibly gzipped) file.
@@ -190,14 +209,7 @@ pub fn read_lines(path: &Path, encoding: Encoding) -> Result<Vec<Line>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::scratch_file;
-    use std::io::Write;
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(bytes).unwrap();
-        encoder.finish().unwrap()
-    }
+    use crate::testing::{gzip, scratch_file};
 
     fn texts(path: &Path, encoding: Encoding) -> Vec<String> {
         read_lines(path, encoding)

@@ -423,10 +423,7 @@ impl Vocab {
         } else {
             self.to_text()?.into_bytes()
         };
-        kindling_core::atomic::write_atomic(path, &bytes).map_err(|e| match e {
-            kindling_core::Error::Io { source, .. } => Error::io("writing", path, source),
-            other => Error::io("writing", path, std::io::Error::other(other.to_string())),
-        })
+        crate::source::write_atomic(path, &bytes)
     }
 
     fn to_text(&self) -> Result<String> {

@@ -34,6 +34,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         .into_iter()
         .map(|d| Document {
             words: d.words().map(str::to_lowercase).collect(),
+            id: d.id,
             genre: d.genre,
         })
         .collect();
@@ -111,8 +112,10 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     Ok(metrics)
 }
 
-/// A document as this task sees it: its genre and lower-cased words.
+/// A document as this task sees it: its file id, genre and lower-cased words.
+#[derive(Debug, PartialEq)]
 struct Document {
+    id: String,
     genre: String,
     words: Vec<String>,
 }
