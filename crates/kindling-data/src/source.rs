@@ -33,7 +33,13 @@ impl Encoding {
     /// # Errors
     /// [`Error::Encoding`] for invalid UTF-8 under [`Encoding::Utf8`]; `path` and `line` are
     /// only used for the message.
-    pub fn decode_into(self, bytes: &[u8], out: &mut String, path: &Path, line: usize) -> Result<()> {
+    pub fn decode_into(
+        self,
+        bytes: &[u8],
+        out: &mut String,
+        path: &Path,
+        line: usize,
+    ) -> Result<()> {
         out.clear();
         match self {
             Encoding::Utf8 => match std::str::from_utf8(bytes) {
@@ -67,9 +73,14 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
 ///
 /// # Errors
 /// [`Error::Io`] when the first bytes cannot be read.
-pub fn from_reader(path: &Path, reader: impl Read + Send + 'static) -> Result<Box<dyn BufRead + Send>> {
+pub fn from_reader(
+    path: &Path,
+    reader: impl Read + Send + 'static,
+) -> Result<Box<dyn BufRead + Send>> {
     let mut buffered = BufReader::with_capacity(1 << 16, reader);
-    let head = buffered.fill_buf().map_err(|e| Error::io("reading", path, e))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::io("reading", path, e))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok(Box::new(BufReader::with_capacity(
             1 << 16,
@@ -80,23 +91,29 @@ pub fn from_reader(path: &Path, reader: impl Read + Send + 'static) -> Result<Bo
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory that is synced and
-/// renamed into place, so a crash leaves the old file or the new one, never a torn one.
+/// Writes `bytes` to `path` through a hidden `.NAME.PID.partial` file in the same directory
+/// that is synced and renamed over `path`, so a crash leaves the old file or the new one, never
+/// a torn one.
 ///
 /// # Errors
-/// [`Error::Io`] when any step fails.
+/// [`Error::Io`] when any step fails (the partial file is removed).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("creating a temporary file in", dir, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(|e| Error::io("writing", file.path(), e))?;
-    file.persist(path).map_err(|e| Error::io("renaming into place", path, e.error))?;
-    Ok(())
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".{}.partial", std::process::id()));
+    let partial = dir.join(name);
+    let outcome = File::create(&partial)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&partial, path));
+    outcome.map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        Error::io("writing", path, e)
+    })
 }
 
 /// A streaming line reader over one (possibly gzipped) file.
@@ -251,9 +268,34 @@ mod tests {
     fn invalid_utf8_names_file_line_and_byte_unless_another_encoding_is_chosen() {
         let path = scratch_file("latin1.txt", b"ok\nna\xefve \x85 caf\xe9\n");
         let err = read_lines(&path, Encoding::Utf8).unwrap_err().to_string();
-        assert!(err.contains("latin1.txt:2: invalid UTF-8 at byte 2"), "{err}");
-        assert_eq!(texts(&path, Encoding::Latin1), ["ok", "na\u{ef}ve \u{85} caf\u{e9}"]);
-        assert_eq!(texts(&path, Encoding::Lossy), ["ok", "na\u{FFFD}ve \u{FFFD} caf\u{FFFD}"]);
+        assert!(
+            err.contains("latin1.txt:2: invalid UTF-8 at byte 2"),
+            "{err}"
+        );
+        assert_eq!(
+            texts(&path, Encoding::Latin1),
+            ["ok", "na\u{ef}ve \u{85} caf\u{e9}"]
+        );
+        assert_eq!(
+            texts(&path, Encoding::Lossy),
+            ["ok", "na\u{FFFD}ve \u{FFFD} caf\u{FFFD}"]
+        );
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_nothing_behind() {
+        let path = scratch_file("target.txt", b"old");
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["target.txt"]);
+        let err = write_atomic(Path::new("/proc/kindling/x"), b"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/proc/kindling"), "{err}");
     }
 
     #[test]

@@ -25,12 +25,18 @@ pub fn holdout(n: usize, fraction: f64, seed: u64) -> Result<Holdout> {
     let mut order = SeededRng::new(seed).permutation(n);
     let held = (fraction * n as f64).round() as usize;
     if held == 0 || held == n {
-        return Err(Error::invalid("holdout", format!("{fraction} of {n} examples leaves one side empty")));
+        return Err(Error::invalid(
+            "holdout",
+            format!("{fraction} of {n} examples leaves one side empty"),
+        ));
     }
     let mut held_out = order.split_off(n - held);
     order.sort_unstable();
     held_out.sort_unstable();
-    Ok(Holdout { train: order, held_out })
+    Ok(Holdout {
+        train: order,
+        held_out,
+    })
 }
 
 /// Holds out `round(fraction × size)` examples of every class, so both sides keep the class
@@ -50,7 +56,13 @@ pub fn stratified_holdout(labels: &[u32], fraction: f64, seed: u64) -> Result<Ho
         train.extend_from_slice(&members[held..]);
     }
     if train.is_empty() || held_out.is_empty() {
-        return Err(Error::invalid("holdout", format!("{fraction} of {} examples leaves one side empty", labels.len())));
+        return Err(Error::invalid(
+            "holdout",
+            format!(
+                "{fraction} of {} examples leaves one side empty",
+                labels.len()
+            ),
+        ));
     }
     train.sort_unstable();
     held_out.sort_unstable();
@@ -73,7 +85,10 @@ pub struct Fold {
 /// [`Error::Invalid`] when `k < 2` or `k` exceeds the number of examples.
 pub fn stratified_k_fold(labels: &[u32], k: usize, seed: u64) -> Result<Vec<Fold>> {
     if k < 2 || k > labels.len() {
-        return Err(Error::invalid("k-fold", format!("k = {k} with {} examples", labels.len())));
+        return Err(Error::invalid(
+            "k-fold",
+            format!("k = {k} with {} examples", labels.len()),
+        ));
     }
     let mut rng = SeededRng::new(seed);
     let mut fold_of = vec![0usize; labels.len()];
@@ -89,7 +104,8 @@ pub fn stratified_k_fold(labels: &[u32], k: usize, seed: u64) -> Result<Vec<Fold
     }
     Ok((0..k)
         .map(|fold| {
-            let (test, train): (Vec<usize>, Vec<usize>) = (0..labels.len()).partition(|&i| fold_of[i] == fold);
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                (0..labels.len()).partition(|&i| fold_of[i] == fold);
             Fold { train, test }
         })
         .collect())
@@ -108,7 +124,10 @@ fn check_fraction(fraction: f64) -> Result<()> {
     if fraction > 0.0 && fraction < 1.0 {
         Ok(())
     } else {
-        Err(Error::invalid("holdout fraction", format!("{fraction} is not strictly between 0 and 1")))
+        Err(Error::invalid(
+            "holdout fraction",
+            format!("{fraction} is not strictly between 0 and 1"),
+        ))
     }
 }
 

@@ -5,7 +5,7 @@
 //! | [`Whitespace`] | pre-tokenised files (SST, TREC, Multi30k after preprocessing) | `It's` `a` `T-shirt,` `(isn't` `it?)` |
 //! | [`KimClean`] | sentence classification as in Kim (2014) | `it` `'s` `a` `t` `shirt` `,` `(` `is` `n't` `it` `?` `)` |
 //! | [`Words`] (punctuation kept) | translation | `It's` `a` `T-shirt` `,` `(` `isn't` `it` `?` `)` |
-//! | [`Words`] (punctuation dropped) | embedding corpora | `It's` `a` `T-shirt` `isn't` `it` |
+//! | [`Words`] (lowercased, punctuation dropped) | embedding corpora | `it's` `a` `t-shirt` `isn't` `it` |
 //! | [`Chars`] | grapheme-to-phoneme, character models | `I` `t` `'` `s` … |
 //!
 //! Tokenizers emit borrowed `&str` tokens through a callback, so counting a corpus allocates
@@ -118,19 +118,20 @@ impl Tokenizer for KimClean {
         let mut lowered = String::new();
         let mut start: Option<usize> = None;
         let mut has_upper = false;
-        let mut flush = |start: &mut Option<usize>, end: usize, has_upper: bool, emit: &mut dyn FnMut(&str)| {
-            if let Some(s) = start.take() {
-                let token = &text[s..end];
-                if self.lowercase && has_upper {
-                    lowered.clear();
-                    lowered.push_str(token);
-                    lowered.make_ascii_lowercase();
-                    emit(&lowered);
-                } else {
-                    emit(token);
+        let mut flush =
+            |start: &mut Option<usize>, end: usize, has_upper: bool, emit: &mut dyn FnMut(&str)| {
+                if let Some(s) = start.take() {
+                    let token = &text[s..end];
+                    if self.lowercase && has_upper {
+                        lowered.clear();
+                        lowered.push_str(token);
+                        lowered.make_ascii_lowercase();
+                        emit(&lowered);
+                    } else {
+                        emit(token);
+                    }
                 }
-            }
-        };
+            };
         for (i, &b) in bytes.iter().enumerate() {
             match KIM_CLASS[usize::from(b)] {
                 1 => {
@@ -345,7 +346,11 @@ mod tests {
         }
         let s = Regex::new(r"\s{2,}").unwrap().replace_all(&s, " ");
         let s = s.trim();
-        let s = if lowercase { s.to_lowercase() } else { s.to_string() };
+        let s = if lowercase {
+            s.to_lowercase()
+        } else {
+            s.to_string()
+        };
         s.split_whitespace().map(str::to_string).collect()
     }
 
@@ -395,6 +400,30 @@ mod tests {
     }
 
     #[test]
+    fn the_module_table_is_what_they_do() {
+        let text = "It's a T-shirt, (isn't it?)";
+        assert_eq!(
+            Whitespace::default().tokenize(text),
+            ["It's", "a", "T-shirt,", "(isn't", "it?)"]
+        );
+        assert_eq!(
+            KimClean::default().tokenize(text),
+            [
+                "it", "'s", "a", "t", "shirt", ",", "(", "is", "n't", "it", "?", ")"
+            ]
+        );
+        assert_eq!(
+            Words::translation().tokenize(text),
+            ["It's", "a", "T-shirt", ",", "(", "isn't", "it", "?", ")"]
+        );
+        assert_eq!(
+            Words::corpus().tokenize(text),
+            ["it's", "a", "t-shirt", "isn't", "it"]
+        );
+        assert_eq!(Chars::default().tokenize("It's")[..3], ["I", "t", "'"]);
+    }
+
+    #[test]
     fn whitespace_lowercases_unicode() {
         assert_eq!(
             Whitespace { lowercase: true }.tokenize("ÉCOLE  Straße\u{a0}X"),
@@ -408,9 +437,15 @@ mod tests {
         let t = Words::translation();
         assert_eq!(
             t.tokenize("Ein Mann, der 1,000 Äpfel isst... 'quoted' well-"),
-            ["Ein", "Mann", ",", "der", "1,000", "Äpfel", "isst", ".", ".", ".", "'", "quoted", "'", "well", "-"]
+            [
+                "Ein", "Mann", ",", "der", "1,000", "Äpfel", "isst", ".", ".", ".", "'", "quoted",
+                "'", "well", "-"
+            ]
         );
-        assert_eq!(Words::corpus().tokenize("ÄPFEL und Birnen!"), ["äpfel", "und", "birnen"]);
+        assert_eq!(
+            Words::corpus().tokenize("ÄPFEL und Birnen!"),
+            ["äpfel", "und", "birnen"]
+        );
     }
 
     #[test]

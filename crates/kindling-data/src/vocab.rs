@@ -456,6 +456,7 @@ impl Vocab {
         let mut lines = Lines::open(path, Encoding::Utf8)?;
         let mut specials = Specials::none();
         let mut tokens = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut text = String::new();
         while let Some(number) = lines.read_line(&mut text)? {
             if number == 1 {
@@ -470,23 +471,47 @@ impl Vocab {
             }
             if let Some(rest) = text.strip_prefix("#special ") {
                 let Some((role, token)) = rest.split_once(' ') else {
-                    return Err(Error::malformed(path, number, format!("expected `#special ROLE TOKEN`, found `{text}`")));
-                };
-                if !tokens.is_empty() || !specials.set(role, token.to_string()) {
                     return Err(Error::malformed(
                         path,
                         number,
-                        format!("unknown or misplaced special role `{role}` (pad, unk, bos, eos come first)"),
+                        format!("expected `#special ROLE TOKEN`, found `{text}`"),
+                    ));
+                };
+                if !tokens.is_empty()
+                    || !specials.set(role, token.to_string())
+                    || seen.insert(token.to_string(), number).is_some()
+                {
+                    return Err(Error::malformed(
+                        path,
+                        number,
+                        format!(
+                            "unknown or misplaced special role `{role}` (pad, unk, bos, eos come first)"
+                        ),
                     ));
                 }
                 continue;
             }
             let Some((token, count)) = text.rsplit_once('\t') else {
-                return Err(Error::malformed(path, number, format!("expected `TOKEN<TAB>COUNT`, found `{text}`")));
+                return Err(Error::malformed(
+                    path,
+                    number,
+                    format!("expected `TOKEN<TAB>COUNT`, found `{text}`"),
+                ));
             };
             let count = count.parse::<u64>().map_err(|_| {
-                Error::malformed(path, number, format!("count `{count}` is not a non-negative integer"))
+                Error::malformed(
+                    path,
+                    number,
+                    format!("count `{count}` is not a non-negative integer"),
+                )
             })?;
+            if let Some(first) = seen.insert(token.to_string(), number) {
+                return Err(Error::malformed(
+                    path,
+                    number,
+                    format!("token `{token}` already appears on line {first}"),
+                ));
+            }
             tokens.push((token.to_string(), count));
         }
         if lines.number() == 0 {
@@ -495,7 +520,7 @@ impl Vocab {
                 what: "vocabulary file",
             });
         }
-        Self::from_parts(specials, tokens).map_err(|e| Error::malformed(path, 0, e.to_string()))
+        Self::from_parts(specials, tokens)
     }
 }
 
@@ -527,7 +552,10 @@ mod tests {
         let vocab = Vocab::build(&counts("b a c b a d b"), &VocabConfig::default());
         assert_eq!(vocab.tokens(), ["<pad>", "<unk>", "b", "a", "c", "d"]);
         assert_eq!(vocab.counts(), [0, 0, 3, 2, 1, 1]);
-        assert_eq!((vocab.pad_id(), vocab.unk_id(), vocab.bos_id()), (Some(0), Some(1), None));
+        assert_eq!(
+            (vocab.pad_id(), vocab.unk_id(), vocab.bos_id()),
+            (Some(0), Some(1), None)
+        );
     }
 
     #[test]
@@ -544,23 +572,45 @@ mod tests {
     #[test]
     fn encode_handles_unknowns_as_asked() {
         let vocab = Vocab::build(&counts("a b"), &VocabConfig::default());
-        assert_eq!(vocab.encode(&["a", "zz", "b"], OnUnknown::MapToUnk).unwrap(), [2, 1, 3]);
+        assert_eq!(
+            vocab
+                .encode(&["a", "zz", "b"], OnUnknown::MapToUnk)
+                .unwrap(),
+            [2, 1, 3]
+        );
         assert_eq!(vocab.encode(&["a", "zz"], OnUnknown::Skip).unwrap(), [2]);
         let err = vocab.encode(&["zz"], OnUnknown::Error).unwrap_err();
         assert!(err.to_string().contains("`zz`"), "{err}");
-        let bare = Vocab::build(&counts("a"), &VocabConfig { specials: Specials::none(), ..Default::default() });
+        let bare = Vocab::build(
+            &counts("a"),
+            &VocabConfig {
+                specials: Specials::none(),
+                ..Default::default()
+            },
+        );
         assert!(bare.encode(&["zz"], OnUnknown::MapToUnk).is_err());
         assert_eq!(vocab.decode(&[0, 2, 1], true).unwrap(), ["a"]);
-        assert!(matches!(vocab.decode(&[9], false), Err(Error::UnknownId { id: 9, size: 4 })));
+        assert!(matches!(
+            vocab.decode(&[9], false),
+            Err(Error::UnknownId { id: 9, size: 4 })
+        ));
         assert_eq!(
-            vocab.encode_text(&Whitespace::default(), "b q", OnUnknown::MapToUnk).unwrap(),
+            vocab
+                .encode_text(&Whitespace::default(), "b q", OnUnknown::MapToUnk)
+                .unwrap(),
             [3, 1]
         );
     }
 
     #[test]
     fn text_and_json_files_round_trip() {
-        let vocab = Vocab::build(&counts("x y y z é"), &VocabConfig { specials: Specials::seq2seq(), ..Default::default() });
+        let vocab = Vocab::build(
+            &counts("x y y z é"),
+            &VocabConfig {
+                specials: Specials::seq2seq(),
+                ..Default::default()
+            },
+        );
         for name in ["vocab.txt", "vocab.json"] {
             let path = scratch_file(name, b"");
             vocab.save(&path).unwrap();
@@ -573,9 +623,15 @@ mod tests {
         let cases: [(&[u8], &str); 5] = [
             (b"", "is empty"),
             (b"tokens\n", ":1: expected the header"),
-            (b"#kindling-vocab v1\na\t1\nb 2\n", ":3: expected `TOKEN<TAB>COUNT`"),
+            (
+                b"#kindling-vocab v1\na\t1\nb 2\n",
+                ":3: expected `TOKEN<TAB>COUNT`",
+            ),
             (b"#kindling-vocab v1\na\t-1\n", ":2: count `-1`"),
-            (b"#kindling-vocab v1\n#special cls <cls>\n", ":2: unknown or misplaced special role"),
+            (
+                b"#kindling-vocab v1\n#special cls <cls>\n",
+                ":2: unknown or misplaced special role",
+            ),
         ];
         for (content, expected) in cases {
             let path = scratch_file("bad.vocab", content);
@@ -583,7 +639,11 @@ mod tests {
             assert!(err.contains(expected), "{err} should contain {expected}");
         }
         let dup = scratch_file("dup.vocab", b"#kindling-vocab v1\na\t1\na\t1\n");
-        assert!(Vocab::load(&dup).unwrap_err().to_string().contains("appears twice"));
+        let err = Vocab::load(&dup).unwrap_err().to_string();
+        assert!(
+            err.contains("dup.vocab:3: token `a` already appears on line 2"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kindling_core::BackendKind;
-use kindling_experiments::bench::{self, StepShape};
-use kindling_experiments::runner::{self, RunOptions};
-use kindling_experiments::spec::ExperimentSpec;
 use kindling_data::DataDir;
 use kindling_data::check::{self, CheckStatus};
 use kindling_experiments::Result;
+use kindling_experiments::bench::{self, StepShape};
+use kindling_experiments::runner::{self, RunOptions};
+use kindling_experiments::spec::ExperimentSpec;
 
 /// Runs kindling's named experiments and benchmarks.
 #[derive(Parser)]
@@ -170,7 +170,10 @@ fn run(cli: Cli) -> Result<()> {
             );
             println!("| tokenizer | MB/s | tokens | types |\n|---|---|---|---|");
             for t in report.rust.iter().chain(&report.python) {
-                println!("| {} | {:.1} | {} | {} |", t.name, t.mb_per_second, t.tokens, t.types);
+                println!(
+                    "| {} | {:.1} | {} | {} |",
+                    t.name, t.mb_per_second, t.tokens, t.types
+                );
             }
             if let Some(python) = &report.python {
                 println!(

@@ -28,12 +28,19 @@ pub trait Batcher<I>: Send + Sync {
 
 /// `0..n` in a random order when `rng` is given (else in order), cut into consecutive batches
 /// of `batch_size` (the last may be smaller).
-pub fn shuffled_batches(n: usize, batch_size: usize, rng: Option<&mut SeededRng>) -> Vec<Vec<usize>> {
+pub fn shuffled_batches(
+    n: usize,
+    batch_size: usize,
+    rng: Option<&mut SeededRng>,
+) -> Vec<Vec<usize>> {
     let order = match rng {
         Some(rng) => rng.permutation(n),
         None => (0..n).collect(),
     };
-    order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
 }
 
 /// A model the [`Trainer`](super::Trainer) can train on batches of type `B`.

@@ -12,8 +12,8 @@ use super::progress::Progress;
 use super::{Batcher, TrainConfig, TrainStep, log};
 use crate::checkpoint::Checkpoint;
 use crate::metrics::Accumulator;
-use crate::schedule::LrScheduler;
 use crate::prefetch;
+use crate::schedule::LrScheduler;
 use crate::seed::{SeededRng, derive_seed, seed_device};
 use crate::{Error, Result, atomic::write_json_atomic};
 
@@ -34,7 +34,7 @@ pub mod files {
 ///
 /// ```no_run
 /// # use kindling_core::train::*;
-/// # fn demo<M: TrainStep<B::Batch>, B: Batcher<Vec<f32>>>(model: M, batcher: B,
+/// # fn demo<M: TrainStep<B::Batch>, B: Batcher<Vec<f32>, Batch: Send>>(model: M, batcher: B,
 /// #     train: Vec<Vec<f32>>, dev: Vec<Vec<f32>>, config: TrainConfig,
 /// #     device: burn::tensor::Device) -> kindling_core::Result<()> {
 /// let trained = Trainer::new(config, &device)?

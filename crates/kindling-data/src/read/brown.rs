@@ -51,12 +51,19 @@ pub fn read_categories(dir: &Path) -> Result<Vec<(String, String)>> {
                 listing.push((id.to_string(), genre.to_string()));
             }
             _ => {
-                return Err(Error::malformed(&cats, line, format!("expected `FILE GENRE`, found `{text}`")));
+                return Err(Error::malformed(
+                    &cats,
+                    line,
+                    format!("expected `FILE GENRE`, found `{text}`"),
+                ));
             }
         }
     }
     if listing.is_empty() {
-        return Err(Error::Empty { path: cats, what: "Brown category list" });
+        return Err(Error::Empty {
+            path: cats,
+            what: "Brown category list",
+        });
     }
     Ok(listing)
 }
@@ -71,7 +78,11 @@ pub fn read_brown(dir: &Path) -> Result<Vec<BrownDocument>> {
         .into_iter()
         .map(|(id, genre)| {
             let sentences = read_tagged_file(&dir.join(&id))?;
-            Ok(BrownDocument { id, genre, sentences })
+            Ok(BrownDocument {
+                id,
+                genre,
+                sentences,
+            })
         })
         .collect()
 }
@@ -130,14 +141,23 @@ mod tests {
     fn reads_documents_sentences_and_tags() {
         let dir = scratch_dir(&[
             ("cats.txt", b"ca01 news\n\ncb01 editorial\n"),
-            ("ca01", b"\n\tThe/at Jury/nn-tl said/vbd ./.\n\n\tIt/pps ran/vbd\n"),
+            (
+                "ca01",
+                b"\n\tThe/at Jury/nn-tl said/vbd ./.\n\n\tIt/pps ran/vbd\n",
+            ),
             ("cb01", b"\tA/at w/o/in\n"),
         ]);
         let docs = read_brown(&dir).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].genre, "news");
         assert_eq!(docs[0].sentences.len(), 2);
-        assert_eq!(docs[0].sentences[0][1], TaggedWord { word: "Jury".into(), tag: "nn-tl".into() });
+        assert_eq!(
+            docs[0].sentences[0][1],
+            TaggedWord {
+                word: "Jury".into(),
+                tag: "nn-tl".into()
+            }
+        );
         assert_eq!(docs[1].words().collect::<Vec<_>>(), ["A", "w/o"]);
     }
 
@@ -148,14 +168,29 @@ mod tests {
         assert!(err.contains("ca01:2: token `broken`"), "{err}");
 
         let dir = scratch_dir(&[("cats.txt", b"ca01\n")]);
-        assert!(read_brown(&dir).unwrap_err().to_string().contains("cats.txt:1: expected `FILE GENRE`"));
+        assert!(
+            read_brown(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("cats.txt:1: expected `FILE GENRE`")
+        );
 
         let dir = scratch_dir(&[("cats.txt", b"zz99 news\n")]);
         let err = read_brown(&dir).unwrap_err().to_string();
-        assert!(err.contains("missing Brown document") && err.contains("zz99") && err.contains("cargo xtask data fetch brown"), "{err}");
+        assert!(
+            err.contains("missing Brown document")
+                && err.contains("zz99")
+                && err.contains("cargo xtask data fetch brown"),
+            "{err}"
+        );
 
         let dir = scratch_dir(&[("cats.txt", b"ca02 news\n"), ("ca02", b"a/at\n\xff/nn\n")]);
-        assert!(read_brown(&dir).unwrap_err().to_string().contains("ca02:2: invalid UTF-8"));
+        assert!(
+            read_brown(&dir)
+                .unwrap_err()
+                .to_string()
+                .contains("ca02:2: invalid UTF-8")
+        );
 
         let dir = scratch_dir(&[("cats.txt", b"../etc/passwd news\n")]);
         assert!(read_brown(&dir).is_err());

@@ -41,7 +41,9 @@ pub fn read_cmudict(path: &Path, options: CmudictOptions) -> Result<Vec<Pronunci
     let mut text = String::new();
     let mut entries = Vec::new();
     while let Some(line) = lines.read_line(&mut text)? {
-        if let Some(entry) = parse_line(&text, options).map_err(|p| Error::malformed(path, line, p))? {
+        if let Some(entry) =
+            parse_line(&text, options).map_err(|p| Error::malformed(path, line, p))?
+        {
             let entry = Pronunciation { line, ..entry };
             if options.first_only && entry.variant > 1 {
                 continue;
@@ -63,7 +65,10 @@ pub fn read_cmudict(path: &Path, options: CmudictOptions) -> Result<Vec<Pronunci
 /// # Errors
 /// A description of what is wrong with the line.
 pub fn parse_line(text: &str, options: CmudictOptions) -> Result<Option<Pronunciation>, String> {
-    let content = text.split_once('#').map_or(text, |(before, _)| before).trim();
+    let content = text
+        .split_once('#')
+        .map_or(text, |(before, _)| before)
+        .trim();
     if content.is_empty() || content.starts_with(";;;") {
         return Ok(None);
     }
@@ -72,7 +77,11 @@ pub fn parse_line(text: &str, options: CmudictOptions) -> Result<Option<Pronunci
     let (word, variant) = match head.strip_suffix(')').and_then(|h| h.rsplit_once('(')) {
         Some((word, n)) => match n.parse::<u32>() {
             Ok(n) if n >= 2 && !word.is_empty() => (word, n),
-            _ => return Err(format!("`{head}`: an alternate is written `word(n)` with n ≥ 2")),
+            _ => {
+                return Err(format!(
+                    "`{head}`: an alternate is written `word(n)` with n ≥ 2"
+                ));
+            }
         },
         None => (head, 1),
     };
@@ -80,10 +89,20 @@ pub fn parse_line(text: &str, options: CmudictOptions) -> Result<Option<Pronunci
     for phoneme in fields {
         let letters = phoneme.trim_end_matches(['0', '1', '2']);
         let stress = &phoneme[letters.len()..];
-        if letters.is_empty() || !letters.bytes().all(|b| b.is_ascii_uppercase()) || stress.len() > 1 {
+        if letters.is_empty()
+            || !letters.bytes().all(|b| b.is_ascii_uppercase())
+            || stress.len() > 1
+        {
             return Err(format!("`{phoneme}` is not an ARPAbet phoneme"));
         }
-        phonemes.push(if options.strip_stress { letters } else { phoneme }.to_string());
+        phonemes.push(
+            if options.strip_stress {
+                letters
+            } else {
+                phoneme
+            }
+            .to_string(),
+        );
     }
     if phonemes.is_empty() {
         return Err(format!("`{word}` has no phonemes"));
@@ -108,9 +127,19 @@ mod tests {
         let path = scratch_file("cmu.dict", SAMPLE);
         let all = read_cmudict(&path, CmudictOptions::default()).unwrap();
         assert_eq!(all.len(), 3);
-        assert_eq!((all[1].word.as_str(), all[1].variant, all[1].line), ("aalborg", 2, 3));
+        assert_eq!(
+            (all[1].word.as_str(), all[1].variant, all[1].line),
+            ("aalborg", 2, 3)
+        );
         assert_eq!(all[0].phonemes, ["AO1", "L", "B", "AO0", "R", "G"]);
-        let stripped = read_cmudict(&path, CmudictOptions { strip_stress: true, first_only: true }).unwrap();
+        let stripped = read_cmudict(
+            &path,
+            CmudictOptions {
+                strip_stress: true,
+                first_only: true,
+            },
+        )
+        .unwrap();
         assert_eq!(stripped.len(), 2);
         assert_eq!(stripped[0].phonemes, ["AO", "L", "B", "AO", "R", "G"]);
         assert_eq!(stripped[1].word, "d'artagnan");
@@ -124,10 +153,15 @@ mod tests {
             (b"word AH3\n", "cmu:1: `AH3` is not an ARPAbet phoneme"),
             (b"word ah0\n", "cmu:1: `ah0` is not an ARPAbet phoneme"),
         ] {
-            let err = read_cmudict(&scratch_file("cmu", content), CmudictOptions::default()).unwrap_err();
+            let err =
+                read_cmudict(&scratch_file("cmu", content), CmudictOptions::default()).unwrap_err();
             assert!(err.to_string().contains(expected), "{err} / {expected}");
         }
-        let err = read_cmudict(&scratch_file("cmu", b"# only comments\n"), CmudictOptions::default()).unwrap_err();
+        let err = read_cmudict(
+            &scratch_file("cmu", b"# only comments\n"),
+            CmudictOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::Empty { .. }));
     }
 }

@@ -66,7 +66,8 @@ impl Corpus {
                     CorpusFile::Tagged(path) => {
                         joined.clear();
                         for token in text.split_whitespace() {
-                            let tagged = parse_token(token).map_err(|p| Error::malformed(path, line, p))?;
+                            let tagged =
+                                parse_token(token).map_err(|p| Error::malformed(path, line, p))?;
                             if !joined.is_empty() {
                                 joined.push(' ');
                             }
@@ -104,22 +105,37 @@ mod tests {
     fn streams_text_and_tagged_files_in_order() {
         let text = scratch_file("c.txt.gz", &gzip(b"Call me Ishmael.\n\nSome years ago\n"));
         let tagged = scratch_file("ca01", b"\tThe/at Jury/nn ./.\n");
-        let corpus = Corpus::new(vec![CorpusFile::Text(text), CorpusFile::Tagged(tagged)], Encoding::Utf8).unwrap();
+        let corpus = Corpus::new(
+            vec![CorpusFile::Text(text), CorpusFile::Tagged(tagged)],
+            Encoding::Utf8,
+        )
+        .unwrap();
         let mut lines = Vec::new();
-        corpus.for_each_line(|l| {
-            lines.push(l.to_string());
-            Ok(())
-        }).unwrap();
-        assert_eq!(lines, ["Call me Ishmael.", "", "Some years ago", "The Jury ."]);
+        corpus
+            .for_each_line(|l| {
+                lines.push(l.to_string());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            lines,
+            ["Call me Ishmael.", "", "Some years ago", "The Jury ."]
+        );
         let counts = corpus.count_tokens(&Words::corpus()).unwrap();
-        assert_eq!((counts.total(), counts.get("the"), counts.get(".")), (8, 1, 0));
+        assert_eq!(
+            (counts.total(), counts.get("the"), counts.get(".")),
+            (8, 1, 0)
+        );
     }
 
     #[test]
     fn errors_carry_file_and_line() {
         let tagged = scratch_file("cb01", b"ok/at\nnotag\n");
         let corpus = Corpus::new(vec![CorpusFile::Tagged(tagged)], Encoding::Utf8).unwrap();
-        let err = corpus.count_tokens(&Words::corpus()).unwrap_err().to_string();
+        let err = corpus
+            .count_tokens(&Words::corpus())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cb01:2"), "{err}");
         assert!(Corpus::new(vec![], Encoding::Utf8).is_err());
     }

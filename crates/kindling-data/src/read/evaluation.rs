@@ -33,22 +33,40 @@ pub fn read_analogies(path: &Path) -> Result<Vec<AnalogySection>> {
         if let Some(name) = trimmed.strip_prefix(':') {
             let name = name.trim();
             if name.is_empty() {
-                return Err(Error::malformed(path, line, "section header without a name"));
+                return Err(Error::malformed(
+                    path,
+                    line,
+                    "section header without a name",
+                ));
             }
-            sections.push(AnalogySection { name: name.to_string(), questions: Vec::new() });
+            sections.push(AnalogySection {
+                name: name.to_string(),
+                questions: Vec::new(),
+            });
             continue;
         }
         let words: Vec<&str> = trimmed.split_whitespace().collect();
         let Ok(words) = <[&str; 4]>::try_from(words.as_slice()) else {
-            return Err(Error::malformed(path, line, format!("expected four words, found `{trimmed}`")));
+            return Err(Error::malformed(
+                path,
+                line,
+                format!("expected four words, found `{trimmed}`"),
+            ));
         };
         let Some(section) = sections.last_mut() else {
-            return Err(Error::malformed(path, line, "question before the first `: section` header"));
+            return Err(Error::malformed(
+                path,
+                line,
+                "question before the first `: section` header",
+            ));
         };
         section.questions.push(words.map(str::to_string));
     }
     if sections.iter().all(|s| s.questions.is_empty()) {
-        return Err(Error::Empty { path: path.to_path_buf(), what: "analogy file" });
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            what: "analogy file",
+        });
     }
     Ok(sections)
 }
@@ -82,17 +100,31 @@ pub fn read_word_pairs(path: &Path) -> Result<Vec<WordPair>> {
         }
         let fields: Vec<&str> = trimmed.split_whitespace().collect();
         let [first, second, score] = fields.as_slice() else {
-            return Err(Error::malformed(path, line, format!("expected `word word score`, found `{trimmed}`")));
+            return Err(Error::malformed(
+                path,
+                line,
+                format!("expected `word word score`, found `{trimmed}`"),
+            ));
         };
         let score = score
             .parse::<f64>()
             .ok()
             .filter(|s| s.is_finite())
-            .ok_or_else(|| Error::malformed(path, line, format!("score `{score}` is not a number")))?;
-        pairs.push(WordPair { first: first.to_string(), second: second.to_string(), score, line });
+            .ok_or_else(|| {
+                Error::malformed(path, line, format!("score `{score}` is not a number"))
+            })?;
+        pairs.push(WordPair {
+            first: first.to_string(),
+            second: second.to_string(),
+            score,
+            line,
+        });
     }
     if pairs.is_empty() {
-        return Err(Error::Empty { path: path.to_path_buf(), what: "word-pair file" });
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            what: "word-pair file",
+        });
     }
     Ok(pairs)
 }
@@ -104,17 +136,25 @@ mod tests {
 
     #[test]
     fn reads_analogy_sections() {
-        let path = scratch_file("q.txt", b": capitals\nAthens Greece Baghdad Iraq\n: gram1\na b c d\ne f g h\n");
+        let path = scratch_file(
+            "q.txt",
+            b": capitals\nAthens Greece Baghdad Iraq\n: gram1\na b c d\ne f g h\n",
+        );
         let sections = read_analogies(&path).unwrap();
         assert_eq!(sections.len(), 2);
-        assert_eq!(sections[1].questions[1], ["e", "f", "g", "h"].map(String::from));
+        assert_eq!(
+            sections[1].questions[1],
+            ["e", "f", "g", "h"].map(String::from)
+        );
         for (bad, expected) in [
             (&b"a b c d\n"[..], "q:1: question before the first"),
             (b": s\na b c\n", "q:2: expected four words"),
             (b":\n", "q:1: section header without a name"),
             (b": s\n", "is empty"),
         ] {
-            let err = read_analogies(&scratch_file("q", bad)).unwrap_err().to_string();
+            let err = read_analogies(&scratch_file("q", bad))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "{err} / {expected}");
         }
     }
@@ -123,9 +163,23 @@ mod tests {
     fn reads_scored_pairs() {
         let path = scratch_file("ws.tsv", b"# header\nlove\tsex\t6.77\ntiger cat 7.35\n");
         let pairs = read_word_pairs(&path).unwrap();
-        assert_eq!(pairs[1], WordPair { first: "tiger".into(), second: "cat".into(), score: 7.35, line: 3 });
-        for (bad, expected) in [(&b"a b\n"[..], "ws:1: expected `word word score`"), (b"a b x\n", "ws:1: score `x`"), (b"a b NaN\n", "score `NaN`")] {
-            let err = read_word_pairs(&scratch_file("ws", bad)).unwrap_err().to_string();
+        assert_eq!(
+            pairs[1],
+            WordPair {
+                first: "tiger".into(),
+                second: "cat".into(),
+                score: 7.35,
+                line: 3
+            }
+        );
+        for (bad, expected) in [
+            (&b"a b\n"[..], "ws:1: expected `word word score`"),
+            (b"a b x\n", "ws:1: score `x`"),
+            (b"a b NaN\n", "score `NaN`"),
+        ] {
+            let err = read_word_pairs(&scratch_file("ws", bad))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(expected), "{err} / {expected}");
         }
     }

@@ -215,20 +215,33 @@ mod tests {
         let path = scratch_file("sst", b"1 a stirring , funny film\n\n0   dull .\n");
         let examples = read_label_first(&path, Encoding::Utf8).unwrap();
         assert_eq!(examples.len(), 2);
-        assert_eq!((examples[1].label.as_str(), examples[1].text.as_str(), examples[1].line), ("0", "dull .", 3));
+        assert_eq!(
+            (
+                examples[1].label.as_str(),
+                examples[1].text.as_str(),
+                examples[1].line
+            ),
+            ("0", "dull .", 3)
+        );
     }
 
     #[test]
     fn label_first_rejects_missing_text_and_empty_files() {
         let err = read_label_first(&scratch_file("sst", b"1 ok\n3\n"), Encoding::Utf8).unwrap_err();
-        assert!(err.to_string().contains("sst:2: expected `LABEL text`"), "{err}");
+        assert!(
+            err.to_string().contains("sst:2: expected `LABEL text`"),
+            "{err}"
+        );
         let err = read_label_first(&scratch_file("sst", b"\n \n"), Encoding::Utf8).unwrap_err();
         assert!(matches!(err, Error::Empty { .. }), "{err}");
     }
 
     #[test]
     fn trec_keeps_coarse_or_fine() {
-        let path = scratch_file("trec", b"DESC:manner How did serfdom develop ?\nLOC:city Which city\xa0? \n");
+        let path = scratch_file(
+            "trec",
+            b"DESC:manner How did serfdom develop ?\nLOC:city Which city\xa0? \n",
+        );
         let coarse = read_trec(&path, Encoding::Latin1, TrecLabels::Coarse).unwrap();
         assert_eq!(coarse[0].label, "DESC");
         assert_eq!(coarse[1].text, "Which city\u{a0}?");
@@ -236,8 +249,17 @@ mod tests {
         assert_eq!(fine[1].label, "LOC:city");
         let err = read_trec(&path, Encoding::Utf8, TrecLabels::Coarse).unwrap_err();
         assert!(err.to_string().contains("trec:2: invalid UTF-8"), "{err}");
-        let err = read_trec(&scratch_file("trec", b"DESC How ?\n"), Encoding::Utf8, TrecLabels::Coarse).unwrap_err();
-        assert!(err.to_string().contains("trec:1: expected a `COARSE:fine` label"), "{err}");
+        let err = read_trec(
+            &scratch_file("trec", b"DESC How ?\n"),
+            Encoding::Utf8,
+            TrecLabels::Coarse,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("trec:1: expected a `COARSE:fine` label"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -260,7 +282,8 @@ mod tests {
     fn one_class_files_label_each_line() {
         let pos = scratch_file("rt.pos", b"good \x85 film\n");
         let neg = scratch_file("rt.neg", b"bad\nworse\n");
-        let examples = read_one_class_files(&[(&pos, "pos"), (&neg, "neg")], Encoding::Latin1).unwrap();
+        let examples =
+            read_one_class_files(&[(&pos, "pos"), (&neg, "neg")], Encoding::Latin1).unwrap();
         assert_eq!(examples.len(), 3);
         assert_eq!(examples[0].0.text, "good \u{85} film");
         assert_eq!((examples[2].0.label.as_str(), examples[2].1), ("neg", 1));

@@ -65,7 +65,11 @@ impl Iterator for ParallelLines {
             let s = self.source.read_line(&mut source)?;
             let t = self.target.read_line(&mut target)?;
             match (s, t) {
-                (Some(line), Some(_)) => Ok(Some(SentencePair { source, target, line })),
+                (Some(line), Some(_)) => Ok(Some(SentencePair {
+                    source,
+                    target,
+                    line,
+                })),
                 (None, None) => Ok(None),
                 _ => Err(self.unaligned()),
             }
@@ -89,8 +93,13 @@ impl Iterator for ParallelLines {
 /// # Errors
 /// [`Error::Unaligned`] when the line counts differ; [`Error::Empty`] when both are empty;
 /// file and encoding errors as [`Lines`] reports them.
-pub fn read_parallel(source: &Path, target: &Path, encoding: Encoding) -> Result<Vec<SentencePair>> {
-    let pairs: Vec<SentencePair> = ParallelLines::open(source, target, encoding)?.collect::<Result<_>>()?;
+pub fn read_parallel(
+    source: &Path,
+    target: &Path,
+    encoding: Encoding,
+) -> Result<Vec<SentencePair>> {
+    let pairs: Vec<SentencePair> =
+        ParallelLines::open(source, target, encoding)?.collect::<Result<_>>()?;
     if pairs.is_empty() {
         return Err(Error::Empty {
             path: source.to_path_buf(),
@@ -110,16 +119,31 @@ mod tests {
         let de = scratch_file("train.de.gz", &gzip("Zwei Männer.\nEin Hund.\n".as_bytes()));
         let en = scratch_file("train.en", b"Two men.\nA dog.\n");
         let pairs = read_parallel(&de, &en, Encoding::Utf8).unwrap();
-        assert_eq!(pairs[1], SentencePair { source: "Ein Hund.".into(), target: "A dog.".into(), line: 2 });
+        assert_eq!(
+            pairs[1],
+            SentencePair {
+                source: "Ein Hund.".into(),
+                target: "A dog.".into(),
+                line: 2
+            }
+        );
     }
 
     #[test]
     fn unequal_lengths_give_both_counts() {
         let de = scratch_file("a.de", b"1\n2\n3\n");
         let en = scratch_file("a.en", b"1\n");
-        let err = read_parallel(&de, &en, Encoding::Utf8).unwrap_err().to_string();
-        assert!(err.contains("a.de has 3 lines but") && err.contains("a.en has 1"), "{err}");
+        let err = read_parallel(&de, &en, Encoding::Utf8)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a.de has 3 lines but") && err.contains("a.en has 1"),
+            "{err}"
+        );
         let empty = scratch_file("e", b"");
-        assert!(matches!(read_parallel(&empty, &empty, Encoding::Utf8), Err(Error::Empty { .. })));
+        assert!(matches!(
+            read_parallel(&empty, &empty, Encoding::Utf8),
+            Err(Error::Empty { .. })
+        ));
     }
 }

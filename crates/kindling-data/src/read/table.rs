@@ -73,7 +73,11 @@ pub fn read_table(path: &Path, delimiter: Delimiter, encoding: Encoding) -> Resu
             None => {
                 for (i, name) in fields.iter().enumerate() {
                     if fields[..i].contains(name) {
-                        return Err(Error::malformed(path, line, format!("column `{name}` appears twice in the header")));
+                        return Err(Error::malformed(
+                            path,
+                            line,
+                            format!("column `{name}` appears twice in the header"),
+                        ));
                     }
                 }
                 columns = Some(fields);
@@ -83,7 +87,11 @@ pub fn read_table(path: &Path, delimiter: Delimiter, encoding: Encoding) -> Resu
                     return Err(Error::malformed(
                         path,
                         line,
-                        format!("{} fields, but the header names {} columns", fields.len(), columns.len()),
+                        format!(
+                            "{} fields, but the header names {} columns",
+                            fields.len(),
+                            columns.len()
+                        ),
                     ));
                 }
                 rows.push(fields);
@@ -169,29 +177,52 @@ mod tests {
         assert_eq!(table.column("label").unwrap(), ["pos", "neg"]);
         assert_eq!(table.lines, [2, 4]);
         let err = table.column("score").unwrap_err().to_string();
-        assert!(err.contains("no column `score` (columns: text, label)"), "{err}");
+        assert!(
+            err.contains("no column `score` (columns: text, label)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn csv_quotes_hold_commas_and_quotes() {
-        let path = scratch_file("t.csv", b"id,text\n1,\"hello, \"\"world\"\"\"\n2,\"\"\n3,plain\n");
+        let path = scratch_file(
+            "t.csv",
+            b"id,text\n1,\"hello, \"\"world\"\"\"\n2,\"\"\n3,plain\n",
+        );
         let table = read_table(&path, Delimiter::Comma, Encoding::Utf8).unwrap();
-        assert_eq!(table.column("text").unwrap(), ["hello, \"world\"", "", "plain"]);
+        assert_eq!(
+            table.column("text").unwrap(),
+            ["hello, \"world\"", "", "plain"]
+        );
     }
 
     #[test]
     fn wrong_width_unclosed_quote_and_empty_file_are_errors() {
         let cases: [(&[u8], Delimiter, &str); 4] = [
-            (b"a\tb\n1\t2\t3\n", Delimiter::Tab, "t:2: 3 fields, but the header names 2 columns"),
-            (b"a,b\n1,\"open\n", Delimiter::Comma, "t:2: a quoted field is not closed"),
-            (b"a,b\n\"x\"y,2\n", Delimiter::Comma, "t:2: unexpected `y` after a closing quote"),
+            (
+                b"a\tb\n1\t2\t3\n",
+                Delimiter::Tab,
+                "t:2: 3 fields, but the header names 2 columns",
+            ),
+            (
+                b"a,b\n1,\"open\n",
+                Delimiter::Comma,
+                "t:2: a quoted field is not closed",
+            ),
+            (
+                b"a,b\n\"x\"y,2\n",
+                Delimiter::Comma,
+                "t:2: unexpected `y` after a closing quote",
+            ),
             (b"a\ta\n", Delimiter::Tab, "t:1: column `a` appears twice"),
         ];
         for (content, delimiter, expected) in cases {
-            let err = read_table(&scratch_file("t", content), delimiter, Encoding::Utf8).unwrap_err();
+            let err =
+                read_table(&scratch_file("t", content), delimiter, Encoding::Utf8).unwrap_err();
             assert!(err.to_string().contains(expected), "{err} / {expected}");
         }
-        let err = read_table(&scratch_file("t", b"\n"), Delimiter::Tab, Encoding::Utf8).unwrap_err();
+        let err =
+            read_table(&scratch_file("t", b"\n"), Delimiter::Tab, Encoding::Utf8).unwrap_err();
         assert!(matches!(err, Error::Empty { .. }));
     }
 }

@@ -14,7 +14,9 @@ use std::time::Instant;
 use kindling_core::burn::module::Module;
 use kindling_core::burn::nn::conv::{Conv1d, Conv1dConfig};
 use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
-use kindling_core::burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use kindling_core::burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig,
+};
 use kindling_core::burn::optim::GradientsParams;
 use kindling_core::burn::tensor::activation::relu;
 use kindling_core::burn::tensor::{Device, Int, Tensor};
@@ -71,9 +73,15 @@ pub fn tokenize(data: &DataDir, reps: usize, python: &str) -> Result<TokenizeRep
     }
     let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
     let tokenizers: [(&str, Box<dyn Tokenizer>); 3] = [
-        ("kindling KimClean (clean_str)", Box::new(KimClean { lowercase: true })),
+        (
+            "kindling KimClean (clean_str)",
+            Box::new(KimClean { lowercase: true }),
+        ),
         ("kindling Words (corpus)", Box::new(Words::corpus())),
-        ("kindling Whitespace (lowercase)", Box::new(Whitespace { lowercase: true })),
+        (
+            "kindling Whitespace (lowercase)",
+            Box::new(Whitespace { lowercase: true }),
+        ),
     ];
     let mut rust = Vec::new();
     for (name, tokenizer) in tokenizers {
@@ -141,7 +149,10 @@ fn python_baseline(python: &str, corpus: &Path, reps: usize) -> Result<Option<Th
         .map_err(|e| Error::Bench(format!("python baseline printed no JSON: {e}")))?;
     let number = |key: &str| report[key].as_f64().unwrap_or(f64::NAN);
     Ok(Some(Throughput {
-        name: format!("Python {} re + clean_str + Counter", report["python"].as_str().unwrap_or("?")),
+        name: format!(
+            "Python {} re + clean_str + Counter",
+            report["python"].as_str().unwrap_or("?")
+        ),
         mb_per_second: number("bytes") / number("median_seconds") / 1e6,
         tokens: number("tokens") as u64,
         types: number("types") as usize,
@@ -190,7 +201,8 @@ impl ConvClassifier {
             .iter()
             .map(|conv| relu(conv.forward(x.clone())).max_dim(2).squeeze_dim(2))
             .collect();
-        self.output.forward(self.dropout.forward(Tensor::cat(pooled, 1)))
+        self.output
+            .forward(self.dropout.forward(Tensor::cat(pooled, 1)))
     }
 }
 
@@ -245,7 +257,11 @@ pub fn batch_cost(data: &DataDir, device: &Device, steps: usize) -> Result<Batch
         let loss = loss_fn.forward(model.forward(batch.tokens), batch.labels);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optimizer.step(1.0, model, grads);
-        let _ = model.output.bias.as_ref().map(|b| b.val().slice([0..1]).into_scalar::<f32>());
+        let _ = model
+            .output
+            .bias
+            .as_ref()
+            .map(|b| b.val().sum().into_scalar::<f32>());
         if i >= warmup {
             prepare.push(prepared);
             step.push(started.elapsed().as_secs_f64());
