@@ -28,8 +28,16 @@ fn input_path() -> &'static PathBuf {
 
 /// A reader error must point into the input: a line number no larger than the input has lines.
 fn check<T>(result: Result<T, Error>, lines: usize) {
-    if let Err(Error::Malformed { line, .. } | Error::Encoding { line, .. } | Error::UnknownLabel { line, .. }) = result {
-        assert!(line >= 1 && line <= lines.max(1), "error at line {line} of {lines}");
+    if let Err(
+        Error::Malformed { line, .. }
+        | Error::Encoding { line, .. }
+        | Error::UnknownLabel { line, .. },
+    ) = result
+    {
+        assert!(
+            line >= 1 && line <= lines.max(1),
+            "error at line {line} of {lines}"
+        );
     }
 }
 
@@ -43,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
                     &KimClean { lowercase: true } as &dyn Tokenizer,
                     &Words::translation(),
                     &Whitespace { lowercase: true },
-                    &Chars { lowercase: true, keep_whitespace: true },
+                    &Chars {
+                        lowercase: true,
+                        keep_whitespace: true,
+                    },
                 ] {
                     tokenizer.for_each_token(&line.text, &mut |t| assert!(!t.is_empty()));
                 }
@@ -59,7 +70,16 @@ fuzz_target!(|data: &[u8]| {
         check(read_table(path, Delimiter::Tab, encoding), lines);
         check(read_table(path, Delimiter::Comma, encoding), lines);
     }
-    check(read_cmudict(path, CmudictOptions { strip_stress: true, first_only: false }), lines);
+    check(
+        read_cmudict(
+            path,
+            CmudictOptions {
+                strip_stress: true,
+                first_only: false,
+            },
+        ),
+        lines,
+    );
     check(read_analogies(path), lines);
     check(read_word_pairs(path), lines);
     check(read_tagged_file(path), lines);
