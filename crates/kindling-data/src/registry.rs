@@ -192,6 +192,36 @@ pub struct ClassificationData {
     pub test: Option<Vec<TextExample>>,
 }
 
+impl ClassificationData {
+    /// Class ids of the training examples, in order (for stratified splits).
+    pub fn train_labels(&self) -> Vec<u32> {
+        self.train.iter().map(|e| e.label).collect()
+    }
+
+    /// When there is no dev set, moves a seeded, stratified `fraction` of the training
+    /// examples into one (Kim's protocol: 10 % of train). A published dev set is kept as is.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a fraction outside (0, 1) or one that empties a side.
+    #[cfg(feature = "burn")]
+    pub fn with_dev_from_train(mut self, fraction: f64, seed: u64) -> Result<Self> {
+        if self.dev.is_some() {
+            return Ok(self);
+        }
+        let split = crate::split::stratified_holdout(&self.train_labels(), fraction, seed)?;
+        let mut slots: Vec<Option<TextExample>> = self.train.into_iter().map(Some).collect();
+        let mut take = |indices: &[usize]| -> Vec<TextExample> {
+            indices
+                .iter()
+                .map(|&i| slots[i].take().expect("indices are disjoint"))
+                .collect()
+        };
+        self.dev = Some(take(&split.held_out));
+        self.train = take(&split.train);
+        Ok(self)
+    }
+}
+
 /// Multi30k's three aligned splits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParallelData {
@@ -497,6 +527,33 @@ mod tests {
             err.contains("TREC.test:1: unknown label `NUM:count`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn dev_is_carved_from_train_only_when_missing() {
+        let labels = LabelSet::new(["a", "b"]).unwrap();
+        let train: Vec<TextExample> = (0..40)
+            .map(|i| TextExample {
+                text: i.to_string(),
+                label: u32::from(i % 4 == 0),
+            })
+            .collect();
+        let data = ClassificationData {
+            labels,
+            train,
+            dev: None,
+            test: None,
+        };
+        let split = data.clone().with_dev_from_train(0.1, 7).unwrap();
+        let dev = split.dev.as_ref().unwrap();
+        assert_eq!((split.train.len(), dev.len()), (36, 4));
+        assert_eq!(dev.iter().filter(|e| e.label == 1).count(), 1);
+        assert_eq!(split, data.clone().with_dev_from_train(0.1, 7).unwrap());
+        let kept = ClassificationData {
+            dev: Some(vec![]),
+            ..data
+        };
+        assert_eq!(kept.clone().with_dev_from_train(0.1, 7).unwrap(), kept);
     }
 
     #[test]
