@@ -148,31 +148,32 @@ fn logistic_regression_separates_separable_data_on_cpu_backends() {
     }
 }
 
-#[test]
-fn same_seed_same_metrics_different_seed_different_order() {
+/// Trains the separable task for 3 epochs with Adam and returns the per-epoch training losses
+/// and the final parameters' bits.
+fn train_three_epochs(config: TrainConfig) -> (Vec<f64>, Vec<u32>) {
     let device = BackendKind::Flex.train_device().unwrap();
     let train = separable(120, D, 0.05, 21);
     let batcher = DenseBatcher { d_input: D };
-    let run = |seed: u64| {
-        let trained = Trainer::new(
-            TrainConfig {
-                seed,
-                ..config(3, adam())
-            },
-            &device,
-        )
+    let trained = Trainer::new(config, &device)
         .unwrap()
         .with_progress(false)
         .fit(model(&device, 5), &batcher, &train, None)
         .unwrap();
-        (
-            trained
-                .history
-                .iter()
-                .map(|r| r["train_loss"].as_f64().unwrap())
-                .collect::<Vec<_>>(),
-            parameter_bits(&trained.model),
-        )
+    let losses = trained
+        .history
+        .iter()
+        .map(|r| r["train_loss"].as_f64().unwrap())
+        .collect();
+    (losses, parameter_bits(&trained.model))
+}
+
+#[test]
+fn same_seed_same_metrics_different_seed_different_order() {
+    let run = |seed: u64| {
+        train_three_epochs(TrainConfig {
+            seed,
+            ..config(3, adam())
+        })
     };
     let a = run(1);
     assert_eq!(a, run(1));
@@ -181,22 +182,11 @@ fn same_seed_same_metrics_different_seed_different_order() {
 
 #[test]
 fn prefetching_batches_changes_nothing_but_the_thread_they_are_built_on() {
-    let device = BackendKind::Flex.train_device().unwrap();
-    let train = separable(120, D, 0.05, 22);
-    let batcher = DenseBatcher { d_input: D };
     let run = |prefetch: usize| {
-        let trained = Trainer::new(
-            TrainConfig {
-                prefetch,
-                ..config(3, adam())
-            },
-            &device,
-        )
-        .unwrap()
-        .with_progress(false)
-        .fit(model(&device, 5), &batcher, &train, None)
-        .unwrap();
-        parameter_bits(&trained.model)
+        train_three_epochs(TrainConfig {
+            prefetch,
+            ..config(3, adam())
+        })
     };
     let inline = run(0);
     assert_eq!(inline, run(1));

@@ -112,34 +112,17 @@ fn main() -> ExitCode {
         } => experiment(name, list, backend, seed, quick, data, out, release),
         Task::Bench {
             which: Bench::Backends { steps },
-        } => cargo(&[
-            "run",
-            "-p",
-            "kindling-experiments",
-            "--features",
-            "flex,ndarray,wgpu",
-            "--",
-            "bench-backends",
-            "--steps",
-            &steps.to_string(),
+        } => runner(vec![
+            "bench-backends".into(),
+            "--steps".into(),
+            steps.to_string(),
         ]),
         Task::Bench {
             which: Bench::Data { data },
         } => {
-            let mut args = vec![
-                "run",
-                "-p",
-                "kindling-experiments",
-                "--features",
-                "flex,ndarray,wgpu",
-                "--",
-                "bench-data",
-            ];
-            let data = data.map(|d| d.display().to_string());
-            if let Some(data) = &data {
-                args.extend(["--data", data]);
-            }
-            cargo(&args)
+            let mut args = vec!["bench-data".to_string()];
+            args.extend(data_flag(data));
+            runner(args)
         }
         Task::Data {
             which: Data::Fetch { name, data },
@@ -173,25 +156,35 @@ fn check() -> Result {
 }
 
 fn data_check(data: Option<PathBuf>, require_all: bool) -> Result {
-    let mut args: Vec<String> = [
+    let mut args = vec!["data-check".to_string()];
+    args.extend(data_flag(data));
+    if require_all {
+        args.push("--require-all".into());
+    }
+    runner(args)
+}
+
+fn data_flag(data: Option<PathBuf>) -> Vec<String> {
+    data.map(|d| vec!["--data".into(), d.display().to_string()])
+        .unwrap_or_default()
+}
+
+/// Runs the experiment runner with `args`, built with the backend features the workspace tests
+/// use so that both share one build of burn.
+fn runner(args: Vec<String>) -> Result {
+    let mut all: Vec<String> = [
         "run",
         "-p",
         "kindling-experiments",
         "--features",
         "flex,ndarray,wgpu",
         "--",
-        "data-check",
     ]
     .map(String::from)
     .into();
-    if let Some(data) = data {
-        args.extend(["--data".into(), data.display().to_string()]);
-    }
-    if require_all {
-        args.push("--require-all".into());
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    cargo(&args)
+    all.extend(args);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    cargo(&all)
 }
 
 #[allow(clippy::too_many_arguments)]
