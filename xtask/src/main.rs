@@ -61,6 +61,13 @@ enum Task {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Analogy and WordSim-353 evaluation of GloVe 6B 50-d next to gensim (installed from PyPI
+    /// into `target/bench-venv` on first use).
+    EmbedEval {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// Tokenise-and-count throughput next to Python's `clean_str`, and batch preparation next
     /// to a convolutional classifier's training step (needs corpus/ and sentence/sst2/).
     Data {
@@ -124,6 +131,13 @@ fn main() -> ExitCode {
             args.extend(data_flag(data));
             runner(args)
         }
+        Task::Bench {
+            which: Bench::EmbedEval { data },
+        } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
+            let mut args = vec!["bench-embed-eval".to_string(), "--python".into(), python];
+            args.extend(data_flag(data));
+            runner(args)
+        }),
         Task::Data {
             which: Data::Fetch { name, data },
         } => fetch(&name, data),
@@ -162,6 +176,25 @@ fn data_check(data: Option<PathBuf>, require_all: bool) -> Result {
         args.push("--require-all".into());
     }
     runner(args)
+}
+
+/// The Python of `target/bench-venv`, created with `packages` installed when missing; returns
+/// the interpreter's path.
+fn bench_venv(packages: &[&str]) -> Result<String> {
+    let venv = PathBuf::from("target/bench-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(format!("installed-{}", packages.join("+")));
+    if !marker.is_file() {
+        if !python.is_file() {
+            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
+                .map_err(|e| format!("{e} (is python3-venv installed?)"))?;
+        }
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "-q"])
+            .args(packages))?;
+        std::fs::write(&marker, b"").map_err(|e| format!("writing {}: {e}", marker.display()))?;
+    }
+    Ok(python.display().to_string())
 }
 
 fn data_flag(data: Option<PathBuf>) -> Vec<String> {

@@ -18,6 +18,10 @@ pub enum Error {
     #[error("data check failed for: {}", .0.join(", "))]
     DataCheck(Vec<String>),
 
+    /// An error reading, querying or evaluating word vectors.
+    #[error(transparent)]
+    Embed(#[from] kindling_embed::Error),
+
     /// An error reading or preparing data.
     #[error(transparent)]
     Data(#[from] kindling_data::Error),

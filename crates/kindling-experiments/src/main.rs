@@ -79,6 +79,15 @@ enum Command {
         #[arg(long)]
         backend: Option<BackendKind>,
     },
+    /// Analogy and WordSim-353 evaluation of the GloVe vectors next to gensim's.
+    BenchEmbedEval {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Python interpreter with gensim installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
     /// Times the same MLP training step on every compiled CPU backend.
     BenchBackends {
         /// Timed steps per backend.
@@ -195,6 +204,30 @@ fn run(cli: Cli) -> Result<()> {
                 cost.step_ms,
                 100.0 * cost.prepare_ms / cost.step_ms
             );
+        }
+        Command::BenchEmbedEval { data, python } => {
+            let device = BackendKind::Flex.device()?;
+            let rows = bench::embed_eval::compare(&DataDir::resolve(data), &device, &python)?;
+            println!(
+                "| tool | load s | analogy s | analogy total | questions | WS-353 ρ |\n|---|---|---|---|---|---|"
+            );
+            for r in &rows {
+                println!(
+                    "| {} | {:.2} | {:.2} | {:.4} | {} | {:.4} |",
+                    r.tool,
+                    r.load_seconds,
+                    r.analogy_seconds,
+                    r.analogy_total,
+                    r.analogy_questions,
+                    r.wordsim353_spearman
+                );
+            }
+            if let [ours, theirs] = rows.as_slice() {
+                println!(
+                    "analogy evaluation speed-up over gensim: {:.1}x",
+                    theirs.analogy_seconds / ours.analogy_seconds
+                );
+            }
         }
         Command::BenchBackends {
             steps,

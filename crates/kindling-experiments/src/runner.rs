@@ -33,8 +33,9 @@ pub struct RunOptions {
 pub struct TaskContext<'a> {
     /// The experiment.
     pub spec: &'a ExperimentSpec,
-    /// The training config with `--seed` and `--quick` applied.
-    pub train: TrainConfig,
+    /// The training config with `--seed` and `--quick` applied (`None` for experiments that
+    /// only evaluate).
+    pub train: Option<TrainConfig>,
     /// `Some(n)` under `--quick`: use at most `n` training examples.
     pub max_examples: Option<usize>,
     /// The training device (autodiff enabled).
@@ -47,14 +48,32 @@ pub struct TaskContext<'a> {
     pub progress: bool,
 }
 
+impl TaskContext<'_> {
+    /// The training config, for tasks that train.
+    ///
+    /// # Errors
+    /// [`Error::Spec`] when the experiment file has no `[train]` section.
+    pub fn train(&self) -> Result<&TrainConfig> {
+        self.train.as_ref().ok_or_else(|| Error::Spec {
+            path: format!("experiments/{}.toml", self.spec.name).into(),
+            message: format!(
+                "task `{}` trains, so it needs a [train] section",
+                self.spec.task
+            ),
+        })
+    }
+}
+
 /// Runs `spec` and returns the flat metrics it wrote to `metrics.json`.
 pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Value>> {
     let mut train = spec.train.clone();
-    if let Some(seed) = options.seed {
-        train.seed = seed;
-    }
-    if options.quick {
-        train.epochs = train.epochs.min(spec.quick.epochs);
+    if let Some(train) = &mut train {
+        if let Some(seed) = options.seed {
+            train.seed = seed;
+        }
+        if options.quick {
+            train.epochs = train.epochs.min(spec.quick.epochs);
+        }
     }
     let out_dir = options.out_dir.clone().unwrap_or_else(|| {
         PathBuf::from("runs")
@@ -87,7 +106,9 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     let mut metrics = Map::new();
     metrics.insert("experiment".into(), json!(spec.name));
     metrics.insert("backend".into(), json!(options.backend.name()));
-    metrics.insert("seed".into(), json!(context.train.seed));
+    if let Some(train) = &context.train {
+        metrics.insert("seed".into(), json!(train.seed));
+    }
     metrics.insert("quick".into(), json!(options.quick));
     metrics.extend(task_metrics);
     write_json_atomic(&out_dir.join("metrics.json"), &metrics)?;

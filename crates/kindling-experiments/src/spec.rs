@@ -38,19 +38,31 @@ pub struct ExperimentSpec {
     /// Task-specific options.
     #[serde(default)]
     pub options: toml::Table,
-    /// How to train.
-    pub train: TrainConfig,
+    /// How to train (absent for experiments that only evaluate).
+    #[serde(default)]
+    pub train: Option<TrainConfig>,
     /// The cut-down variant used by `--quick`.
+    #[serde(default)]
     pub quick: QuickConfig,
 }
 
-/// Limits applied by `--quick`.
+/// Limits applied by `--quick` (by default: no limits).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QuickConfig {
     /// At most this many training examples.
     pub max_examples: usize,
     /// At most this many epochs.
     pub epochs: usize,
+}
+
+impl Default for QuickConfig {
+    fn default() -> Self {
+        Self {
+            max_examples: usize::MAX,
+            epochs: usize::MAX,
+        }
+    }
 }
 
 impl ExperimentSpec {
@@ -65,10 +77,12 @@ impl ExperimentSpec {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        spec.train.validate().map_err(|e| Error::Spec {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        if let Some(train) = &spec.train {
+            train.validate().map_err(|e| Error::Spec {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
         Ok(spec)
     }
 

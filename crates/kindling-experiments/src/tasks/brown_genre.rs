@@ -19,6 +19,7 @@ use crate::{Error, Result};
 
 pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     let spec = context.spec;
+    let train_config = context.train()?;
     let min_count: usize = spec.option("min_count", 2)?;
     let dev_fraction: f64 = spec.option("dev_fraction", 0.1)?;
     let test_fraction: f64 = spec.option("test_fraction", 0.1)?;
@@ -45,7 +46,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         .into_iter()
         .collect();
     let (mut train, dev, test) =
-        stratified_split(&documents, dev_fraction, test_fraction, context.train.seed);
+        stratified_split(&documents, dev_fraction, test_fraction, train_config.seed);
     if let Some(max) = context.max_examples {
         train.truncate(max);
     }
@@ -64,21 +65,20 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     };
     let (train, dev, test) = (to_examples(&train), to_examples(&dev), to_examples(&test));
 
-    let model = try_build_seeded(&context.device, context.train.seed, || {
+    let model = try_build_seeded(&context.device, train_config.seed, || {
         SoftmaxRegressionConfig::new(vocabulary.len(), genres.len()).init(&context.device)
     })?;
     let batcher = DenseBatcher {
         d_input: vocabulary.len(),
     };
-    let trained = Trainer::new(context.train.clone(), &context.device)?
+    let trained = Trainer::new(train_config.clone(), &context.device)?
         .with_output(&context.out_dir)
         .with_progress(context.progress)
         .fit(model, &batcher, &train, Some(&dev))?;
 
-    let eval_batch = context
-        .train
+    let eval_batch = train_config
         .eval_batch_size
-        .unwrap_or(context.train.batch_size);
+        .unwrap_or(train_config.batch_size);
     let dev_scores = evaluate(
         &trained.best_model,
         &batcher,

@@ -1,0 +1,417 @@
+//! Reading and writing word vectors: word2vec text (fastText's `.vec` is the same format),
+//! word2vec binary and GloVe text (no header). gzip is read transparently and written when the
+//! path ends in `.gz`.
+//!
+//! Floats are written in Rust's shortest round-trip form, so writing and reading back gives the
+//! same bits.
+
+use std::io::{BufRead, Read, Write};
+use std::path::Path;
+
+use kindling_data::source::{Encoding, Lines, open, write_atomic};
+
+use crate::vectors::WordVectors;
+use crate::{Error, Result};
+
+/// A word-vector file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorFormat {
+    /// `COUNT DIM` header, then `word v1 … vD` per line (also fastText's `.vec`).
+    Word2VecText,
+    /// `COUNT DIM\n` header, then per word: the word, a space, `DIM` little-endian f32s and an
+    /// optional newline (the original C tool's layout).
+    Word2VecBinary,
+    /// `word v1 … vD` per line, no header (Stanford GloVe).
+    GloveText,
+}
+
+impl VectorFormat {
+    /// Guesses the format of `path`: `.bin` (before any `.gz`) is binary; otherwise a first line
+    /// of two integers means word2vec text, anything else GloVe text.
+    ///
+    /// # Errors
+    /// File errors from opening and reading the first line.
+    pub fn detect(path: &Path) -> Result<Self> {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        if name.ends_with(".bin") {
+            return Ok(Self::Word2VecBinary);
+        }
+        let mut lines = Lines::open(path, Encoding::Utf8)?;
+        let mut first = String::new();
+        lines.read_line(&mut first)?;
+        Ok(if parse_header(&first).is_some() {
+            Self::Word2VecText
+        } else {
+            Self::GloveText
+        })
+    }
+}
+
+fn parse_header(line: &str) -> Option<(usize, usize)> {
+    let mut fields = line.split_ascii_whitespace();
+    let count = fields.next()?.parse().ok()?;
+    let dim = fields.next()?.parse().ok()?;
+    fields.next().is_none().then_some((count, dim))
+}
+
+/// Reads vectors in `format`, at most `limit` of them (the first ones in the file).
+///
+/// # Errors
+/// [`Error::Format`] naming the line (entry, for binary) of a bad header, a wrong number of
+/// values, a value that is not a number, a truncated file or a count that disagrees with the
+/// header; [`Error::Data`] for I/O and encoding errors.
+pub fn read_vectors(
+    path: &Path,
+    format: VectorFormat,
+    limit: Option<usize>,
+) -> Result<WordVectors> {
+    match format {
+        VectorFormat::Word2VecBinary => read_binary(path, limit),
+        VectorFormat::Word2VecText => read_text(path, true, limit),
+        VectorFormat::GloveText => read_text(path, false, limit),
+    }
+}
+
+fn format_error(path: &Path, line: usize, problem: impl Into<String>) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        line,
+        problem: problem.into(),
+    }
+}
+
+fn read_text(path: &Path, header: bool, limit: Option<usize>) -> Result<WordVectors> {
+    let mut lines = Lines::open(path, Encoding::Utf8)?;
+    let mut text = String::new();
+    let mut declared: Option<(usize, usize)> = None;
+    if header {
+        if lines.read_line(&mut text)?.is_none() {
+            return Err(format_error(
+                path,
+                1,
+                "empty file: expected a `COUNT DIM` header",
+            ));
+        }
+        declared = Some(parse_header(&text).ok_or_else(|| {
+            format_error(
+                path,
+                1,
+                format!("expected a `COUNT DIM` header, found `{text}`"),
+            )
+        })?);
+    }
+    let mut dim = declared.map(|(_, d)| d);
+    let limit = limit.unwrap_or(usize::MAX);
+    let wanted = declared.map_or(limit, |(count, _)| count.min(limit));
+    let mut words = Vec::new();
+    let mut data = Vec::new();
+    while words.len() < wanted {
+        let Some(line) = lines.read_line(&mut text)? else {
+            break;
+        };
+        let mut fields = text.split_ascii_whitespace();
+        let Some(word) = fields.next() else {
+            return Err(format_error(path, line, "blank line"));
+        };
+        let start = data.len();
+        for field in fields {
+            let value: f32 = field
+                .parse()
+                .map_err(|_| format_error(path, line, format!("`{field}` is not a number")))?;
+            data.push(value);
+        }
+        let found = data.len() - start;
+        let expected = *dim.get_or_insert(found);
+        if found != expected || found == 0 {
+            return Err(format_error(
+                path,
+                line,
+                format!("`{word}` has {found} values, expected {expected}"),
+            ));
+        }
+        words.push(word.to_string());
+    }
+    if let Some((count, _)) = declared {
+        if words.len() < wanted {
+            return Err(format_error(
+                path,
+                lines.number(),
+                format!(
+                    "the header declares {count} vectors but the file has {}",
+                    words.len()
+                ),
+            ));
+        }
+        if wanted == count
+            && lines
+                .read_line(&mut text)?
+                .is_some_and(|_| !text.trim().is_empty())
+        {
+            return Err(format_error(
+                path,
+                lines.number(),
+                format!("the header declares {count} vectors but the file has more"),
+            ));
+        }
+    }
+    let dim = dim.ok_or_else(|| format_error(path, 1, "no vectors"))?;
+    WordVectors::new(words, dim, data)
+}
+
+fn read_binary(path: &Path, limit: Option<usize>) -> Result<WordVectors> {
+    let mut reader = open(path)?;
+    let io = |entry: usize| {
+        move |e: std::io::Error| format_error(path, entry, format!("read failed: {e}"))
+    };
+    let mut header = Vec::new();
+    reader.read_until(b'\n', &mut header).map_err(io(0))?;
+    let header = String::from_utf8_lossy(&header);
+    let (count, dim) = parse_header(&header)
+        .filter(|&(_, d)| d > 0)
+        .ok_or_else(|| {
+            format_error(
+                path,
+                0,
+                format!(
+                    "expected a `COUNT DIM` header, found `{}`",
+                    header.trim_end()
+                ),
+            )
+        })?;
+    let count = count.min(limit.unwrap_or(usize::MAX));
+    let mut words = Vec::with_capacity(count);
+    let mut data = Vec::with_capacity(count * dim);
+    let mut word = Vec::new();
+    let mut values = vec![0u8; dim * 4];
+    for entry in 1..=count {
+        word.clear();
+        loop {
+            let mut byte = [0u8];
+            if reader.read(&mut byte).map_err(io(entry))? == 0 {
+                return Err(format_error(
+                    path,
+                    entry,
+                    format!("file ends before vector {entry} of {count}"),
+                ));
+            }
+            match byte[0] {
+                b' ' if !word.is_empty() => break,
+                b'\n' | b' ' if word.is_empty() => {}
+                b => word.push(b),
+            }
+            if word.len() > 1 << 16 {
+                return Err(format_error(
+                    path,
+                    entry,
+                    "a word longer than 64 KiB: not a word2vec binary file",
+                ));
+            }
+        }
+        reader.read_exact(&mut values).map_err(|_| {
+            format_error(
+                path,
+                entry,
+                format!("file ends inside the vector of entry {entry} of {count}"),
+            )
+        })?;
+        let word = String::from_utf8(std::mem::take(&mut word))
+            .map_err(|_| format_error(path, entry, "the word is not valid UTF-8"))?;
+        data.extend(
+            values
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+        words.push(word);
+    }
+    WordVectors::new(words, dim, data)
+}
+
+/// Writes `vectors` in `format` atomically; gzip-compressed when `path` ends in `.gz`.
+///
+/// # Errors
+/// [`Error::Invalid`] for a word that the format cannot hold (empty, or containing whitespace);
+/// [`Error::Data`] when writing fails.
+pub fn write_vectors(vectors: &WordVectors, path: &Path, format: VectorFormat) -> Result<()> {
+    let mut out = Vec::with_capacity(vectors.len() * (vectors.dim() * 10 + 12));
+    if format != VectorFormat::GloveText {
+        writeln!(out, "{} {}", vectors.len(), vectors.dim()).expect("writing to memory");
+    }
+    for (i, word) in vectors.words().iter().enumerate() {
+        if word.is_empty() || word.contains(|c: char| c.is_ascii_whitespace()) {
+            return Err(Error::Invalid {
+                what: "word",
+                problem: format!("{word:?} is empty or contains whitespace"),
+            });
+        }
+        out.extend_from_slice(word.as_bytes());
+        match format {
+            VectorFormat::Word2VecBinary => {
+                out.push(b' ');
+                for value in vectors.row(i) {
+                    out.extend_from_slice(&value.to_le_bytes());
+                }
+            }
+            VectorFormat::Word2VecText | VectorFormat::GloveText => {
+                for value in vectors.row(i) {
+                    write!(out, " {value}").expect("writing to memory");
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&out).expect("writing to memory");
+        out = encoder.finish().expect("writing to memory");
+    }
+    Ok(write_atomic(path, &out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str, content: &[u8]) -> std::path::PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("kindling-embed-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    fn sample() -> WordVectors {
+        WordVectors::new(
+            vec!["the".into(), "café".into(), "x".into()],
+            3,
+            vec![
+                0.1,
+                -2.5e-8,
+                3.0,
+                f32::MIN_POSITIVE,
+                1.0 / 3.0,
+                -0.0,
+                7.0,
+                8.5,
+                1e30,
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_format_round_trips_exactly_plain_and_gzipped() {
+        let vectors = sample();
+        for format in [
+            VectorFormat::Word2VecText,
+            VectorFormat::Word2VecBinary,
+            VectorFormat::GloveText,
+        ] {
+            for name in ["v.bin", "v.txt.gz"] {
+                let path = scratch(name, b"");
+                write_vectors(&vectors, &path, format).unwrap();
+                let back = read_vectors(&path, format, None).unwrap();
+                assert_eq!(back.words(), vectors.words(), "{format:?} {name}");
+                let bits =
+                    |v: &WordVectors| v.data().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&back), bits(&vectors), "{format:?} {name}");
+                assert_eq!(read_vectors(&path, format, Some(2)).unwrap().len(), 2);
+            }
+        }
+    }
+
+    #[test]
+    fn detect_tells_formats_apart() {
+        let vectors = sample();
+        for (name, format) in [
+            ("a.bin.gz", VectorFormat::Word2VecBinary),
+            ("a.vec", VectorFormat::Word2VecText),
+            ("a.txt", VectorFormat::GloveText),
+        ] {
+            let path = scratch(name, b"");
+            write_vectors(&vectors, &path, format).unwrap();
+            assert_eq!(VectorFormat::detect(&path).unwrap(), format, "{name}");
+        }
+    }
+
+    #[test]
+    fn malformed_text_files_name_the_line() {
+        let cases: [(&[u8], VectorFormat, &str); 7] = [
+            (
+                b"2 2\na 1 2\nb 1\n",
+                VectorFormat::Word2VecText,
+                ":3: `b` has 1 values, expected 2",
+            ),
+            (
+                b"a 1 2\nb 1 x\n",
+                VectorFormat::GloveText,
+                ":2: `x` is not a number",
+            ),
+            (
+                b"2 2\na 1 2\n",
+                VectorFormat::Word2VecText,
+                "declares 2 vectors but the file has 1",
+            ),
+            (
+                b"1 2\na 1 2\nb 3 4\n",
+                VectorFormat::Word2VecText,
+                "declares 1 vectors but the file has more",
+            ),
+            (
+                b"hello\n",
+                VectorFormat::Word2VecText,
+                ":1: expected a `COUNT DIM` header",
+            ),
+            (b"a 1\n\nb 2\n", VectorFormat::GloveText, ":2: blank line"),
+            (b"", VectorFormat::GloveText, "no vectors"),
+        ];
+        for (content, format, expected) in cases {
+            let err = read_vectors(&scratch("bad.txt", content), format, None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{err} / {expected}");
+        }
+    }
+
+    #[test]
+    fn truncated_binary_names_the_entry() {
+        let path = scratch("v.bin", b"");
+        write_vectors(&sample(), &path, VectorFormat::Word2VecBinary).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let cut = scratch("cut.bin", &bytes[..bytes.len() - 7]);
+        let err = read_vectors(&cut, VectorFormat::Word2VecBinary, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cut.bin:3: file ends inside the vector of entry 3 of 3"),
+            "{err}"
+        );
+        let cut = scratch("cut2.bin", &bytes[..bytes.len() - 14]);
+        let err = read_vectors(&cut, VectorFormat::Word2VecBinary, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cut2.bin:3: file ends before vector 3 of 3"),
+            "{err}"
+        );
+        let err = read_vectors(
+            &scratch("h.bin", b"x y\n"),
+            VectorFormat::Word2VecBinary,
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("h.bin:0: expected a `COUNT DIM` header"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn words_with_spaces_cannot_be_written() {
+        let v = WordVectors::new(vec!["a b".into()], 1, vec![1.0]).unwrap();
+        assert!(write_vectors(&v, &scratch("w.txt", b""), VectorFormat::GloveText).is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! A table of word vectors: words in file (usually frequency) order and one row-major matrix.
+
+use std::collections::HashMap;
+
+use crate::{Error, Result};
+
+/// Words and their vectors.
+///
+/// A word that appears twice keeps its first row for lookups (later rows stay in the matrix, so
+/// row numbers match the file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordVectors {
+    words: Vec<String>,
+    index: HashMap<String, u32>,
+    dim: usize,
+    data: Vec<f32>,
+}
+
+impl WordVectors {
+    /// Vectors of dimension `dim`, `data` holding `words.len() × dim` values row by row.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] when `data` does not hold exactly one row per word, or `dim` is 0.
+    pub fn new(words: Vec<String>, dim: usize, data: Vec<f32>) -> Result<Self> {
+        if dim == 0 || data.len() != words.len() * dim {
+            return Err(Error::Dimension {
+                expected: words.len() * dim.max(1),
+                found: data.len(),
+            });
+        }
+        let mut index = HashMap::with_capacity(words.len());
+        for (i, word) in words.iter().enumerate() {
+            index.entry(word.clone()).or_insert(i as u32);
+        }
+        Ok(Self {
+            words,
+            index,
+            dim,
+            data,
+        })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Vector length.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The words in row order.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// All values, row-major `[len, dim]`.
+    pub fn data(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Row of `word`.
+    pub fn index(&self, word: &str) -> Option<u32> {
+        self.index.get(word).copied()
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// If `i` is out of range.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// The vector of `word`.
+    pub fn get(&self, word: &str) -> Option<&[f32]> {
+        self.index(word).map(|i| self.row(i as usize))
+    }
+
+    /// The vector of `word`.
+    ///
+    /// # Errors
+    /// [`Error::UnknownWord`].
+    pub fn vector(&self, word: &str) -> Result<&[f32]> {
+        self.get(word)
+            .ok_or_else(|| Error::UnknownWord(word.to_string()))
+    }
+
+    /// The first `n` rows only.
+    pub fn truncated(mut self, n: usize) -> Self {
+        if n < self.len() {
+            for word in self.words.drain(n..) {
+                if self.index.get(&word).is_some_and(|&i| i as usize >= n) {
+                    self.index.remove(&word);
+                }
+            }
+            self.data.truncate(n * self.dim);
+        }
+        self
+    }
+
+    /// A copy with every row scaled to unit length (all-zero rows stay zero).
+    pub fn normalized(&self) -> Self {
+        let mut data = self.data.clone();
+        for row in data.chunks_exact_mut(self.dim) {
+            let norm = row
+                .iter()
+                .map(|x| f64::from(*x).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if norm > 0.0 {
+                let scale = (1.0 / norm) as f32;
+                row.iter_mut().for_each(|x| *x *= scale);
+            }
+        }
+        Self {
+            data,
+            ..self.clone()
+        }
+    }
+}
+
+/// Cosine similarity of two vectors (0 when either is all zeros).
+pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let (mut dot, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x), f64::from(y));
+        dot += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa == 0.0 || bb == 0.0 {
+        0.0
+    } else {
+        dot / (aa.sqrt() * bb.sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> WordVectors {
+        WordVectors::new(
+            vec!["a".into(), "b".into(), "a".into()],
+            2,
+            vec![3.0, 4.0, 0.0, 0.0, 1.0, 1.0],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn lookups_keep_the_first_duplicate() {
+        let v = sample();
+        assert_eq!(v.get("a"), Some(&[3.0, 4.0][..]));
+        assert_eq!(v.index("b"), Some(1));
+        assert!(v.vector("zz").is_err());
+        assert!(WordVectors::new(vec!["a".into()], 2, vec![1.0]).is_err());
+    }
+
+    #[test]
+    fn normalizing_keeps_zero_rows_and_truncating_drops_lookups() {
+        let n = sample().normalized();
+        assert_eq!(n.row(0), [0.6, 0.8]);
+        assert_eq!(n.row(1), [0.0, 0.0]);
+        let t = sample().truncated(1);
+        assert_eq!((t.len(), t.index("b"), t.index("a")), (1, None, Some(0)));
+    }
+
+    #[test]
+    fn cosine_of_known_vectors() {
+        assert!((cosine(&[1.0, 0.0], &[1.0, 1.0]) - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
+        assert_eq!(cosine(&[0.0, 0.0], &[1.0, 1.0]), 0.0);
+    }
+}

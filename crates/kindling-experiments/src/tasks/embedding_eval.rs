@@ -1,0 +1,64 @@
+//! Evaluating pretrained word vectors with gensim's protocols: the Google analogy set (3CosAdd
+//! or 3CosMul over the most frequent words) and WordSim-353 (Spearman ρ).
+
+use std::time::Instant;
+
+use kindling_data::DataDir;
+use kindling_embed::evaluate::{AnalogyConfig, evaluate_analogies, evaluate_word_pairs};
+use kindling_embed::{AnalogyMethod, VectorFormat, read_vectors};
+use serde_json::{Map, Value, json};
+
+use crate::runner::TaskContext;
+use crate::{Error, Result};
+
+pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
+    let spec = context.spec;
+    let restrict_vocab: usize = spec.option("restrict_vocab", 30_000)?;
+    let pairs_vocab: usize = spec.option("pairs_restrict_vocab", 300_000)?;
+    let method = match spec.option::<String>("method", "add".into())?.as_str() {
+        "add" => AnalogyMethod::CosAdd,
+        "mul" => AnalogyMethod::CosMul,
+        other => {
+            return Err(Error::Spec {
+                path: format!("experiments/{}.toml", spec.name).into(),
+                message: format!("method `{other}`: expected `add` or `mul`"),
+            });
+        }
+    };
+    let data = DataDir::new(&context.data_dir);
+    let path = data.glove_6b_50d()?;
+    let sections = data.analogy()?;
+    let pairs = data.wordsim353()?;
+
+    let started = Instant::now();
+    let vectors = read_vectors(&path, VectorFormat::GloveText, None)?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let config = AnalogyConfig {
+        restrict_vocab,
+        method,
+        ..AnalogyConfig::default()
+    };
+    let analogies = evaluate_analogies(&vectors, &sections, &config, &context.device)?;
+    let similarity = evaluate_word_pairs(&vectors, &pairs, pairs_vocab, true);
+
+    let mut metrics = Map::new();
+    metrics.insert("vectors".into(), json!(vectors.len()));
+    metrics.insert("dim".into(), json!(vectors.dim()));
+    metrics.insert("load_seconds".into(), json!(load_seconds));
+    metrics.insert("analogy_total".into(), json!(analogies.total()));
+    metrics.insert("analogy_semantic".into(), json!(analogies.semantic()));
+    metrics.insert("analogy_syntactic".into(), json!(analogies.syntactic()));
+    metrics.insert("analogy_questions".into(), json!(analogies.asked()));
+    metrics.insert("analogy_skipped".into(), json!(analogies.skipped));
+    metrics.insert("analogy_seconds".into(), json!(analogies.seconds));
+    for section in &analogies.sections {
+        let asked = section.correct + section.incorrect;
+        let accuracy = (asked > 0).then(|| section.correct as f64 / asked as f64);
+        metrics.insert(format!("analogy_section_{}", section.name), json!(accuracy));
+    }
+    metrics.insert("wordsim353_spearman".into(), json!(similarity.spearman));
+    metrics.insert("wordsim353_pearson".into(), json!(similarity.pearson));
+    metrics.insert("wordsim353_pairs".into(), json!(similarity.pairs));
+    metrics.insert("wordsim353_oov".into(), json!(similarity.oov));
+    Ok(metrics)
+}
