@@ -5,11 +5,14 @@
 //! - [`query`]: nearest neighbours, 3CosAdd / 3CosMul analogies and odd-one-out, batched as
 //!   matrix products on a burn device.
 //! - [`evaluate`]: the Google analogy set and word-pair similarity with gensim's protocols.
+//! - [`pretrained`]: burn `Embedding`s aligned to a vocabulary from pretrained vectors, frozen,
+//!   fine-tuned or both (two channels).
 
 mod error;
 pub mod evaluate;
 pub mod format;
 mod kernel;
+pub mod pretrained;
 pub mod query;
 pub mod vectors;
 
