@@ -1,6 +1,7 @@
 //! kindling-embed: word vectors — file formats, similarity queries and evaluation.
 //!
 //! - [`vectors`]: [`WordVectors`], words with a row-major matrix.
+//! - [`word2vec`]: skip-gram and CBOW with negative sampling over a streamed corpus.
 //! - [`format`]: word2vec text and binary, GloVe text and fastText `.vec`; gzip transparently.
 //! - [`query`]: nearest neighbours, 3CosAdd / 3CosMul analogies and odd-one-out, batched as
 //!   matrix products on a burn device.
@@ -15,6 +16,7 @@ mod kernel;
 pub mod pretrained;
 pub mod query;
 pub mod vectors;
+pub mod word2vec;
 
 pub use error::{Error, Result};
 pub use format::{VectorFormat, read_vectors, write_vectors};
