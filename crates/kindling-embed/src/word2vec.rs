@@ -458,7 +458,14 @@ mod tests {
 
     /// A corpus where `a_i` and `b_i` are interchangeable: each line has `pre_i` then `a_i` or
     /// `b_i` then `post_i`, among filler words. Words sharing contexts get similar vectors.
+    /// Written once per test process (tests run in parallel and share it).
     fn planted_corpus() -> Corpus {
+        static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+        let path = PATH.get_or_init(write_planted_corpus);
+        Corpus::new(vec![CorpusFile::Text(path.clone())], Encoding::Utf8).unwrap()
+    }
+
+    fn write_planted_corpus() -> std::path::PathBuf {
         let mut rng = SeededRng::new(9);
         let mut text = String::new();
         for _ in 0..3000 {
@@ -477,7 +484,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("planted.txt");
         std::fs::write(&path, text).unwrap();
-        Corpus::new(vec![CorpusFile::Text(path)], Encoding::Utf8).unwrap()
+        path
     }
 
     fn config(architecture: Architecture) -> Word2VecConfig {
