@@ -157,7 +157,7 @@ pub fn train(
                             let alpha = (config.alpha
                                 - (config.alpha - config.min_alpha) * fraction)
                                 .max(config.min_alpha);
-                            worker.train_line(&ids, alpha as f32);
+                            train_line_simd(&mut worker, &ids, alpha as f32);
                             Ok(())
                         })?;
                         Ok((worker.loss, worker.pairs))
@@ -263,6 +263,13 @@ impl Model {
     }
 }
 
+/// [`Worker::train_line`] compiled for the best SIMD level of the CPU, picked at run time.
+#[macerator::with_simd]
+#[allow(clippy::extra_unused_type_parameters)]
+fn train_line_simd<'m, S: macerator::Simd>(worker: &mut Worker<'m>, ids: &[u32], alpha: f32) {
+    worker.train_line(ids, alpha);
+}
+
 /// One thread's scratch space and counters.
 struct Worker<'m> {
     model: &'m Model,
@@ -292,6 +299,7 @@ impl<'m> Worker<'m> {
         }
     }
 
+    #[inline(always)]
     fn train_line(&mut self, ids: &[u32], alpha: f32) {
         for chunk in ids.chunks(MAX_SENTENCE) {
             self.sentence.clear();
@@ -355,6 +363,7 @@ impl<'m> Worker<'m> {
 
     /// One positive and `negative` negative updates of the output vectors against `hidden`;
     /// accumulates the input-side gradient in `error`.
+    #[inline(always)]
     fn negative_sampling(&mut self, target: u32, alpha: f32) {
         let dim = self.model.dim;
         for d in 0..=self.config.negative {
