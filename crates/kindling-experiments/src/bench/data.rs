@@ -8,7 +8,6 @@
 //!   widths 3/4/5 × 100, Adadelta) on SST-2 batches of 50.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use kindling_core::burn::module::Module;
@@ -29,7 +28,7 @@ use kindling_data::tokenize::{KimClean, Tokenizer, Whitespace, Words};
 use kindling_data::{DataDir, DatasetName, OnUnknown, TokenCounts, Vocab, VocabConfig};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// One tokenizer's throughput.
 #[derive(Debug, Clone, Serialize)]
@@ -127,26 +126,12 @@ pub fn tokenize(data: &DataDir, reps: usize, python: &str) -> Result<TokenizeRep
 }
 
 fn python_baseline(python: &str, corpus: &Path, reps: usize) -> Result<Option<Throughput>> {
-    let output = match Command::new(python)
-        .args(["-c", CLEAN_STR_PY])
-        .arg(corpus)
-        .arg(reps.max(1).to_string())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) => {
-            eprintln!("python baseline skipped: could not run `{python}`: {e}");
-            return Ok(None);
-        }
+    let reps = reps.max(1).to_string();
+    let Some(report) =
+        super::python_json(python, CLEAN_STR_PY, &[corpus.as_os_str(), reps.as_ref()])?
+    else {
+        return Ok(None);
     };
-    if !output.status.success() {
-        return Err(Error::Bench(format!(
-            "python baseline failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| Error::Bench(format!("python baseline printed no JSON: {e}")))?;
     let number = |key: &str| report[key].as_f64().unwrap_or(f64::NAN);
     Ok(Some(Throughput {
         name: format!(

@@ -2,7 +2,6 @@
 //! WordSim-353, each tool with its own default protocol (gensim 4's `evaluate_word_analogies`
 //! and `evaluate_word_pairs`, which ours reproduces), timed in the same run.
 
-use std::process::Command;
 use std::time::Instant;
 
 use kindling_core::burn::tensor::Device;
@@ -11,7 +10,7 @@ use kindling_embed::evaluate::{AnalogyConfig, evaluate_analogies, evaluate_word_
 use kindling_embed::{VectorFormat, read_vectors};
 use serde::Serialize;
 
-use crate::{Error, Result};
+use crate::Result;
 
 const GENSIM_EVAL_PY: &str = include_str!("gensim_eval.py");
 
@@ -56,27 +55,16 @@ pub fn compare(data: &DataDir, device: &Device, python: &str) -> Result<Vec<Eval
     }];
 
     let root = data.root();
-    let output = match Command::new(python)
-        .args(["-c", GENSIM_EVAL_PY])
-        .arg(&vectors_path)
-        .arg(root.join("wordsim/questions-words.txt"))
-        .arg(root.join("wordsim/wordsim353.tsv"))
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) => {
-            eprintln!("gensim baseline skipped: could not run `{python}`: {e}");
-            return Ok(rows);
-        }
+    let questions = root.join("wordsim/questions-words.txt");
+    let wordsim = root.join("wordsim/wordsim353.tsv");
+    let args = [
+        vectors_path.as_os_str(),
+        questions.as_os_str(),
+        wordsim.as_os_str(),
+    ];
+    let Some(report) = super::python_json(python, GENSIM_EVAL_PY, &args)? else {
+        return Ok(rows);
     };
-    if !output.status.success() {
-        return Err(Error::Bench(format!(
-            "gensim baseline failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| Error::Bench(format!("gensim baseline printed no JSON: {e}")))?;
     let number = |key: &str| report[key].as_f64().unwrap_or(f64::NAN);
     rows.push(EvalTiming {
         tool: format!("gensim {}", report["gensim"].as_str().unwrap_or("?")),

@@ -10,3 +10,38 @@ pub mod embed_eval;
 pub mod mlp;
 
 pub use mlp::{BackendTiming, StepShape, backends};
+
+use std::ffi::OsStr;
+use std::process::Command;
+
+use crate::{Error, Result};
+
+/// Runs the Python `script` with `args` under `python` and parses the one JSON object it
+/// prints. `None` (with a note on stderr) when the interpreter cannot be started, so a
+/// benchmark still reports our side; an error when the script fails.
+pub(crate) fn python_json(
+    python: &str,
+    script: &str,
+    args: &[&OsStr],
+) -> Result<Option<serde_json::Value>> {
+    let output = match Command::new(python)
+        .args(["-c", script])
+        .args(args)
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("python baseline skipped: could not run `{python}`: {e}");
+            return Ok(None);
+        }
+    };
+    if !output.status.success() {
+        return Err(Error::Bench(format!(
+            "python baseline failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )));
+    }
+    serde_json::from_slice(&output.stdout)
+        .map(Some)
+        .map_err(|e| Error::Bench(format!("python baseline printed no JSON: {e}")))
+}
