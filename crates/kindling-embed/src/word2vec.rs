@@ -9,6 +9,8 @@
 //! same vectors bit for bit.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::time::Instant;
 
 use kindling_core::seed::{SeededRng, derive_seed};
@@ -55,6 +57,8 @@ pub struct Word2VecConfig {
     pub threads: usize,
     /// Seed of initialisation, windows, subsampling and negatives.
     pub seed: u64,
+    /// Shows a progress bar on standard error with words/s and the running loss.
+    pub progress: bool,
 }
 
 impl Default for Word2VecConfig {
@@ -71,6 +75,7 @@ impl Default for Word2VecConfig {
             epochs: 5,
             threads: 1,
             seed: 1,
+            progress: false,
         }
     }
 }
@@ -86,6 +91,22 @@ pub struct TrainReport {
     pub words_per_second: f64,
     /// Mean negative-sampling loss per trained pair, per epoch (kept in f64).
     pub epoch_loss: Vec<f64>,
+}
+
+/// A bar over all epochs' words, drawn on standard error only when asked for.
+fn progress_bar(enabled: bool, total_words: u64) -> ProgressBar {
+    let target = if enabled {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total_words), target);
+    bar.set_style(
+        ProgressStyle::with_template("word2vec [{bar:30}] {percent}% {msg} ({elapsed}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
 }
 
 /// Longest run of words trained as one sentence (gensim's limit); longer lines are cut.
@@ -128,11 +149,12 @@ pub fn train(
     let mut epoch_loss = Vec::with_capacity(config.epochs);
     let progress = AtomicU64::new(0);
     let total_work = raw_words * config.epochs as u64;
+    let bar = progress_bar(config.progress, total_work);
     for epoch in 0..config.epochs {
         let outcomes: Vec<Result<(f64, u64)>> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..config.threads)
                 .map(|t| {
-                    let (model, progress, vocab) = (&model, &progress, &vocab);
+                    let (model, progress, vocab, bar) = (&model, &progress, &vocab, &bar);
                     scope.spawn(move || {
                         let seed =
                             derive_seed(config.seed, (epoch * config.threads + t) as u64 + 1);
@@ -158,6 +180,16 @@ pub fn train(
                                 - (config.alpha - config.min_alpha) * fraction)
                                 .max(config.min_alpha);
                             train_line_simd(&mut worker, &ids, alpha as f32);
+                            bar.inc(raw);
+                            if t == 0 {
+                                let rate =
+                                    bar.position() as f64 / bar.elapsed().as_secs_f64().max(1e-9);
+                                let loss = worker.loss / worker.pairs.max(1) as f64;
+                                bar.set_message(format!(
+                                    "epoch {} · loss {loss:.4} · {rate:.0} words/s",
+                                    epoch + 1
+                                ));
+                            }
                             Ok(())
                         })?;
                         Ok((worker.loss, worker.pairs))
@@ -177,6 +209,7 @@ pub fn train(
         }
         epoch_loss.push(loss / pairs.max(1) as f64);
     }
+    bar.finish();
     let seconds = started.elapsed().as_secs_f64();
     let vectors = WordVectors::new(
         vocab.tokens().to_vec(),

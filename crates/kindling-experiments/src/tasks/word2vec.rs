@@ -41,6 +41,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         epochs: spec.option("epochs", defaults.epochs)?,
         threads: spec.option("threads", threads)?,
         seed: spec.option("seed", defaults.seed)?,
+        progress: context.progress,
     };
     if context.max_examples.is_some() {
         config.epochs = 1;
