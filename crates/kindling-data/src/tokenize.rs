@@ -42,13 +42,7 @@ impl Tokenizer for Whitespace {
     fn for_each_token(&self, text: &str, emit: &mut dyn FnMut(&str)) {
         let mut lowered = String::new();
         for token in text.split_whitespace() {
-            if self.lowercase && token.chars().any(char::is_uppercase) {
-                lowered.clear();
-                push_lowercase(&mut lowered, token);
-                emit(&lowered);
-            } else {
-                emit(token);
-            }
+            emit_cased(token, self.lowercase, &mut lowered, emit);
         }
     }
 }
@@ -121,15 +115,12 @@ impl Tokenizer for KimClean {
         let mut flush =
             |start: &mut Option<usize>, end: usize, has_upper: bool, emit: &mut dyn FnMut(&str)| {
                 if let Some(s) = start.take() {
-                    let token = &text[s..end];
-                    if self.lowercase && has_upper {
-                        lowered.clear();
-                        lowered.push_str(token);
-                        lowered.make_ascii_lowercase();
-                        emit(&lowered);
-                    } else {
-                        emit(token);
-                    }
+                    emit_cased(
+                        &text[s..end],
+                        self.lowercase && has_upper,
+                        &mut lowered,
+                        emit,
+                    );
                 }
             };
         for (i, &b) in bytes.iter().enumerate() {
@@ -200,15 +191,6 @@ impl Words {
 impl Tokenizer for Words {
     fn for_each_token(&self, text: &str, emit: &mut dyn FnMut(&str)) {
         let mut lowered = String::new();
-        let mut emit_word = |word: &str, emit: &mut dyn FnMut(&str)| {
-            if self.lowercase && !word.bytes().all(|b| !b.is_ascii_uppercase() && b < 0x80) {
-                lowered.clear();
-                push_lowercase(&mut lowered, word);
-                emit(&lowered);
-            } else {
-                emit(word);
-            }
-        };
         let mut chars = text.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
             if c.is_alphanumeric() {
@@ -229,7 +211,7 @@ impl Tokenizer for Words {
                     }
                     break;
                 }
-                emit_word(&text[start..end], emit);
+                emit_cased(&text[start..end], self.lowercase, &mut lowered, emit);
             } else if !c.is_whitespace() && self.keep_punctuation {
                 emit(&text[start..start + c.len_utf8()]);
             }
@@ -307,12 +289,25 @@ impl TokenizerKind {
     }
 }
 
-fn push_lowercase(out: &mut String, token: &str) {
-    if token.is_ascii() {
-        out.extend(token.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-    } else {
-        out.extend(token.chars().flat_map(char::to_lowercase));
+/// Emits `token`, first lowercased into `buffer` when `lowercase` is set and the token has
+/// anything that could change (an ASCII capital, or any non-ASCII character).
+fn emit_cased(token: &str, lowercase: bool, buffer: &mut String, emit: &mut dyn FnMut(&str)) {
+    if !lowercase
+        || token
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        emit(token);
+        return;
     }
+    buffer.clear();
+    if token.is_ascii() {
+        buffer.push_str(token);
+        buffer.make_ascii_lowercase();
+    } else {
+        buffer.extend(token.chars().flat_map(char::to_lowercase));
+    }
+    emit(buffer);
 }
 
 #[cfg(test)]

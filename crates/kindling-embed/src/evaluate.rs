@@ -105,6 +105,15 @@ impl AnalogyReport {
     }
 }
 
+/// `word` as it is compared: upper-cased when case-insensitive (gensim's convention).
+fn comparison_key(word: &str, case_insensitive: bool) -> String {
+    if case_insensitive {
+        word.to_uppercase()
+    } else {
+        word.to_string()
+    }
+}
+
 /// The first `limit` words, keyed as compared (upper-cased when case-insensitive), each key
 /// mapped to its first row.
 fn restricted_keys(
@@ -112,13 +121,7 @@ fn restricted_keys(
     limit: usize,
     case_insensitive: bool,
 ) -> HashMap<String, u32> {
-    let key = |w: &str| {
-        if case_insensitive {
-            w.to_uppercase()
-        } else {
-            w.to_string()
-        }
-    };
+    let key = |w: &str| comparison_key(w, case_insensitive);
     let mut keys = HashMap::new();
     for (i, word) in vectors.words().iter().enumerate().take(limit) {
         keys.entry(key(word)).or_insert(i as u32);
@@ -140,13 +143,7 @@ pub fn evaluate_analogies(
     let started = Instant::now();
     let restricted = vectors.clone().truncated(config.restrict_vocab);
     let keys = restricted_keys(&restricted, config.restrict_vocab, config.case_insensitive);
-    let key = |w: &str| {
-        if config.case_insensitive {
-            w.to_uppercase()
-        } else {
-            w.to_string()
-        }
-    };
+    let key = |w: &str| comparison_key(w, config.case_insensitive);
 
     let mut asked: Vec<(usize, [u32; 3], [String; 4])> = Vec::new();
     let mut skipped = 0;
@@ -217,13 +214,7 @@ pub fn evaluate_word_pairs(
     case_insensitive: bool,
 ) -> PairReport {
     let keys = restricted_keys(vectors, restrict_vocab, case_insensitive);
-    let key = |w: &str| {
-        if case_insensitive {
-            w.to_uppercase()
-        } else {
-            w.to_string()
-        }
-    };
+    let key = |w: &str| comparison_key(w, case_insensitive);
     let (mut gold, mut model) = (Vec::new(), Vec::new());
     let mut oov = 0;
     for pair in pairs {

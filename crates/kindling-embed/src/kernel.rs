@@ -199,6 +199,22 @@ fn dot_rows(
     [a0, a1, a2, a3]
 }
 
+/// The best `k` (score, row) pairs of one row of precomputed scores, best first, leaving out
+/// `exclude` (for scores that are not plain dot products, e.g. 3CosMul).
+pub(crate) fn top_k_of_scores(scores: &[f32], k: usize, exclude: &[u32]) -> Vec<(f32, u32)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut top = TopK::new(k);
+    for (row, &score) in scores.iter().enumerate() {
+        let row = row as u32;
+        if score > top.threshold && !exclude.contains(&row) {
+            top.insert(score, row);
+        }
+    }
+    top.into_sorted()
+}
+
 /// A query's best `k` so far, kept sorted best first.
 #[derive(Debug, Clone)]
 struct TopK {

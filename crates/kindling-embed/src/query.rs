@@ -3,7 +3,7 @@
 
 use kindling_core::burn::tensor::{Device, Tensor, TensorData};
 
-use crate::kernel::{Excluded, MAX_EXCLUDED, excluded, top_k_dot};
+use crate::kernel::{Excluded, MAX_EXCLUDED, excluded, top_k_dot, top_k_of_scores};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 
@@ -158,9 +158,12 @@ impl Similarity {
         method: AnalogyMethod,
     ) -> Result<Vec<Neighbour>> {
         let question = [self.unit(a)?.0, self.unit(b)?.0, self.unit(c)?.0];
-        self.with_analogy_scores(&[question], method, |scores| {
-            self.top_k(scores, k, &question)
-        })
+        let best = self.ranked(&[question], method, k, 1)?;
+        Ok(best
+            .into_iter()
+            .flatten()
+            .map(|(score, index)| self.neighbour(score, index))
+            .collect())
     }
 
     /// The `k` best answers (rows, best first) to each question `[a, b, c]` (rows), leaving
@@ -175,6 +178,22 @@ impl Similarity {
         k: usize,
         batch: usize,
     ) -> Result<Vec<Vec<u32>>> {
+        let ranked = self.ranked(questions, method, k, batch)?;
+        Ok(ranked
+            .into_iter()
+            .map(|top| top.into_iter().map(|(_, row)| row).collect())
+            .collect())
+    }
+
+    /// The `k` best (score, row) answers of each question: 3CosAdd through the fused kernel
+    /// (each question is one query vector), 3CosMul from full score rows in batches of `batch`.
+    fn ranked(
+        &self,
+        questions: &[[u32; 3]],
+        method: AnalogyMethod,
+        k: usize,
+        batch: usize,
+    ) -> Result<Vec<Vec<(f32, u32)>>> {
         let n = self.vectors.len() as u32;
         if let Some(q) = questions.iter().find(|q| q.iter().any(|&i| i >= n)) {
             return Err(Error::Invalid {
@@ -182,33 +201,22 @@ impl Similarity {
                 problem: format!("rows {q:?} outside {n} vectors"),
             });
         }
-        let mut answers = Vec::with_capacity(questions.len());
         if method == AnalogyMethod::CosAdd {
-            // Every question is one query vector: the fused kernel over all of them at once.
-            let queries = self.offset_queries(questions);
             let exclude: Vec<Excluded> = questions.iter().map(|q| excluded(q)).collect();
-            let found = top_k_dot(
+            return Ok(top_k_dot(
                 self.vectors.data(),
                 self.vectors.dim(),
-                &queries,
+                &self.offset_queries(questions),
                 &exclude,
                 k,
-            );
-            return Ok(found
-                .into_iter()
-                .map(|top| top.into_iter().map(|(_, row)| row).collect())
-                .collect());
+            ));
         }
         let len = self.vectors.len();
+        let mut answers = Vec::with_capacity(questions.len());
         for chunk in questions.chunks(batch.max(1)) {
-            self.with_analogy_scores(chunk, method, |scores| {
+            self.with_cosmul_scores(chunk, |scores| {
                 for (question, row) in chunk.iter().zip(scores.chunks_exact(len)) {
-                    answers.push(
-                        self.top_k(row, k, question)
-                            .iter()
-                            .map(|n| n.index)
-                            .collect(),
-                    );
+                    answers.push(top_k_of_scores(row, k, question));
                 }
             })?;
         }
@@ -234,38 +242,33 @@ impl Similarity {
         }
     }
 
-    /// One row of `len` scores per question, lent to `use_scores`.
-    fn with_analogy_scores<R>(
+    /// One row of `len` 3CosMul scores per question, lent to `use_scores`.
+    fn with_cosmul_scores<R>(
         &self,
         questions: &[[u32; 3]],
-        method: AnalogyMethod,
         use_scores: impl FnOnce(&[f32]) -> R,
     ) -> Result<R> {
-        let row = |i: u32| self.vectors.row(i as usize);
-        match method {
-            AnalogyMethod::CosAdd => self.with_scores(&self.offset_queries(questions), use_scores),
-            AnalogyMethod::CosMul => {
-                let queries: Vec<f32> = questions
-                    .iter()
-                    .flat_map(|q| q.iter().flat_map(|&i| row(i).iter().copied()))
-                    .collect();
-                let len = self.vectors.len();
-                let shifted = |x: f32| (1.0 + x) / 2.0;
-                let scores = self.with_scores(&queries, |cosines| {
-                    let mut scores = Vec::with_capacity(questions.len() * len);
-                    for triple in cosines.chunks_exact(3 * len) {
-                        let (a, rest) = triple.split_at(len);
-                        let (b, c) = rest.split_at(len);
-                        scores.extend(
-                            (0..len)
-                                .map(|d| shifted(b[d]) * shifted(c[d]) / (shifted(a[d]) + 1e-6)),
-                        );
-                    }
-                    scores
-                })?;
-                Ok(use_scores(&scores))
+        let queries: Vec<f32> = questions
+            .iter()
+            .flat_map(|q| {
+                q.iter()
+                    .flat_map(|&i| self.vectors.row(i as usize).iter().copied())
+            })
+            .collect();
+        let len = self.vectors.len();
+        let shifted = |x: f32| (1.0 + x) / 2.0;
+        let scores = self.with_scores(&queries, |cosines| {
+            let mut scores = Vec::with_capacity(questions.len() * len);
+            for triple in cosines.chunks_exact(3 * len) {
+                let (a, rest) = triple.split_at(len);
+                let (b, c) = rest.split_at(len);
+                scores.extend(
+                    (0..len).map(|d| shifted(b[d]) * shifted(c[d]) / (shifted(a[d]) + 1e-6)),
+                );
             }
-        }
+            scores
+        })?;
+        Ok(use_scores(&scores))
     }
 
     /// The word of `words` least similar to the mean of their unit vectors (gensim's
@@ -295,25 +298,6 @@ impl Similarity {
             .min_by(|(_, u), (_, v)| dot(u).total_cmp(&dot(v)))
             .expect("at least two words");
         Ok(odd)
-    }
-
-    fn top_k(&self, scores: &[f32], k: usize, exclude: &[u32]) -> Vec<Neighbour> {
-        let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-        for (i, &score) in scores.iter().enumerate() {
-            let i = i as u32;
-            if best.len() == k && best.last().is_some_and(|&(s, _)| s >= score)
-                || exclude.contains(&i)
-                || score.is_nan()
-            {
-                continue;
-            }
-            let at = best.partition_point(|&(s, _)| s >= score);
-            best.insert(at, (score, i));
-            best.truncate(k);
-        }
-        best.into_iter()
-            .map(|(score, index)| self.neighbour(score, index))
-            .collect()
     }
 }
 

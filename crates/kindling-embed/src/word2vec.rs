@@ -346,12 +346,8 @@ impl<'m> Worker<'m> {
             for (pos, &centre) in sentence.iter().enumerate() {
                 let reduced = self.rng.below(self.config.window as u64) as usize;
                 let span = self.config.window - reduced;
-                let context = sentence
-                    [pos.saturating_sub(span)..(pos + span + 1).min(sentence.len())]
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| i + pos.saturating_sub(span) != pos)
-                    .map(|(_, &w)| w);
+                let window = pos.saturating_sub(span)..(pos + span + 1).min(sentence.len());
+                let context = window.filter(|&i| i != pos).map(|i| sentence[i]);
                 match self.config.architecture {
                     Architecture::SkipGram => {
                         for word in context {
@@ -365,22 +361,22 @@ impl<'m> Worker<'m> {
                         }
                     }
                     Architecture::Cbow => {
-                        let words: Vec<u32> = context.collect();
-                        if words.is_empty() {
+                        let words = context.clone().count();
+                        if words == 0 {
                             continue;
                         }
                         self.hidden.iter_mut().for_each(|h| *h = 0.0);
-                        for &word in &words {
+                        for word in context.clone() {
                             Model::load(&self.model.input, word, self.model.dim, &mut self.row);
                             for (h, r) in self.hidden.iter_mut().zip(&self.row) {
                                 *h += r;
                             }
                         }
-                        let scale = 1.0 / words.len() as f32;
+                        let scale = 1.0 / words as f32;
                         self.hidden.iter_mut().for_each(|h| *h *= scale);
                         self.error.iter_mut().for_each(|e| *e = 0.0);
                         self.negative_sampling(centre, alpha);
-                        for &word in &words {
+                        for word in context {
                             Model::load(&self.model.input, word, self.model.dim, &mut self.row);
                             for (r, e) in self.row.iter_mut().zip(&self.error) {
                                 *r += e;

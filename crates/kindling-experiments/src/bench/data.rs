@@ -28,6 +28,7 @@ use kindling_data::tokenize::{KimClean, Tokenizer, Whitespace, Words};
 use kindling_data::{DataDir, DatasetName, OnUnknown, TokenCounts, Vocab, VocabConfig};
 use serde::Serialize;
 
+use super::median;
 use crate::Result;
 
 /// One tokenizer's throughput.
@@ -258,9 +259,4 @@ pub fn batch_cost(data: &DataDir, device: &Device, steps: usize) -> Result<Batch
         prepare_ms: median(&mut prepare) * 1e3,
         step_ms: median(&mut step) * 1e3,
     })
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }

@@ -71,9 +71,7 @@ pub fn backends(
         .iter()
         .map(|&backend| {
             let device = backend.train_device()?;
-            let mut times = time_steps(&device, shape, warmup, steps)?;
-            times.sort_by(f64::total_cmp);
-            let median = times[times.len() / 2];
+            let median = super::median(&mut time_steps(&device, shape, warmup, steps)?);
             Ok(BackendTiming {
                 backend,
                 median_ms: median * 1e3,

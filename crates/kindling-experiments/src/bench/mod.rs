@@ -16,6 +16,15 @@ use std::process::Command;
 
 use crate::{Error, Result};
 
+/// The median of `values` (the upper one of the middle two for an even count); sorts them.
+///
+/// # Panics
+/// If `values` is empty.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 /// Runs the Python `script` with `args` under `python` and parses the one JSON object it
 /// prints. `None` (with a note on stderr) when the interpreter cannot be started, so a
 /// benchmark still reports our side; an error when the script fails.

@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use kindling_core::burn::tensor::Device;
 use kindling_data::DataDir;
 use kindling_embed::evaluate::{AnalogyConfig, evaluate_analogies, evaluate_word_pairs};
-use kindling_embed::{AnalogyMethod, VectorFormat, read_vectors};
+use kindling_embed::{AnalogyMethod, VectorFormat, WordVectors, read_vectors};
 use serde_json::{Map, Value, json};
 
 use crate::runner::TaskContext;
@@ -13,7 +14,8 @@ use crate::{Error, Result};
 
 pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     let spec = context.spec;
-    let restrict_vocab: usize = spec.option("restrict_vocab", 30_000)?;
+    let restrict_vocab: usize =
+        spec.option("restrict_vocab", AnalogyConfig::default().restrict_vocab)?;
     let pairs_vocab: usize = spec.option("pairs_restrict_vocab", 300_000)?;
     let method = match spec.option::<String>("method", "add".into())?.as_str() {
         "add" => AnalogyMethod::CosAdd,
@@ -27,8 +29,6 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     };
     let data = DataDir::new(&context.data_dir);
     let path = data.glove_6b_50d()?;
-    let sections = data.analogy()?;
-    let pairs = data.wordsim353()?;
 
     let started = Instant::now();
     let vectors = read_vectors(&path, VectorFormat::GloveText, None)?;
@@ -38,13 +38,25 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         method,
         ..AnalogyConfig::default()
     };
-    let analogies = evaluate_analogies(&vectors, &sections, &config, &context.device)?;
-    let similarity = evaluate_word_pairs(&vectors, &pairs, pairs_vocab, true);
-
-    let mut metrics = Map::new();
+    let mut metrics = evaluation_metrics(&vectors, &data, &config, pairs_vocab, &context.device)?;
     metrics.insert("vectors".into(), json!(vectors.len()));
     metrics.insert("dim".into(), json!(vectors.dim()));
     metrics.insert("load_seconds".into(), json!(load_seconds));
+    Ok(metrics)
+}
+
+/// Scores `vectors` on the Google analogy set and WordSim-353 of `data` (pairs restricted to
+/// the first `pairs_vocab` words) and returns the `analogy_*` and `wordsim353_*` metrics.
+pub(super) fn evaluation_metrics(
+    vectors: &WordVectors,
+    data: &DataDir,
+    config: &AnalogyConfig,
+    pairs_vocab: usize,
+    device: &Device,
+) -> Result<Map<String, Value>> {
+    let analogies = evaluate_analogies(vectors, &data.analogy()?, config, device)?;
+    let similarity = evaluate_word_pairs(vectors, &data.wordsim353()?, pairs_vocab, true);
+    let mut metrics = Map::new();
     metrics.insert("analogy_total".into(), json!(analogies.total()));
     metrics.insert("analogy_semantic".into(), json!(analogies.semantic()));
     metrics.insert("analogy_syntactic".into(), json!(analogies.syntactic()));

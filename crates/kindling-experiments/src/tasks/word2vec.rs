@@ -4,11 +4,12 @@
 
 use kindling_data::DataDir;
 use kindling_data::tokenize::Words;
-use kindling_embed::evaluate::{AnalogyConfig, evaluate_analogies, evaluate_word_pairs};
+use kindling_embed::evaluate::AnalogyConfig;
 use kindling_embed::word2vec::{self, Architecture, Word2VecConfig};
 use kindling_embed::{VectorFormat, write_vectors};
 use serde_json::{Map, Value, json};
 
+use super::embedding_eval::evaluation_metrics;
 use crate::runner::TaskContext;
 use crate::{Error, Result};
 
@@ -55,14 +56,13 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         VectorFormat::Word2VecText,
     )?;
 
-    let analogies = evaluate_analogies(
+    let mut metrics = evaluation_metrics(
         &vectors,
-        &data.analogy()?,
+        &data,
         &AnalogyConfig::default(),
+        300_000,
         &context.device,
     )?;
-    let similarity = evaluate_word_pairs(&vectors, &data.wordsim353()?, 300_000, true);
-    let mut metrics = Map::new();
     metrics.insert("seed".into(), json!(config.seed));
     metrics.insert("threads".into(), json!(config.threads));
     metrics.insert("epochs".into(), json!(config.epochs));
@@ -71,12 +71,5 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     metrics.insert("train_seconds".into(), json!(report.seconds));
     metrics.insert("words_per_second".into(), json!(report.words_per_second));
     metrics.insert("epoch_loss".into(), json!(report.epoch_loss));
-    metrics.insert("analogy_total".into(), json!(analogies.total()));
-    metrics.insert("analogy_semantic".into(), json!(analogies.semantic()));
-    metrics.insert("analogy_syntactic".into(), json!(analogies.syntactic()));
-    metrics.insert("analogy_questions".into(), json!(analogies.asked()));
-    metrics.insert("analogy_skipped".into(), json!(analogies.skipped));
-    metrics.insert("wordsim353_spearman".into(), json!(similarity.spearman));
-    metrics.insert("wordsim353_oov".into(), json!(similarity.oov));
     Ok(metrics)
 }
