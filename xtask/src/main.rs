@@ -61,6 +61,16 @@ enum Task {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// word2vec and subword training on corpus-en next to gensim (installed from PyPI into
+    /// `target/bench-venv` on first use) and `fasttext` (Debian package `fasttext`).
+    Embed {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Threads for every tool.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// Analogy and WordSim-353 evaluation of GloVe 6B 50-d next to gensim (installed from PyPI
     /// into `target/bench-venv` on first use).
     EmbedEval {
@@ -131,6 +141,19 @@ fn main() -> ExitCode {
             args.extend(data_flag(data));
             runner(args)
         }
+        Task::Bench {
+            which: Bench::Embed { data, threads },
+        } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
+            let mut args = vec![
+                "bench-embed".to_string(),
+                "--python".into(),
+                python,
+                "--threads".into(),
+                threads.to_string(),
+            ];
+            args.extend(data_flag(data));
+            runner(args)
+        }),
         Task::Bench {
             which: Bench::EmbedEval { data },
         } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {

@@ -186,7 +186,7 @@ impl Checkpoint {
 }
 
 /// FNV-1a, 64-bit: a fast checksum against truncation and corruption (not against tampering).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         hash ^= u64::from(b);

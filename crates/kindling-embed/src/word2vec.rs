@@ -1,37 +1,35 @@
-//! word2vec training (Mikolov et al. 2013): skip-gram or CBOW with negative sampling, frequent
-//! word subsampling, a shrunk (dynamic) window and a linearly decaying learning rate, over a
-//! corpus streamed from disk once per epoch.
+//! word2vec training (Mikolov et al. 2013): skip-gram or CBOW with negative sampling and/or
+//! hierarchical softmax, frequent-word subsampling, a shrunk (dynamic) window and a linearly
+//! decaying learning rate, over a corpus streamed from disk once per epoch.
 //!
 //! Memory is O(vocabulary × dim): the corpus is never held, only one line at a time per thread.
-//! Threads update the shared weights without locks (Hogwild, Recht et al. 2011); the weights are
-//! atomics read and written with relaxed ordering, so concurrent updates may overwrite each
-//! other (as in the C tool and gensim) but never tear a value. With one thread a seed gives the
-//! same vectors bit for bit.
+//! Threads update the shared weights without locks (Hogwild: stale reads and lost updates are
+//! tolerated, as in word2vec.c). With one thread a seed gives the same vectors bit for bit.
+//!
+//! A [`Word2Vec`] keeps its vocabulary and output weights: save it, load it and continue training
+//! on more text (words outside its vocabulary are skipped, as in gensim without a vocabulary
+//! update).
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::time::Instant;
-
-use kindling_core::seed::{SeededRng, derive_seed};
+use kindling_core::seed::SeededRng;
 use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 use kindling_data::{Specials, Vocab, VocabConfig};
+use serde::{Deserialize, Serialize};
 
+use crate::hogwild::SharedMatrix;
+use crate::huffman::HuffmanTree;
+use crate::model_file::{Matrix, ModelFile};
+use crate::sampling::{keep_probabilities, unigram_table};
+pub use crate::trainer::{Architecture, TrainReport};
+use crate::trainer::{self, Network, Output, Schedule};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 
-/// Which word2vec model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Architecture {
-    /// Predict each context word from the centre word.
-    SkipGram,
-    /// Predict the centre word from the mean of its context.
-    Cbow,
-}
-
 /// Training settings; the defaults are gensim's (skip-gram).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Word2VecConfig {
     /// Skip-gram or CBOW.
     pub architecture: Architecture,
@@ -40,8 +38,11 @@ pub struct Word2VecConfig {
     /// Maximum distance between centre and context word; each position draws its window from
     /// `1..=window`.
     pub window: usize,
-    /// Negative samples per positive pair.
+    /// Negative samples per positive example (0 disables negative sampling).
     pub negative: usize,
+    /// Trains a hierarchical softmax over a Huffman tree of the vocabulary (alone when
+    /// `negative` is 0, or beside negative sampling).
+    pub hierarchical_softmax: bool,
     /// Words seen fewer times are dropped.
     pub min_count: u64,
     /// Subsampling threshold (0 disables): frequent words are kept with probability
@@ -68,6 +69,7 @@ impl Default for Word2VecConfig {
             dim: 100,
             window: 5,
             negative: 5,
+            hierarchical_softmax: false,
             min_count: 5,
             sample: 1e-3,
             alpha: 0.025,
@@ -80,59 +82,53 @@ impl Default for Word2VecConfig {
     }
 }
 
-/// What training measured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainReport {
-    /// Corpus tokens per epoch (in-vocabulary or not, before subsampling).
-    pub raw_words: u64,
-    /// Wall-clock seconds of training (vocabulary building excluded).
-    pub seconds: f64,
-    /// `raw_words × epochs / seconds`.
-    pub words_per_second: f64,
-    /// Mean negative-sampling loss per trained pair, per epoch (kept in f64).
-    pub epoch_loss: Vec<f64>,
+impl Word2VecConfig {
+    fn validate(&self) -> Result<()> {
+        if self.dim == 0 || self.window == 0 || self.threads == 0 || self.epochs == 0 {
+            return Err(invalid("dim, window, threads and epochs must be positive"));
+        }
+        if self.negative == 0 && !self.hierarchical_softmax {
+            return Err(invalid(
+                "choose negative sampling (negative > 0), hierarchical softmax or both",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn schedule(&self, name: &'static str) -> Schedule {
+        Schedule {
+            architecture: self.architecture,
+            window: self.window,
+            alpha: self.alpha,
+            min_alpha: self.min_alpha,
+            epochs: self.epochs,
+            threads: self.threads,
+            seed: self.seed,
+            progress: self.progress,
+            name,
+        }
+    }
 }
 
-/// A bar over all epochs' words, drawn on standard error only when asked for.
-fn progress_bar(enabled: bool, total_words: u64) -> ProgressBar {
-    let target = if enabled {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total_words), target);
-    bar.set_style(
-        ProgressStyle::with_template("word2vec [{bar:30}] {percent}% {msg} ({elapsed}, eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
+fn invalid(problem: impl Into<String>) -> Error {
+    Error::Invalid {
+        what: "word2vec config",
+        problem: problem.into(),
+    }
 }
 
-/// Longest run of words trained as one sentence (gensim's limit); longer lines are cut.
-const MAX_SENTENCE: usize = 10_000;
-
-/// Trains word vectors on `corpus` tokenised by `tokenizer`.
-///
-/// # Errors
-/// Corpus read errors; [`Error::Invalid`] for an empty vocabulary or a zero dimension, window or
-/// thread count.
-pub fn train(
+/// The vocabulary of `corpus` under `min_count`, with its token total; an error when no word
+/// is frequent enough.
+pub(crate) fn corpus_vocab(
     corpus: &Corpus,
     tokenizer: &dyn Tokenizer,
-    config: &Word2VecConfig,
-) -> Result<(WordVectors, TrainReport)> {
-    if config.dim == 0 || config.window == 0 || config.threads == 0 || config.epochs == 0 {
-        return Err(Error::Invalid {
-            what: "word2vec config",
-            problem: "dim, window, threads and epochs must be positive".into(),
-        });
-    }
+    min_count: u64,
+) -> Result<(Vocab, u64)> {
     let counts = corpus.count_tokens(tokenizer)?;
     let vocab = Vocab::build(
         &counts,
         &VocabConfig {
-            min_count: config.min_count,
+            min_count,
             max_size: None,
             specials: Specials::none(),
         },
@@ -140,351 +136,250 @@ pub fn train(
     if vocab.is_empty() {
         return Err(Error::Invalid {
             what: "corpus",
-            problem: format!("no word occurs {} times", config.min_count),
+            problem: format!("no word occurs {min_count} times"),
         });
     }
-    let model = Model::new(&vocab, config);
-    let raw_words = counts.total();
-    let started = Instant::now();
-    let mut epoch_loss = Vec::with_capacity(config.epochs);
-    let progress = AtomicU64::new(0);
-    let total_work = raw_words * config.epochs as u64;
-    let bar = progress_bar(config.progress, total_work);
-    for epoch in 0..config.epochs {
-        let outcomes: Vec<Result<(f64, u64)>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..config.threads)
-                .map(|t| {
-                    let (model, progress, vocab, bar) = (&model, &progress, &vocab, &bar);
-                    scope.spawn(move || {
-                        let seed =
-                            derive_seed(config.seed, (epoch * config.threads + t) as u64 + 1);
-                        let mut worker = Worker::new(model, config, SeededRng::new(seed));
-                        let mut line_no = 0usize;
-                        let mut ids = Vec::new();
-                        corpus.for_each_line(|line| {
-                            line_no += 1;
-                            if line_no % config.threads != t {
-                                return Ok(());
-                            }
-                            ids.clear();
-                            let mut raw = 0u64;
-                            tokenizer.for_each_token(line, &mut |token| {
-                                raw += 1;
-                                if let Some(id) = vocab.id(token) {
-                                    ids.push(id);
-                                }
-                            });
-                            let done = progress.fetch_add(raw, Ordering::Relaxed);
-                            let fraction = done as f64 / total_work as f64;
-                            let alpha = (config.alpha
-                                - (config.alpha - config.min_alpha) * fraction)
-                                .max(config.min_alpha);
-                            train_line_simd(&mut worker, &ids, alpha as f32);
-                            bar.inc(raw);
-                            if t == 0 {
-                                let rate =
-                                    bar.position() as f64 / bar.elapsed().as_secs_f64().max(1e-9);
-                                let loss = worker.loss / worker.pairs.max(1) as f64;
-                                bar.set_message(format!(
-                                    "epoch {} · loss {loss:.4} · {rate:.0} words/s",
-                                    epoch + 1
-                                ));
-                            }
-                            Ok(())
-                        })?;
-                        Ok((worker.loss, worker.pairs))
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("word2vec worker panicked"))
-                .collect()
-        });
-        let (mut loss, mut pairs) = (0.0, 0u64);
-        for outcome in outcomes {
-            let (l, p) = outcome?;
-            loss += l;
-            pairs += p;
-        }
-        epoch_loss.push(loss / pairs.max(1) as f64);
+    Ok((vocab, counts.total()))
+}
+
+/// Tokens in `corpus` (one counting pass).
+pub(crate) fn count_raw_words(corpus: &Corpus, tokenizer: &dyn Tokenizer) -> Result<u64> {
+    let mut total = 0u64;
+    corpus.for_each_line(|line| {
+        tokenizer.for_each_token(line, &mut |_| total += 1);
+        Ok(())
+    })?;
+    Ok(total)
+}
+
+/// `rows × dim` values drawn uniformly from `±bound`.
+pub(crate) fn initial_rows(rows: usize, dim: usize, seed: u64, bound: f64) -> Vec<f32> {
+    let mut rng = SeededRng::new(seed);
+    (0..rows * dim)
+        .map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32)
+        .collect()
+}
+
+/// A trained word2vec model: vocabulary, settings, word vectors and output weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word2Vec {
+    config: Word2VecConfig,
+    vocab: Vocab,
+    input: Vec<f32>,
+    /// `syn1neg`: one row per word (empty without negative sampling).
+    negative_rows: Vec<f32>,
+    /// `syn1`: one row per inner node of the Huffman tree (empty without hierarchical softmax).
+    tree_rows: Vec<f32>,
+}
+
+impl Word2Vec {
+    /// Builds the vocabulary of `corpus` and trains on it.
+    ///
+    /// # Errors
+    /// Corpus read errors; [`Error::Invalid`] for an empty vocabulary or bad settings.
+    pub fn train(
+        corpus: &Corpus,
+        tokenizer: &dyn Tokenizer,
+        config: &Word2VecConfig,
+    ) -> Result<(Self, TrainReport)> {
+        config.validate()?;
+        let (vocab, raw_words) = corpus_vocab(corpus, tokenizer, config.min_count)?;
+        let (words, dim) = (vocab.len(), config.dim);
+        let mut model = Self {
+            config: config.clone(),
+            // word2vec.c draws input rows from ±0.5/dim.
+            input: initial_rows(words, dim, config.seed, 0.5 / dim as f64),
+            negative_rows: vec![0.0; if config.negative > 0 { words * dim } else { 0 }],
+            tree_rows: vec![
+                0.0;
+                if config.hierarchical_softmax {
+                    words.saturating_sub(1) * dim
+                } else {
+                    0
+                }
+            ],
+            vocab,
+        };
+        let report = model.run(corpus, tokenizer, raw_words, config)?;
+        Ok((model, report))
     }
-    bar.finish();
-    let seconds = started.elapsed().as_secs_f64();
-    let vectors = WordVectors::new(
-        vocab.tokens().to_vec(),
-        config.dim,
-        model
-            .input
-            .iter()
-            .map(|w| f32::from_bits(w.load(Ordering::Relaxed)))
-            .collect(),
-    )?;
-    Ok((
-        vectors,
-        TrainReport {
-            raw_words,
-            seconds,
-            words_per_second: total_work as f64 / seconds,
-            epoch_loss,
-        },
-    ))
-}
 
-/// The shared state: weights and the sampling tables.
-struct Model {
-    dim: usize,
-    /// Word vectors (`syn0`), `vocab × dim` f32 bits.
-    input: Vec<AtomicU32>,
-    /// Output vectors for negative sampling (`syn1neg`).
-    output: Vec<AtomicU32>,
-    /// Keep probability of each word under subsampling, scaled to `u32::MAX`.
-    keep: Vec<u32>,
-    /// The unigram^0.75 distribution of negative samples.
-    negatives: AliasTable,
-}
+    /// Trains `epochs` more passes over `corpus` (the same text or new text) with the model's
+    /// settings: the learning rate decays again from `alpha` to `min_alpha`. Words outside the
+    /// model's vocabulary are skipped.
+    ///
+    /// # Errors
+    /// Corpus read errors; [`Error::Invalid`] for zero epochs.
+    pub fn continue_training(
+        &mut self,
+        corpus: &Corpus,
+        tokenizer: &dyn Tokenizer,
+        epochs: usize,
+    ) -> Result<TrainReport> {
+        let config = Word2VecConfig {
+            epochs,
+            ..self.config.clone()
+        };
+        config.validate()?;
+        let raw_words = count_raw_words(corpus, tokenizer)?;
+        self.run(corpus, tokenizer, raw_words, &config)
+    }
 
-impl Model {
-    fn new(vocab: &Vocab, config: &Word2VecConfig) -> Self {
+    fn run(
+        &mut self,
+        corpus: &Corpus,
+        tokenizer: &dyn Tokenizer,
+        raw_words: u64,
+        config: &Word2VecConfig,
+    ) -> Result<TrainReport> {
         let dim = config.dim;
-        let mut rng = SeededRng::new(config.seed);
-        let input = (0..vocab.len() * dim)
-            .map(|_| AtomicU32::new((((rng.next_f64() - 0.5) / dim as f64) as f32).to_bits()))
-            .collect();
-        let output = (0..vocab.len() * dim).map(|_| AtomicU32::new(0)).collect();
-        let total: u64 = vocab.counts().iter().sum();
-        let threshold = config.sample * total as f64;
-        let keep = vocab
-            .counts()
-            .iter()
-            .map(|&count| {
-                if config.sample <= 0.0 {
-                    return u32::MAX;
-                }
-                let count = count as f64;
-                let p = ((count / threshold).sqrt() + 1.0) * threshold / count;
-                (p.min(1.0) * f64::from(u32::MAX)) as u32
-            })
-            .collect();
-        let powered: Vec<f64> = vocab
-            .counts()
-            .iter()
-            .map(|&c| (c as f64).powf(0.75))
-            .collect();
-        let negatives = AliasTable::new(&powered);
-        Self {
-            dim,
-            input,
-            output,
-            keep,
-            negatives,
+        let counts = self.vocab.counts();
+        let tree = config.hierarchical_softmax.then(|| {
+            (
+                HuffmanTree::new(counts),
+                SharedMatrix::new(std::mem::take(&mut self.tree_rows), dim),
+            )
+        });
+        let network = Network {
+            input: SharedMatrix::new(std::mem::take(&mut self.input), dim),
+            subwords: None,
+            output: Output {
+                negative: config.negative,
+                table: unigram_table(counts, 0.75),
+                negative_rows: SharedMatrix::new(std::mem::take(&mut self.negative_rows), dim),
+                tree,
+            },
+            keep: keep_probabilities(counts, config.sample),
+        };
+        let report = trainer::train(
+            &network,
+            &config.schedule("word2vec"),
+            corpus,
+            tokenizer,
+            &self.vocab,
+            raw_words,
+        );
+        self.input = network.input.into_vec();
+        self.negative_rows = network.output.negative_rows.into_vec();
+        if let Some((_, rows)) = network.output.tree {
+            self.tree_rows = rows.into_vec();
         }
+        report
     }
 
-    fn load(weights: &[AtomicU32], row: u32, dim: usize, into: &mut [f32]) {
-        let start = row as usize * dim;
-        for (slot, w) in into.iter_mut().zip(&weights[start..start + dim]) {
-            *slot = f32::from_bits(w.load(Ordering::Relaxed));
-        }
+    /// The word vectors (input rows), in vocabulary order.
+    pub fn vectors(&self) -> WordVectors {
+        WordVectors::new(
+            self.vocab.tokens().to_vec(),
+            self.config.dim,
+            self.input.clone(),
+        )
+        .expect("one row per word")
     }
 
-    fn store(weights: &[AtomicU32], row: u32, dim: usize, from: &[f32]) {
-        let start = row as usize * dim;
-        for (value, w) in from.iter().zip(&weights[start..start + dim]) {
-            w.store(value.to_bits(), Ordering::Relaxed);
-        }
-    }
-}
-
-/// [`Worker::train_line`] compiled for the best SIMD level of the CPU, picked at run time.
-#[macerator::with_simd]
-#[allow(clippy::extra_unused_type_parameters)]
-fn train_line_simd<'m, S: macerator::Simd>(worker: &mut Worker<'m>, ids: &[u32], alpha: f32) {
-    worker.train_line(ids, alpha);
-}
-
-/// One thread's scratch space and counters.
-struct Worker<'m> {
-    model: &'m Model,
-    config: &'m Word2VecConfig,
-    rng: SeededRng,
-    sentence: Vec<u32>,
-    hidden: Vec<f32>,
-    error: Vec<f32>,
-    row: Vec<f32>,
-    loss: f64,
-    pairs: u64,
-}
-
-impl<'m> Worker<'m> {
-    fn new(model: &'m Model, config: &'m Word2VecConfig, rng: SeededRng) -> Self {
-        let dim = model.dim;
-        Self {
-            model,
-            config,
-            rng,
-            sentence: Vec::new(),
-            hidden: vec![0.0; dim],
-            error: vec![0.0; dim],
-            row: vec![0.0; dim],
-            loss: 0.0,
-            pairs: 0,
-        }
+    /// The vocabulary with counts.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
     }
 
-    #[inline(always)]
-    fn train_line(&mut self, ids: &[u32], alpha: f32) {
-        for chunk in ids.chunks(MAX_SENTENCE) {
-            self.sentence.clear();
-            for &id in chunk {
-                let keep = self.model.keep[id as usize];
-                if keep == u32::MAX || (self.rng.next_u64() >> 32) as u32 <= keep {
-                    self.sentence.push(id);
-                }
-            }
-            let sentence = std::mem::take(&mut self.sentence);
-            for (pos, &centre) in sentence.iter().enumerate() {
-                let reduced = self.rng.below(self.config.window as u64) as usize;
-                let span = self.config.window - reduced;
-                let window = pos.saturating_sub(span)..(pos + span + 1).min(sentence.len());
-                let context = window.filter(|&i| i != pos).map(|i| sentence[i]);
-                match self.config.architecture {
-                    Architecture::SkipGram => {
-                        for word in context {
-                            Model::load(&self.model.input, word, self.model.dim, &mut self.hidden);
-                            self.error.iter_mut().for_each(|e| *e = 0.0);
-                            self.negative_sampling(centre, alpha);
-                            for (h, e) in self.hidden.iter_mut().zip(&self.error) {
-                                *h += e;
-                            }
-                            Model::store(&self.model.input, word, self.model.dim, &self.hidden);
-                        }
-                    }
-                    Architecture::Cbow => {
-                        let words = context.clone().count();
-                        if words == 0 {
-                            continue;
-                        }
-                        self.hidden.iter_mut().for_each(|h| *h = 0.0);
-                        for word in context.clone() {
-                            Model::load(&self.model.input, word, self.model.dim, &mut self.row);
-                            for (h, r) in self.hidden.iter_mut().zip(&self.row) {
-                                *h += r;
-                            }
-                        }
-                        let scale = 1.0 / words as f32;
-                        self.hidden.iter_mut().for_each(|h| *h *= scale);
-                        self.error.iter_mut().for_each(|e| *e = 0.0);
-                        self.negative_sampling(centre, alpha);
-                        for word in context {
-                            Model::load(&self.model.input, word, self.model.dim, &mut self.row);
-                            for (r, e) in self.row.iter_mut().zip(&self.error) {
-                                *r += e;
-                            }
-                            Model::store(&self.model.input, word, self.model.dim, &self.row);
-                        }
-                    }
-                }
-            }
-            self.sentence = sentence;
-        }
+    /// The settings it was trained with.
+    pub fn config(&self) -> &Word2VecConfig {
+        &self.config
     }
 
-    /// One positive and `negative` negative updates of the output vectors against `hidden`;
-    /// accumulates the input-side gradient in `error`.
-    #[inline(always)]
-    fn negative_sampling(&mut self, target: u32, alpha: f32) {
-        let dim = self.model.dim;
-        for d in 0..=self.config.negative {
-            let (word, label) = if d == 0 {
-                (target, 1.0f32)
-            } else {
-                let word = self.model.negatives.sample(self.rng.next_u64());
-                if word == target {
-                    continue;
-                }
-                (word, 0.0)
-            };
-            Model::load(&self.model.output, word, dim, &mut self.row);
-            let f = dot(&self.hidden, &self.row);
-            let sigmoid = 1.0 / (1.0 + (-f.clamp(-30.0, 30.0)).exp());
-            let g = (label - sigmoid) * alpha;
-            let p = if label > 0.0 { sigmoid } else { 1.0 - sigmoid };
-            self.loss -= f64::from(p.max(1e-7)).ln();
-            self.pairs += 1;
-            for ((e, r), h) in self
-                .error
-                .iter_mut()
-                .zip(self.row.iter_mut())
-                .zip(&self.hidden)
-            {
-                *e += g * *r;
-                *r += g * h;
-            }
-            Model::store(&self.model.output, word, dim, &self.row);
+    /// Saves the whole model atomically: magic `KNDLEMBD`, a format version, a JSON header
+    /// (settings, vocabulary with counts, matrix shapes and FNV-1a checksums), then the f32
+    /// matrices in little-endian row-major order.
+    ///
+    /// # Errors
+    /// Write failures.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dim = self.config.dim;
+        let matrix = |name: &str, data: &[f32]| Matrix {
+            name: name.into(),
+            rows: data.len() / dim,
+            cols: dim,
+            data: data.to_vec(),
+        };
+        ModelFile {
+            kind: "word2vec".into(),
+            config: serde_json::to_value(&self.config).expect("config serialises"),
+            vocab: vocab_entries(&self.vocab),
+            matrices: vec![
+                matrix("input", &self.input),
+                matrix("negative", &self.negative_rows),
+                matrix("tree", &self.tree_rows),
+            ],
         }
-    }
-}
-
-/// Walker's alias method: draws from a discrete distribution in O(1) with two arrays of the
-/// vocabulary's size (small enough to stay in cache, unlike word2vec's 10⁸-entry table).
-struct AliasTable {
-    /// Probability, scaled to `u32::MAX`, of keeping the drawn column rather than its alias.
-    keep: Vec<u32>,
-    alias: Vec<u32>,
-}
-
-impl AliasTable {
-    fn new(weights: &[f64]) -> Self {
-        let n = weights.len();
-        let sum: f64 = weights.iter().sum();
-        let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / sum).collect();
-        let mut alias: Vec<u32> = (0..n as u32).collect();
-        let (mut small, mut large): (Vec<usize>, Vec<usize>) =
-            (0..n).partition(|&i| scaled[i] < 1.0);
-        while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
-            alias[s] = l as u32;
-            scaled[l] -= 1.0 - scaled[s];
-            if scaled[l] < 1.0 {
-                large.pop();
-                small.push(l);
-            }
-        }
-        for i in large.into_iter().chain(small) {
-            scaled[i] = 1.0;
-        }
-        let keep = scaled
-            .iter()
-            .map(|&p| (p.min(1.0) * f64::from(u32::MAX)) as u32)
-            .collect();
-        Self { keep, alias }
+        .save(path)
     }
 
-    /// A draw from 64 random bits: the high half picks a column, the low half keeps it or takes
-    /// its alias.
-    fn sample(&self, bits: u64) -> u32 {
-        let column = (((bits >> 32) * self.keep.len() as u64) >> 32) as usize;
-        if (bits as u32) <= self.keep[column] {
-            column as u32
+    /// Loads a model written by [`Word2Vec::save`].
+    ///
+    /// # Errors
+    /// [`Error::Format`] for a file that is not a word2vec model, truncated or corrupted, or
+    /// whose matrices do not fit its settings.
+    pub fn load(path: &Path) -> Result<Self> {
+        let mut file = ModelFile::load(path, "word2vec")?;
+        let config: Word2VecConfig = serde_json::from_value(file.config.clone())
+            .map_err(|e| bad_model(path, format!("bad settings: {e}")))?;
+        let vocab = vocab_from_entries(path, std::mem::take(&mut file.vocab))?;
+        let (words, dim) = (vocab.len(), config.dim);
+        let negative = if config.negative > 0 { words } else { 0 };
+        let inner = if config.hierarchical_softmax {
+            words.saturating_sub(1)
         } else {
-            self.alias[column]
-        }
+            0
+        };
+        Ok(Self {
+            input: file.take(path, "input", words, dim)?,
+            negative_rows: file.take(path, "negative", negative, dim)?,
+            tree_rows: file.take(path, "tree", inner, dim)?,
+            config,
+            vocab,
+        })
     }
 }
 
-/// Dot product with eight independent partial sums, so the compiler can keep them in one
-/// vector register instead of one serial chain of additions.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (a_body, a_tail) = a.split_at(a.len() / 8 * 8);
-    let (b_body, b_tail) = b.split_at(a_body.len());
-    for (x, y) in a_body.chunks_exact(8).zip(b_body.chunks_exact(8)) {
-        for lane in 0..8 {
-            lanes[lane] += x[lane] * y[lane];
-        }
+pub(crate) fn bad_model(path: &Path, problem: String) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        line: 0,
+        problem,
     }
-    let tail: f32 = a_tail.iter().zip(b_tail).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
+}
+
+/// A vocabulary as `(word, count)` pairs for a model file.
+pub(crate) fn vocab_entries(vocab: &Vocab) -> Vec<(String, u64)> {
+    vocab
+        .tokens()
+        .iter()
+        .cloned()
+        .zip(vocab.counts().iter().copied())
+        .collect()
+}
+
+/// The vocabulary stored in a model file.
+pub(crate) fn vocab_from_entries(path: &Path, entries: Vec<(String, u64)>) -> Result<Vocab> {
+    if entries.is_empty() {
+        return Err(bad_model(path, "empty vocabulary".into()));
+    }
+    Vocab::from_parts(Specials::none(), entries)
+        .map_err(|e| bad_model(path, format!("bad vocabulary: {e}")))
+}
+
+/// Trains word vectors on `corpus` tokenised by `tokenizer` ([`Word2Vec::train`], keeping only
+/// the vectors).
+///
+/// # Errors
+/// As [`Word2Vec::train`].
+pub fn train(
+    corpus: &Corpus,
+    tokenizer: &dyn Tokenizer,
+    config: &Word2VecConfig,
+) -> Result<(WordVectors, TrainReport)> {
+    let (model, report) = Word2Vec::train(corpus, tokenizer, config)?;
+    Ok((model.vectors(), report))
 }
 
 #[cfg(test)]
@@ -540,9 +435,19 @@ mod tests {
     #[test]
     fn planted_pairs_are_nearest_neighbours() {
         let corpus = planted_corpus();
-        for architecture in [Architecture::SkipGram, Architecture::Cbow] {
-            let (vectors, report) =
-                train(&corpus, &Whitespace::default(), &config(architecture)).unwrap();
+        let hierarchical = |architecture| Word2VecConfig {
+            negative: 0,
+            hierarchical_softmax: true,
+            ..config(architecture)
+        };
+        for config in [
+            config(Architecture::SkipGram),
+            config(Architecture::Cbow),
+            hierarchical(Architecture::SkipGram),
+            hierarchical(Architecture::Cbow),
+        ] {
+            let architecture = (config.architecture, config.hierarchical_softmax);
+            let (vectors, report) = train(&corpus, &Whitespace::default(), &config).unwrap();
             let sim = crate::Similarity::new(
                 &vectors,
                 &kindling_core::BackendKind::Flex.device().unwrap(),
@@ -587,21 +492,33 @@ mod tests {
     }
 
     #[test]
-    fn alias_table_draws_in_proportion() {
-        let table = AliasTable::new(&[1.0, 2.0, 7.0, 0.0]);
-        let mut rng = SeededRng::new(5);
-        let mut seen = [0u32; 4];
-        for _ in 0..100_000 {
-            seen[table.sample(rng.next_u64()) as usize] += 1;
-        }
-        let share = |i: usize| f64::from(seen[i]) / 100_000.0;
-        assert!(
-            (share(0) - 0.1).abs() < 0.005
-                && (share(1) - 0.2).abs() < 0.005
-                && (share(2) - 0.7).abs() < 0.005,
-            "{seen:?}"
-        );
-        assert_eq!(seen[3], 0);
+    fn a_saved_model_loads_identically_and_continues_training() {
+        let corpus = planted_corpus();
+        let config = Word2VecConfig {
+            epochs: 1,
+            hierarchical_softmax: true,
+            ..config(Architecture::SkipGram)
+        };
+        let (mut model, first) = Word2Vec::train(&corpus, &Whitespace::default(), &config).unwrap();
+        let dir = std::env::temp_dir().join(format!("kindling-w2v-model-{}", std::process::id()));
+        let path = dir.join("model.kemb");
+        model.save(&path).unwrap();
+        let loaded = Word2Vec::load(&path).unwrap();
+        assert_eq!(loaded, model);
+
+        // Two more epochs from the saved state: the loss keeps falling below the first epoch's,
+        // and a loaded copy continues exactly like the original.
+        let mut copy = loaded;
+        let more = model.continue_training(&corpus, &Whitespace::default(), 2).unwrap();
+        assert!(more.epoch_loss[1] < first.epoch_loss[0], "{first:?} {more:?}");
+        assert_eq!(more.raw_words, first.raw_words);
+        copy.continue_training(&corpus, &Whitespace::default(), 2).unwrap();
+        assert_eq!(copy, model);
+
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = Word2Vec::load(&path).unwrap_err().to_string();
+        assert!(err.contains("truncated"), "{err}");
     }
 
     #[test]
@@ -618,6 +535,16 @@ mod tests {
             )
             .is_err()
         );
+        let err = train(
+            &corpus,
+            &Whitespace::default(),
+            &Word2VecConfig {
+                negative: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("hierarchical softmax"), "{err}");
         let err = train(
             &corpus,
             &Whitespace::default(),

@@ -79,6 +79,25 @@ enum Command {
         #[arg(long)]
         backend: Option<BackendKind>,
     },
+    /// word2vec and subword training on corpus-en next to gensim and fastText, same tokens,
+    /// same threads; every tool's vectors scored the same way.
+    BenchEmbed {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Python interpreter with gensim installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// The fastText command.
+        #[arg(long, default_value = "fasttext")]
+        fasttext: String,
+        /// Threads for every tool.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Scratch directory for the token file and the peers' vectors.
+        #[arg(long, default_value = "target/bench-embed")]
+        work_dir: PathBuf,
+    },
     /// Analogy and WordSim-353 evaluation of the GloVe vectors next to gensim's.
     BenchEmbedEval {
         /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
@@ -204,6 +223,55 @@ fn run(cli: Cli) -> Result<()> {
                 cost.step_ms,
                 100.0 * cost.prepare_ms / cost.step_ms
             );
+        }
+        Command::BenchEmbed {
+            data,
+            python,
+            fasttext,
+            threads,
+            work_dir,
+        } => {
+            let device = BackendKind::Flex.device()?;
+            let settings = bench::embed_train::Settings {
+                threads,
+                ..Default::default()
+            };
+            let rows = bench::embed_train::compare(
+                &DataDir::resolve(data),
+                &device,
+                &python,
+                &fasttext,
+                &work_dir,
+                settings,
+            )?;
+            println!("| run | words/s | vocabulary | analogy | WS-353 ρ |\n|---|---|---|---|---|");
+            for r in &rows {
+                println!(
+                    "| {} | {:.0} | {} | {:.4} | {:.4} |",
+                    r.run, r.words_per_second, r.vocabulary, r.analogy_total, r.wordsim353_spearman
+                );
+            }
+            let find = |prefix: &str| rows.iter().find(|r| r.run.starts_with(prefix));
+            let pairs = [
+                ("kindling skip-gram", "gensim", "skip-gram"),
+                ("kindling cbow", "gensim", "cbow"),
+                ("kindling skip-gram", "fastText skip-gram, no subwords", ""),
+                ("kindling subword skip-gram", "fastText skip-gram, subwords", ""),
+            ];
+            for (ours, peer, suffix) in pairs {
+                let theirs = rows
+                    .iter()
+                    .find(|r| r.run.starts_with(peer) && r.run.ends_with(suffix));
+                if let (Some(a), Some(b)) = (find(ours), theirs) {
+                    println!(
+                        "{ours} vs {}: speed {:.2}x, analogy {:+.1} points, WS-353 {:+.3}",
+                        b.run,
+                        a.words_per_second / b.words_per_second,
+                        100.0 * (a.analogy_total - b.analogy_total),
+                        a.wordsim353_spearman - b.wordsim353_spearman
+                    );
+                }
+            }
         }
         Command::BenchEmbedEval { data, python } => {
             let device = BackendKind::Flex.device()?;

@@ -109,6 +109,17 @@ impl ExperimentSpec {
         paths.iter().map(|p| Self::load(p)).collect()
     }
 
+    /// All task options as one `T` (typically a config struct with `#[serde(default)]`, so
+    /// absent options keep their defaults).
+    pub fn options_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        toml::Value::Table(self.options.clone())
+            .try_into()
+            .map_err(|e| Error::Spec {
+                path: PathBuf::from(format!("experiments/{}.toml", self.name)),
+                message: format!("options: {e}"),
+            })
+    }
+
     /// A task option as `T`, or `default` when absent.
     pub fn option<T: serde::de::DeserializeOwned>(&self, key: &str, default: T) -> Result<T> {
         match self.options.get(key) {

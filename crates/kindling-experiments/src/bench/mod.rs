@@ -4,9 +4,11 @@
 //! - [`data`]: tokenising and counting a corpus next to Python's `re` with Kim's `clean_str`,
 //!   and the cost of preparing a batch next to a convolutional classifier's training step.
 //! - [`embed_eval`]: analogy and WordSim-353 evaluation of GloVe vectors next to gensim.
+//! - [`embed_train`]: word2vec and subword training next to gensim and fastText.
 
 pub mod data;
 pub mod embed_eval;
+pub mod embed_train;
 pub mod mlp;
 
 pub use mlp::{BackendTiming, StepShape, backends};

@@ -1,0 +1,271 @@
+//! Files of trainable embedding models: settings, vocabulary with counts and every weight
+//! matrix, so that training can continue where it stopped.
+//!
+//! # Format
+//!
+//! ```text
+//! "KNDLEMBD"        8-byte magic
+//! version           u32, little endian (currently 1)
+//! header length     u64, little endian
+//! header            JSON: {"kind", "config", "vocab": [[word, count], …],
+//!                          "matrices": [{"name", "rows", "cols", "fnv"}, …]}
+//! matrices          f32 little endian, row-major, in header order
+//! ```
+//!
+//! Each matrix carries an FNV-1a 64 checksum and the file length must equal the sum of its
+//! parts, so a truncated or corrupted file is an error, not a half-loaded model. Files are
+//! written atomically (temporary file, then rename).
+
+use std::path::Path;
+
+use kindling_core::checkpoint::fnv1a;
+use kindling_data::source::write_atomic;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Error, Result};
+
+const MAGIC: &[u8; 8] = b"KNDLEMBD";
+const VERSION: u32 = 1;
+const PREAMBLE: usize = 8 + 4 + 8;
+
+/// One named weight matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Matrix {
+    pub(crate) name: String,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) data: Vec<f32>,
+}
+
+/// A model's contents.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ModelFile {
+    /// Which model (`word2vec`, `subword`): loading checks it.
+    pub(crate) kind: String,
+    pub(crate) config: Value,
+    pub(crate) vocab: Vec<(String, u64)>,
+    pub(crate) matrices: Vec<Matrix>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    kind: String,
+    config: Value,
+    vocab: Vec<(String, u64)>,
+    matrices: Vec<MatrixEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MatrixEntry {
+    name: String,
+    rows: usize,
+    cols: usize,
+    fnv: String,
+}
+
+fn matrix_bytes(data: &[f32]) -> Vec<u8> {
+    data.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn corrupt(path: &Path, problem: impl Into<String>) -> Error {
+    Error::Format {
+        path: path.to_path_buf(),
+        line: 0,
+        problem: problem.into(),
+    }
+}
+
+impl ModelFile {
+    /// Writes the model to `path` atomically.
+    pub(crate) fn save(&self, path: &Path) -> Result<()> {
+        let sections: Vec<Vec<u8>> = self.matrices.iter().map(|m| matrix_bytes(&m.data)).collect();
+        let header = Header {
+            kind: self.kind.clone(),
+            config: self.config.clone(),
+            vocab: self.vocab.clone(),
+            matrices: self
+                .matrices
+                .iter()
+                .zip(&sections)
+                .map(|(m, bytes)| MatrixEntry {
+                    name: m.name.clone(),
+                    rows: m.rows,
+                    cols: m.cols,
+                    fnv: format!("{:016x}", fnv1a(bytes)),
+                })
+                .collect(),
+        };
+        let header = serde_json::to_vec(&header).map_err(|e| Error::Invalid {
+            what: "model",
+            problem: format!("cannot serialise the header: {e}"),
+        })?;
+        let total = PREAMBLE + header.len() + sections.iter().map(Vec::len).sum::<usize>();
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&header);
+        for section in &sections {
+            out.extend_from_slice(section);
+        }
+        Ok(write_atomic(path, &out)?)
+    }
+
+    /// Reads a model of `kind` from `path`, checking lengths and checksums.
+    pub(crate) fn load(path: &Path, kind: &str) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| corrupt(path, format!("cannot read: {e}")))?;
+        if bytes.len() < PREAMBLE || &bytes[..8] != MAGIC {
+            return Err(corrupt(path, "not a kindling embedding model (bad magic)"));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(corrupt(
+                path,
+                format!("model file version {version}; this build reads version {VERSION}"),
+            ));
+        }
+        let header_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
+        let header_end = PREAMBLE
+            .checked_add(header_len)
+            .filter(|&end| end <= bytes.len())
+            .ok_or_else(|| corrupt(path, "truncated header"))?;
+        let header: Header = serde_json::from_slice(&bytes[PREAMBLE..header_end])
+            .map_err(|e| corrupt(path, format!("bad header: {e}")))?;
+        if header.kind != kind {
+            return Err(corrupt(
+                path,
+                format!("holds a `{}` model, not a `{kind}` model", header.kind),
+            ));
+        }
+        let mut offset = header_end;
+        let mut matrices = Vec::with_capacity(header.matrices.len());
+        for entry in header.matrices {
+            let len = entry
+                .rows
+                .checked_mul(entry.cols)
+                .and_then(|n| n.checked_mul(4))
+                .ok_or_else(|| corrupt(path, format!("matrix `{}` is too large", entry.name)))?;
+            let section = offset
+                .checked_add(len)
+                .and_then(|end| bytes.get(offset..end))
+                .ok_or_else(|| corrupt(path, format!("truncated in matrix `{}`", entry.name)))?;
+            if format!("{:016x}", fnv1a(section)) != entry.fnv {
+                return Err(corrupt(
+                    path,
+                    format!("checksum mismatch in matrix `{}`", entry.name),
+                ));
+            }
+            let data = section
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+                .collect();
+            matrices.push(Matrix {
+                name: entry.name,
+                rows: entry.rows,
+                cols: entry.cols,
+                data,
+            });
+            offset += len;
+        }
+        if offset != bytes.len() {
+            return Err(corrupt(
+                path,
+                format!("{} bytes after the last matrix", bytes.len() - offset),
+            ));
+        }
+        Ok(Self {
+            kind: header.kind,
+            config: header.config,
+            vocab: header.vocab,
+            matrices,
+        })
+    }
+
+    /// Removes and returns the matrix `name` with `rows × cols` values.
+    pub(crate) fn take(&mut self, path: &Path, name: &str, rows: usize, cols: usize) -> Result<Vec<f32>> {
+        let at = self
+            .matrices
+            .iter()
+            .position(|m| m.name == name)
+            .ok_or_else(|| corrupt(path, format!("no matrix `{name}`")))?;
+        let m = self.matrices.remove(at);
+        if m.rows != rows || m.cols != cols {
+            return Err(corrupt(
+                path,
+                format!(
+                    "matrix `{name}` is {}×{}, the settings need {rows}×{cols}",
+                    m.rows, m.cols
+                ),
+            ));
+        }
+        Ok(m.data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ModelFile {
+        ModelFile {
+            kind: "word2vec".into(),
+            config: serde_json::json!({"dim": 2}),
+            vocab: vec![("a".into(), 3), ("b".into(), 1)],
+            matrices: vec![
+                Matrix {
+                    name: "input".into(),
+                    rows: 2,
+                    cols: 2,
+                    data: vec![1.0, -2.5, 3.25, f32::MIN_POSITIVE],
+                },
+                Matrix {
+                    name: "output".into(),
+                    rows: 0,
+                    cols: 2,
+                    data: vec![],
+                },
+            ],
+        }
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kindling-model-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    #[test]
+    fn round_trips_exactly() {
+        let path = scratch("round.kemb");
+        sample().save(&path).unwrap();
+        let mut loaded = ModelFile::load(&path, "word2vec").unwrap();
+        assert_eq!(loaded, sample());
+        assert_eq!(loaded.take(&path, "input", 2, 2).unwrap()[1], -2.5);
+        let err = loaded.take(&path, "output", 3, 2).unwrap_err();
+        assert!(err.to_string().contains("0×2"), "{err}");
+    }
+
+    #[test]
+    fn corruption_truncation_and_wrong_kind_are_errors() {
+        let path = scratch("corrupt.kemb");
+        sample().save(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let err = ModelFile::load(&path, "subword").unwrap_err().to_string();
+        assert!(err.contains("not a `subword` model"), "{err}");
+
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
+        assert!(err.contains("truncated in matrix `input`"), "{err}");
+
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
+        assert!(err.contains("checksum mismatch in matrix `input`"), "{err}");
+
+        std::fs::write(&path, b"not a model at all").unwrap();
+        let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
+        assert!(err.contains("bad magic"), "{err}");
+    }
+}
