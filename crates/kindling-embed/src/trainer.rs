@@ -84,22 +84,79 @@ struct Loss {
 }
 
 impl Loss {
+    /// Adds `-log p`, given `log p`.
     #[inline(always)]
-    fn add(&mut self, probability: f32) {
-        self.sum -= f64::from(probability.max(1e-7)).ln();
+    fn add(&mut self, log_probability: f32) {
+        self.sum -= f64::from(log_probability);
         self.count += 1;
     }
 }
 
-#[inline(always)]
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x.clamp(-30.0, 30.0)).exp())
+/// Beyond `±MAX_EXP` the sigmoid counts as saturated (word2vec.c's bound).
+const MAX_EXP: f32 = 6.0;
+/// Entries of the sigmoid tables.
+const TABLE_SIZE: usize = 1000;
+
+/// `σ(x)` and `log σ(x)` tabulated over `[-MAX_EXP, MAX_EXP)`, as word2vec.c's `expTable` and
+/// gensim's `LOG_TABLE`: a lookup instead of an `exp` and a `log` per prediction.
+struct SigmoidTable {
+    sigmoid: [f32; TABLE_SIZE],
+    log_sigmoid: [f32; TABLE_SIZE],
+}
+
+static SIGMOID: std::sync::LazyLock<SigmoidTable> = std::sync::LazyLock::new(|| {
+    let mut table = SigmoidTable {
+        sigmoid: [0.0; TABLE_SIZE],
+        log_sigmoid: [0.0; TABLE_SIZE],
+    };
+    for i in 0..TABLE_SIZE {
+        let x = (i as f64 / TABLE_SIZE as f64 * 2.0 - 1.0) * f64::from(MAX_EXP);
+        let s = 1.0 / (1.0 + (-x).exp());
+        table.sigmoid[i] = s as f32;
+        table.log_sigmoid[i] = s.ln() as f32;
+    }
+    table
+});
+
+impl SigmoidTable {
+    #[inline(always)]
+    fn index(x: f32) -> usize {
+        ((x + MAX_EXP) * (TABLE_SIZE as f32 / (2.0 * MAX_EXP))) as usize
+    }
+
+    /// `σ(x)`: 0 or 1 when saturated.
+    #[inline(always)]
+    fn sigmoid(&self, x: f32) -> f32 {
+        if x >= MAX_EXP {
+            1.0
+        } else if x <= -MAX_EXP {
+            0.0
+        } else {
+            self.sigmoid[Self::index(x).min(TABLE_SIZE - 1)]
+        }
+    }
+
+    /// `log σ(x)`: 0 or `x` when saturated.
+    #[inline(always)]
+    fn log_sigmoid(&self, x: f32) -> f32 {
+        if x >= MAX_EXP {
+            0.0
+        } else if x <= -MAX_EXP {
+            x
+        } else {
+            self.log_sigmoid[Self::index(x).min(TABLE_SIZE - 1)]
+        }
+    }
 }
 
 impl Output {
     /// Trains the output layer to predict `target` from `hidden` and adds the input-side
     /// gradient to `error`.
+    ///
+    /// The negatives are drawn first and their rows prefetched, so their cache misses overlap
+    /// instead of stalling one after another.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn learn(
         &self,
         hidden: &[f32],
@@ -107,35 +164,42 @@ impl Output {
         target: u32,
         alpha: f32,
         rng: &mut SeededRng,
+        negatives: &mut Vec<u32>,
         loss: &mut Loss,
     ) {
+        let table = &*SIGMOID;
+        if self.negative > 0 {
+            negatives.clear();
+            self.negative_rows.prefetch(target);
+            for _ in 0..self.negative {
+                let word = self.table.sample(rng.next_u64());
+                if word != target {
+                    self.negative_rows.prefetch(word);
+                    negatives.push(word);
+                }
+            }
+        }
         if let Some((tree, rows)) = &self.tree {
             let (nodes, branches) = tree.path(target);
             for (&node, &branch) in nodes.iter().zip(branches) {
-                let f = sigmoid(rows.dot(node, hidden));
+                let x = rows.dot(node, hidden);
                 // Branch 0 is the positive class, as in word2vec.c.
                 let label = 1.0 - f32::from(branch);
-                rows.exchange(node, (label - f) * alpha, hidden, error);
-                loss.add(if branch == 0 { f } else { 1.0 - f });
+                rows.exchange(node, (label - table.sigmoid(x)) * alpha, hidden, error);
+                loss.add(table.log_sigmoid(if branch == 0 { x } else { -x }));
             }
         }
-        for d in 0..=self.negative {
-            if self.negative == 0 {
-                break;
-            }
-            let (word, label) = if d == 0 {
-                (target, 1.0)
-            } else {
-                let word = self.table.sample(rng.next_u64());
-                if word == target {
-                    continue;
-                }
-                (word, 0.0)
-            };
-            let f = sigmoid(self.negative_rows.dot(word, hidden));
+        if self.negative > 0 {
+            let x = self.negative_rows.dot(target, hidden);
             self.negative_rows
-                .exchange(word, (label - f) * alpha, hidden, error);
-            loss.add(if label > 0.0 { f } else { 1.0 - f });
+                .exchange(target, (1.0 - table.sigmoid(x)) * alpha, hidden, error);
+            loss.add(table.log_sigmoid(x));
+            for &word in negatives.iter() {
+                let x = self.negative_rows.dot(word, hidden);
+                self.negative_rows
+                    .exchange(word, -table.sigmoid(x) * alpha, hidden, error);
+                loss.add(table.log_sigmoid(-x));
+            }
         }
     }
 }
@@ -298,6 +362,8 @@ struct Worker<'n> {
     error: Vec<f32>,
     /// Gradient summed over a centre word's predictions (skip-gram).
     total: Vec<f32>,
+    /// The negatives of one prediction.
+    negatives: Vec<u32>,
     loss: Loss,
 }
 
@@ -312,6 +378,7 @@ impl<'n> Worker<'n> {
             hidden: vec![0.0; dim],
             error: vec![0.0; dim],
             total: vec![0.0; dim],
+            negatives: Vec::new(),
             loss: Loss::default(),
         }
     }
@@ -373,6 +440,7 @@ impl<'n> Worker<'n> {
                 sentence[i],
                 alpha,
                 &mut self.rng,
+                &mut self.negatives,
                 &mut self.loss,
             );
             for ((h, t), e) in self.hidden.iter_mut().zip(&mut self.total).zip(&self.error) {
@@ -408,6 +476,7 @@ impl<'n> Worker<'n> {
             sentence[pos],
             alpha,
             &mut self.rng,
+            &mut self.negatives,
             &mut self.loss,
         );
         for i in context.filter(|&i| i != pos) {

@@ -251,11 +251,16 @@ fn run(cli: Cli) -> Result<()> {
                     r.run, r.words_per_second, r.vocabulary, r.analogy_total, r.wordsim353_spearman
                 );
             }
-            let find = |prefix: &str| rows.iter().find(|r| r.run.starts_with(prefix));
+            let find = |name: &str| rows.iter().find(|r| r.run == name);
             let pairs = [
                 ("kindling skip-gram", "gensim", "skip-gram"),
                 ("kindling cbow", "gensim", "cbow"),
                 ("kindling skip-gram", "fastText skip-gram, no subwords", ""),
+                (
+                    "kindling skip-gram, fastText settings",
+                    "fastText skip-gram, no subwords",
+                    "",
+                ),
                 ("kindling subword skip-gram", "fastText skip-gram, subwords", ""),
             ];
             for (ours, peer, suffix) in pairs {

@@ -1,6 +1,8 @@
 //! Embedding training next to gensim and fastText, in one run on the same tokens: word2vec
-//! skip-gram and CBOW against gensim's `Word2Vec`, skip-gram against `fasttext skipgram -minn 0
-//! -maxn 0`, and subword skip-gram against `fasttext skipgram` with its default n-grams. Every
+//! skip-gram and CBOW against gensim's `Word2Vec`; skip-gram against `fasttext skipgram -minn 0
+//! -maxn 0`, both as word2vec and with fastText's settings (sampling 1e-4, learning rate 0.05,
+//! negatives by count^0.5); subword skip-gram against `fasttext skipgram` with its default
+//! n-grams. Every
 //! tool's vectors are scored with the same evaluation (gensim's protocol).
 //!
 //! Speed is raw corpus tokens × epochs / training seconds. gensim's seconds are those of its
@@ -193,6 +195,24 @@ pub fn compare(
             )?);
         }
     }
+
+    // fastText's settings without n-grams: the like-for-like run for `-minn 0 -maxn 0`.
+    let plain = SubwordConfig {
+        dim: settings.dim,
+        window: settings.window,
+        negative: settings.negative,
+        min_count: settings.min_count,
+        epochs: settings.epochs,
+        threads: settings.threads,
+        max_n: 0,
+        ..SubwordConfig::default()
+    };
+    let (model, report) = SubwordModel::train(&corpus, &Whitespace::default(), &plain)?;
+    rows.push(scorer.score(
+        "kindling skip-gram, fastText settings".into(),
+        &model.vectors(),
+        report.words_per_second,
+    )?);
 
     let subword = SubwordConfig {
         dim: settings.dim,
