@@ -6,15 +6,15 @@
 //! sorted table. Peak memory is the budget plus the final table (12 bytes per distinct pair),
 //! whatever the corpus size.
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use kindling_data::Vocab;
 use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
-use kindling_data::Vocab;
 
 use crate::Result;
 
@@ -48,6 +48,13 @@ pub(crate) struct CountStats {
     pub(crate) raw_words: u64,
     /// Runs written to disk.
     pub(crate) spilled_runs: usize,
+}
+
+/// One counting thread's result: its spilled runs, the sorted rest and the tokens it read.
+struct ThreadCounts {
+    spilled: Vec<PathBuf>,
+    rest: Vec<(u64, f32)>,
+    raw_words: u64,
 }
 
 /// A scratch directory removed when dropped, so spilled runs never outlive counting.
@@ -155,68 +162,75 @@ pub(crate) fn count(
     let scratch = ScratchDir(settings.scratch.join(unique));
     std::fs::create_dir_all(&scratch.0).map_err(|e| io_error(&scratch.0, "creating", e))?;
     let budget = (settings.memory_entries / settings.threads).max(64);
-    let outcomes: Vec<Result<(Vec<PathBuf>, Vec<(u64, f32)>, u64)>> =
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..settings.threads)
-                .map(|t| {
-                    let scratch = &scratch.0;
-                    scope.spawn(move || {
-                        let mut map: HashMap<u64, f32> = HashMap::new();
-                        let mut files = Vec::new();
-                        let mut ids = Vec::new();
-                        let (mut line_no, mut raw) = (0usize, 0u64);
-                        corpus.for_each_line(|line| {
-                            line_no += 1;
-                            if line_no % settings.threads != t {
-                                return Ok(());
+    let outcomes: Vec<Result<ThreadCounts>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..settings.threads)
+            .map(|t| {
+                let scratch = &scratch.0;
+                scope.spawn(move || {
+                    let mut map: HashMap<u64, f32> = HashMap::new();
+                    let mut files = Vec::new();
+                    let mut ids = Vec::new();
+                    let (mut line_no, mut raw) = (0usize, 0u64);
+                    corpus.for_each_line(|line| {
+                        line_no += 1;
+                        if line_no % settings.threads != t {
+                            return Ok(());
+                        }
+                        ids.clear();
+                        tokenizer.for_each_token(line, &mut |token| {
+                            raw += 1;
+                            if let Some(id) = vocab.id(token) {
+                                ids.push(id);
                             }
-                            ids.clear();
-                            tokenizer.for_each_token(line, &mut |token| {
-                                raw += 1;
-                                if let Some(id) = vocab.id(token) {
-                                    ids.push(id);
-                                }
-                            });
-                            for (j, &word) in ids.iter().enumerate() {
-                                for d in 1..=settings.window.min(j) {
-                                    let context = ids[j - d];
-                                    let weight = if settings.distance_weighting {
-                                        1.0 / d as f32
-                                    } else {
-                                        1.0
-                                    };
-                                    *map.entry(key(context, word)).or_insert(0.0) += weight;
-                                    if settings.symmetric {
-                                        *map.entry(key(word, context)).or_insert(0.0) += weight;
-                                    }
+                        });
+                        for (j, &word) in ids.iter().enumerate() {
+                            for d in 1..=settings.window.min(j) {
+                                let context = ids[j - d];
+                                let weight = if settings.distance_weighting {
+                                    1.0 / d as f32
+                                } else {
+                                    1.0
+                                };
+                                *map.entry(key(context, word)).or_insert(0.0) += weight;
+                                if settings.symmetric {
+                                    *map.entry(key(word, context)).or_insert(0.0) += weight;
                                 }
                             }
-                            if map.len() > budget {
-                                let path = scratch.join(format!("run-{t}-{}", files.len()));
-                                spill(&mut map, &path)?;
-                                files.push(path);
-                            }
-                            Ok(())
-                        })?;
-                        let mut rest: Vec<(u64, f32)> = map.into_iter().collect();
-                        rest.sort_unstable_by_key(|&(k, _)| k);
-                        Ok((files, rest, raw))
+                        }
+                        if map.len() > budget {
+                            let path = scratch.join(format!("run-{t}-{}", files.len()));
+                            spill(&mut map, &path)?;
+                            files.push(path);
+                        }
+                        Ok(())
+                    })?;
+                    let mut rest: Vec<(u64, f32)> = map.into_iter().collect();
+                    rest.sort_unstable_by_key(|&(k, _)| k);
+                    Ok(ThreadCounts {
+                        spilled: files,
+                        rest,
+                        raw_words: raw,
                     })
                 })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().expect("counting thread panicked"))
-                .collect()
-        });
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("counting thread panicked"))
+            .collect()
+    });
     let mut runs = Vec::new();
     let mut stats = CountStats {
         raw_words: 0,
         spilled_runs: 0,
     };
     for outcome in outcomes {
-        let (files, rest, raw) = outcome?;
-        stats.raw_words += raw;
+        let ThreadCounts {
+            spilled: files,
+            rest,
+            raw_words,
+        } = outcome?;
+        stats.raw_words += raw_words;
         stats.spilled_runs += files.len();
         for path in files {
             let file = File::open(&path).map_err(|e| io_error(&path, "opening", e))?;
@@ -290,7 +304,11 @@ mod tests {
         assert_eq!(get("a", "c"), 0.5);
         assert_eq!(get("c", "c"), 2.0);
         assert_eq!(map.len(), 7);
-        assert!(table.windows(2).all(|w| key(w[0].row, w[0].col) < key(w[1].row, w[1].col)));
+        assert!(
+            table
+                .windows(2)
+                .all(|w| key(w[0].row, w[0].col) < key(w[1].row, w[1].col))
+        );
     }
 
     #[test]
@@ -323,7 +341,13 @@ mod tests {
         // Scratch files are gone.
         let leftovers = std::fs::read_dir(&dir)
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("kindling-cooccur-"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("kindling-cooccur-")
+            })
             .count();
         assert_eq!(leftovers, 0);
     }

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use kindling_core::seed::{SeededRng, derive_seed};
+use kindling_data::Vocab;
 use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
-use kindling_data::Vocab;
 use serde::{Deserialize, Serialize};
 
 use crate::cooccur::{self, Cooccurrence, CountSettings};
@@ -113,7 +113,10 @@ pub fn train(
     }
     let started = Instant::now();
     let (vocab, _) = corpus_vocab(corpus, tokenizer, config.min_count)?;
-    let scratch = config.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let scratch = config
+        .scratch_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir);
     let (mut table, stats) = cooccur::count(
         corpus,
         tokenizer,
@@ -225,7 +228,11 @@ impl Model {
             self.contexts.read(pair.col, &mut c);
             self.word_grads.read(pair.row, &mut gw);
             self.context_grads.read(pair.col, &mut gc);
-            let dot: f32 = w[..self.dim].iter().zip(&c[..self.dim]).map(|(a, b)| a * b).sum();
+            let dot: f32 = w[..self.dim]
+                .iter()
+                .zip(&c[..self.dim])
+                .map(|(a, b)| a * b)
+                .sum();
             let diff = dot + w[self.dim] + c[self.dim] - pair.value.ln();
             let weight = if pair.value > x_max {
                 1.0
@@ -339,7 +346,10 @@ mod tests {
             ..config()
         };
         let (a, _) = train(&corpus(), &Whitespace::default(), &base).unwrap();
-        assert_eq!(a, train(&corpus(), &Whitespace::default(), &base).unwrap().0);
+        assert_eq!(
+            a,
+            train(&corpus(), &Whitespace::default(), &base).unwrap().0
+        );
         let (b, _) = train(
             &corpus(),
             &Whitespace::default(),

@@ -22,7 +22,7 @@ unsafe impl Sync for SharedMatrix {}
 impl SharedMatrix {
     /// Wraps row-major `data` of rows of length `dim`.
     pub(crate) fn new(data: Vec<f32>, dim: usize) -> Self {
-        debug_assert!(dim > 0 && data.len() % dim == 0);
+        debug_assert!(dim > 0 && data.len().is_multiple_of(dim));
         Self {
             data: data.into_iter().map(UnsafeCell::new).collect(),
             dim,
@@ -111,7 +111,11 @@ impl SharedMatrix {
                 *acc += cell.get() * v;
             }
         }
-        let rest: f32 = row[body..].iter().zip(&x[body..]).map(|(c, v)| c.get() * v).sum();
+        let rest: f32 = row[body..]
+            .iter()
+            .zip(&x[body..])
+            .map(|(c, v)| c.get() * v)
+            .sum();
         lanes.iter().sum::<f32>() + rest
     }
 

@@ -20,8 +20,11 @@ impl HuffmanTree {
     /// deterministic.
     pub(crate) fn new(counts: &[u64]) -> Self {
         let words = counts.len();
-        let mut heap: BinaryHeap<Reverse<(u64, usize)>> =
-            counts.iter().enumerate().map(|(i, &c)| Reverse((c, i))).collect();
+        let mut heap: BinaryHeap<Reverse<(u64, usize)>> = counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| Reverse((c, i)))
+            .collect();
         // Node `i < words` is a leaf; inner nodes are numbered from `words` up.
         let mut parent = vec![0usize; words.saturating_mul(2).saturating_sub(1)];
         let mut branch = vec![0u8; parent.len()];

@@ -79,7 +79,11 @@ fn corrupt(path: &Path, problem: impl Into<String>) -> Error {
 impl ModelFile {
     /// Writes the model to `path` atomically.
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
-        let sections: Vec<Vec<u8>> = self.matrices.iter().map(|m| matrix_bytes(&m.data)).collect();
+        let sections: Vec<Vec<u8>> = self
+            .matrices
+            .iter()
+            .map(|m| matrix_bytes(&m.data))
+            .collect();
         let header = Header {
             kind: self.kind.clone(),
             config: self.config.clone(),
@@ -183,7 +187,13 @@ impl ModelFile {
     }
 
     /// Removes and returns the matrix `name` with `rows × cols` values.
-    pub(crate) fn take(&mut self, path: &Path, name: &str, rows: usize, cols: usize) -> Result<Vec<f32>> {
+    pub(crate) fn take(
+        &mut self,
+        path: &Path,
+        name: &str,
+        rows: usize,
+        cols: usize,
+    ) -> Result<Vec<f32>> {
         let at = self
             .matrices
             .iter()

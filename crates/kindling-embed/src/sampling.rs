@@ -115,6 +115,10 @@ mod tests {
         // threshold = 1000.01; p = (sqrt(1e6 / 1000.01) + 1) · 1000.01 / 1e6 ≈ 0.0326.
         let p = f64::from(keep[0]) / f64::from(u32::MAX);
         assert!((p - 0.03262).abs() < 1e-4, "{p}");
-        assert!(keep_probabilities(&[5, 5], 0.0).iter().all(|&k| k == u32::MAX));
+        assert!(
+            keep_probabilities(&[5, 5], 0.0)
+                .iter()
+                .all(|&k| k == u32::MAX)
+        );
     }
 }

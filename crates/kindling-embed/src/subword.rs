@@ -10,9 +10,9 @@
 
 use std::path::Path;
 
+use kindling_data::Vocab;
 use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
-use kindling_data::Vocab;
 use serde::{Deserialize, Serialize};
 
 use crate::hogwild::SharedMatrix;
@@ -314,7 +314,10 @@ impl SubwordModel {
     /// # Errors
     /// [`Error::Invalid`] when `words` is empty.
     pub fn vectors_of(&self, words: &[&str]) -> Result<WordVectors> {
-        let data = words.iter().flat_map(|word| self.word_vector(word)).collect();
+        let data = words
+            .iter()
+            .flat_map(|word| self.word_vector(word))
+            .collect();
         WordVectors::new(
             words.iter().map(|w| (*w).to_owned()).collect(),
             self.config.dim,
@@ -423,8 +426,7 @@ mod tests {
             for _ in 0..3000 {
                 let s = rng.below(stems.len() as u64) as usize;
                 let form = ["", "ed", "ing", "s"][rng.below(4) as usize];
-                let filler: Vec<String> =
-                    (0..4).map(|_| format!("w{}", rng.below(30))).collect();
+                let filler: Vec<String> = (0..4).map(|_| format!("w{}", rng.below(30))).collect();
                 text.push_str(&format!(
                     "{} ctx{s} {}{form} ctx{s}b {}\n",
                     filler[..2].join(" "),
@@ -455,8 +457,8 @@ mod tests {
 
     #[test]
     fn unseen_words_land_near_their_family() {
-        let (model, report) = SubwordModel::train(&corpus(), &Whitespace::default(), &config())
-            .unwrap();
+        let (model, report) =
+            SubwordModel::train(&corpus(), &Whitespace::default(), &config()).unwrap();
         assert!(report.epoch_loss.last() < report.epoch_loss.first());
         // `jumper`, `talker`, … never occur: their n-grams put them nearest their stem's forms.
         let stems = ["jump", "talk", "paint", "climb", "cook", "dance"];
@@ -498,16 +500,24 @@ mod tests {
             epochs: 1,
             ..config()
         };
-        let (mut model, _) = SubwordModel::train(&corpus(), &Whitespace::default(), &config).unwrap();
-        let dir = std::env::temp_dir().join(format!("kindling-subword-model-{}", std::process::id()));
+        let (mut model, _) =
+            SubwordModel::train(&corpus(), &Whitespace::default(), &config).unwrap();
+        let dir =
+            std::env::temp_dir().join(format!("kindling-subword-model-{}", std::process::id()));
         let path = dir.join("model.kemb");
         model.save(&path).unwrap();
         let mut loaded = SubwordModel::load(&path).unwrap();
         assert_eq!(loaded, model);
-        model.continue_training(&corpus(), &Whitespace::default(), 1).unwrap();
-        loaded.continue_training(&corpus(), &Whitespace::default(), 1).unwrap();
+        model
+            .continue_training(&corpus(), &Whitespace::default(), 1)
+            .unwrap();
+        loaded
+            .continue_training(&corpus(), &Whitespace::default(), 1)
+            .unwrap();
         assert_eq!(loaded, model);
-        let err = crate::word2vec::Word2Vec::load(&path).unwrap_err().to_string();
+        let err = crate::word2vec::Word2Vec::load(&path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a `word2vec` model"), "{err}");
     }
 

@@ -16,14 +16,14 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kindling_core::seed::{SeededRng, derive_seed};
+use kindling_data::Vocab;
 use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
-use kindling_data::Vocab;
 
+use crate::Result;
 use crate::hogwild::SharedMatrix;
 use crate::huffman::HuffmanTree;
 use crate::sampling::{AliasTable, kept};
-use crate::Result;
 
 /// Which prediction task trains the vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -22,8 +22,8 @@ use crate::hogwild::SharedMatrix;
 use crate::huffman::HuffmanTree;
 use crate::model_file::{Matrix, ModelFile};
 use crate::sampling::{keep_probabilities, unigram_table};
-pub use crate::trainer::{Architecture, TrainReport};
 use crate::trainer::{self, Network, Output, Schedule};
+pub use crate::trainer::{Architecture, TrainReport};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 
@@ -509,10 +509,16 @@ mod tests {
         // Two more epochs from the saved state: the loss keeps falling below the first epoch's,
         // and a loaded copy continues exactly like the original.
         let mut copy = loaded;
-        let more = model.continue_training(&corpus, &Whitespace::default(), 2).unwrap();
-        assert!(more.epoch_loss[1] < first.epoch_loss[0], "{first:?} {more:?}");
+        let more = model
+            .continue_training(&corpus, &Whitespace::default(), 2)
+            .unwrap();
+        assert!(
+            more.epoch_loss[1] < first.epoch_loss[0],
+            "{first:?} {more:?}"
+        );
         assert_eq!(more.raw_words, first.raw_words);
-        copy.continue_training(&corpus, &Whitespace::default(), 2).unwrap();
+        copy.continue_training(&corpus, &Whitespace::default(), 2)
+            .unwrap();
         assert_eq!(copy, model);
 
         let bytes = std::fs::read(&path).unwrap();

@@ -261,7 +261,11 @@ fn run(cli: Cli) -> Result<()> {
                     "fastText skip-gram, no subwords",
                     "",
                 ),
-                ("kindling subword skip-gram", "fastText skip-gram, subwords", ""),
+                (
+                    "kindling subword skip-gram",
+                    "fastText skip-gram, subwords",
+                    "",
+                ),
             ];
             for (ours, peer, suffix) in pairs {
                 let theirs = rows

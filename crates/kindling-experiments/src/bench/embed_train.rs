@@ -161,7 +161,11 @@ pub fn compare(
             min_count: settings.min_count,
             epochs: settings.epochs,
             threads: settings.threads,
-            alpha: if architecture == Architecture::Cbow { 0.05 } else { 0.025 },
+            alpha: if architecture == Architecture::Cbow {
+                0.05
+            } else {
+                0.025
+            },
             ..Word2VecConfig::default()
         };
         let (model, report) = Word2Vec::train(&corpus, &Whitespace::default(), &config)?;
@@ -225,8 +229,16 @@ pub fn compare(
     };
     let (model, report) = SubwordModel::train(&corpus, &Whitespace::default(), &subword)?;
     let vectors = model.vectors();
-    write_vectors(&vectors, &work_dir.join("kindling-subword.vec"), VectorFormat::Word2VecText)?;
-    rows.push(scorer.score("kindling subword skip-gram".into(), &vectors, report.words_per_second)?);
+    write_vectors(
+        &vectors,
+        &work_dir.join("kindling-subword.vec"),
+        VectorFormat::Word2VecText,
+    )?;
+    rows.push(scorer.score(
+        "kindling subword skip-gram".into(),
+        &vectors,
+        report.words_per_second,
+    )?);
 
     for (name, ngrams) in [("no subwords", ["0", "0"]), ("subwords 3-6", ["3", "6"])] {
         let output = work_dir.join(format!("fasttext-{}", ngrams.join("-")));
@@ -263,7 +275,9 @@ pub fn compare(
             .next()
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|n| n.parse::<f64>().ok())
-            .ok_or_else(|| Error::Bench(format!("no words/sec/thread in fastText's output: {log}")))?;
+            .ok_or_else(|| {
+                Error::Bench(format!("no words/sec/thread in fastText's output: {log}"))
+            })?;
         eprintln!("fastText ({name}) wall clock {wall:.1} s, loading and saving included");
         let vec_path = output.with_extension("vec");
         let vectors = read_vectors(&vec_path, VectorFormat::Word2VecText, None)?;

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use crate::runner::TaskContext;
 use train_embeddings::Trainer;
 
-pub(crate) use embedding_eval::evaluation_metrics;
 use crate::{Error, Result};
+pub(crate) use embedding_eval::evaluation_metrics;
 
 /// The task names experiments may use.
 pub const TASKS: &[&str] = &[
