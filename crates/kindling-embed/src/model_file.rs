@@ -20,6 +20,8 @@ use std::path::Path;
 
 use kindling_core::checkpoint::fnv1a;
 use kindling_data::source::write_atomic;
+use kindling_data::{Specials, Vocab};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -77,6 +79,55 @@ fn corrupt(path: &Path, problem: impl Into<String>) -> Error {
 }
 
 impl ModelFile {
+    /// A model of `kind` with its settings, vocabulary and matrices of rows of length `dim`.
+    pub(crate) fn new(
+        kind: &str,
+        config: &impl Serialize,
+        vocab: &Vocab,
+        dim: usize,
+        matrices: &[(&str, &[f32])],
+    ) -> Self {
+        Self {
+            kind: kind.into(),
+            config: serde_json::to_value(config).expect("settings serialise"),
+            vocab: vocab
+                .tokens()
+                .iter()
+                .cloned()
+                .zip(vocab.counts().iter().copied())
+                .collect(),
+            matrices: matrices
+                .iter()
+                .map(|&(name, data)| Matrix {
+                    name: name.into(),
+                    rows: data.len() / dim,
+                    cols: dim,
+                    data: data.to_vec(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Loads a model of `kind` and its settings (checked by `validate`) and vocabulary; the
+    /// matrices are then [`ModelFile::take`]n.
+    pub(crate) fn open<C: DeserializeOwned>(
+        path: &Path,
+        kind: &str,
+        validate: impl FnOnce(&C) -> Result<()>,
+    ) -> Result<(Self, C, Vocab)> {
+        let mut file = Self::load(path, kind)?;
+        let config: C = serde_json::from_value(file.config.clone())
+            .map_err(|e| corrupt(path, format!("bad settings: {e}")))?;
+        validate(&config).map_err(|e| corrupt(path, format!("bad settings: {e}")))?;
+        let entries = std::mem::take(&mut file.vocab);
+        if entries.is_empty() {
+            return Err(corrupt(path, "empty vocabulary"));
+        }
+        let vocab = Vocab::from_parts(Specials::none(), entries)
+            .map_err(|e| corrupt(path, format!("bad vocabulary: {e}")))?;
+        Ok((file, config, vocab))
+    }
+
     /// Writes the model to `path` atomically.
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
         let sections: Vec<Vec<u8>> = self

@@ -16,14 +16,12 @@ use kindling_data::tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
 use crate::hogwild::SharedMatrix;
-use crate::model_file::{Matrix, ModelFile};
+use crate::model_file::ModelFile;
 use crate::sampling::{keep_probabilities, unigram_table};
 use crate::trainer::{self, InputRows, Network, Output, Schedule};
 pub use crate::trainer::{Architecture, TrainReport};
 use crate::vectors::WordVectors;
-use crate::word2vec::{
-    bad_model, corpus_vocab, count_raw_words, initial_rows, vocab_entries, vocab_from_entries,
-};
+use crate::word2vec::{corpus_vocab, count_raw_words, initial_rows};
 use crate::{Error, Result};
 
 /// Training settings; the defaults are fastText's `skipgram`.
@@ -341,19 +339,13 @@ impl SubwordModel {
     /// # Errors
     /// Write failures.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dim = self.config.dim;
-        let matrix = |name: &str, data: &[f32]| Matrix {
-            name: name.into(),
-            rows: data.len() / dim,
-            cols: dim,
-            data: data.to_vec(),
-        };
-        ModelFile {
-            kind: "subword".into(),
-            config: serde_json::to_value(&self.config).expect("config serialises"),
-            vocab: vocab_entries(&self.vocab),
-            matrices: vec![matrix("input", &self.input), matrix("output", &self.output)],
-        }
+        ModelFile::new(
+            "subword",
+            &self.config,
+            &self.vocab,
+            self.config.dim,
+            &[("input", &self.input), ("output", &self.output)],
+        )
         .save(path)
     }
 
@@ -363,13 +355,8 @@ impl SubwordModel {
     /// [`Error::Format`] for a file that is not a subword model, truncated or corrupted, or
     /// whose matrices do not fit its settings.
     pub fn load(path: &Path) -> Result<Self> {
-        let mut file = ModelFile::load(path, "subword")?;
-        let config: SubwordConfig = serde_json::from_value(file.config.clone())
-            .map_err(|e| bad_model(path, format!("bad settings: {e}")))?;
-        config
-            .validate()
-            .map_err(|e| bad_model(path, format!("bad settings: {e}")))?;
-        let vocab = vocab_from_entries(path, std::mem::take(&mut file.vocab))?;
+        let (mut file, config, vocab) =
+            ModelFile::open(path, "subword", |c: &SubwordConfig| c.validate())?;
         let (words, dim) = (vocab.len(), config.dim);
         Ok(Self {
             input: file.take(path, "input", words + config.bucket_rows(), dim)?,

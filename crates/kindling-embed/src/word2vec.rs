@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hogwild::SharedMatrix;
 use crate::huffman::HuffmanTree;
-use crate::model_file::{Matrix, ModelFile};
+use crate::model_file::ModelFile;
 use crate::sampling::{keep_probabilities, unigram_table};
 use crate::trainer::{self, Network, Output, Schedule};
 pub use crate::trainer::{Architecture, TrainReport};
@@ -294,23 +294,17 @@ impl Word2Vec {
     /// # Errors
     /// Write failures.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let dim = self.config.dim;
-        let matrix = |name: &str, data: &[f32]| Matrix {
-            name: name.into(),
-            rows: data.len() / dim,
-            cols: dim,
-            data: data.to_vec(),
-        };
-        ModelFile {
-            kind: "word2vec".into(),
-            config: serde_json::to_value(&self.config).expect("config serialises"),
-            vocab: vocab_entries(&self.vocab),
-            matrices: vec![
-                matrix("input", &self.input),
-                matrix("negative", &self.negative_rows),
-                matrix("tree", &self.tree_rows),
+        ModelFile::new(
+            "word2vec",
+            &self.config,
+            &self.vocab,
+            self.config.dim,
+            &[
+                ("input", &self.input),
+                ("negative", &self.negative_rows),
+                ("tree", &self.tree_rows),
             ],
-        }
+        )
         .save(path)
     }
 
@@ -320,10 +314,8 @@ impl Word2Vec {
     /// [`Error::Format`] for a file that is not a word2vec model, truncated or corrupted, or
     /// whose matrices do not fit its settings.
     pub fn load(path: &Path) -> Result<Self> {
-        let mut file = ModelFile::load(path, "word2vec")?;
-        let config: Word2VecConfig = serde_json::from_value(file.config.clone())
-            .map_err(|e| bad_model(path, format!("bad settings: {e}")))?;
-        let vocab = vocab_from_entries(path, std::mem::take(&mut file.vocab))?;
+        let (mut file, config, vocab) =
+            ModelFile::open(path, "word2vec", |c: &Word2VecConfig| c.validate())?;
         let (words, dim) = (vocab.len(), config.dim);
         let negative = if config.negative > 0 { words } else { 0 };
         let inner = if config.hierarchical_softmax {
@@ -339,33 +331,6 @@ impl Word2Vec {
             vocab,
         })
     }
-}
-
-pub(crate) fn bad_model(path: &Path, problem: String) -> Error {
-    Error::Format {
-        path: path.to_path_buf(),
-        line: 0,
-        problem,
-    }
-}
-
-/// A vocabulary as `(word, count)` pairs for a model file.
-pub(crate) fn vocab_entries(vocab: &Vocab) -> Vec<(String, u64)> {
-    vocab
-        .tokens()
-        .iter()
-        .cloned()
-        .zip(vocab.counts().iter().copied())
-        .collect()
-}
-
-/// The vocabulary stored in a model file.
-pub(crate) fn vocab_from_entries(path: &Path, entries: Vec<(String, u64)>) -> Result<Vocab> {
-    if entries.is_empty() {
-        return Err(bad_model(path, "empty vocabulary".into()));
-    }
-    Vocab::from_parts(Specials::none(), entries)
-        .map_err(|e| bad_model(path, format!("bad vocabulary: {e}")))
 }
 
 /// Trains word vectors on `corpus` tokenised by `tokenizer` ([`Word2Vec::train`], keeping only
