@@ -25,7 +25,9 @@ pub fn max_norm(weight: Tensor<2>, max_norm: f64, dim: usize) -> Tensor<2> {
 pub fn max_norm_param(param: Param<Tensor<2>>, limit: f64, dim: usize) -> Param<Tensor<2>> {
     param.map(|w| {
         let requires_grad = w.is_require_grad();
-        let constrained = max_norm(w.detach(), limit, dim);
+        // Detached again: the rescaling's result is not a leaf, and only leaves can track
+        // gradients.
+        let constrained = max_norm(w.detach(), limit, dim).detach();
         if requires_grad {
             constrained.require_grad()
         } else {
@@ -49,5 +51,15 @@ mod tests {
         for (g, e) in got.iter().zip(expected) {
             assert!((g - e).abs() < 1e-5, "{got:?}");
         }
+    }
+
+    #[test]
+    fn a_trainable_parameter_stays_trainable_on_an_autodiff_device() {
+        let device = Device::flex().autodiff();
+        let w = Tensor::<2>::from_floats([[3.0, 0.3], [4.0, 0.4]], &device).require_grad();
+        let param = max_norm_param(Param::from_tensor(w), 1.0, 0);
+        assert!(param.val().is_require_grad());
+        let norm: f32 = param.val().square().sum().sqrt().into_scalar();
+        assert!((norm - 1.25f32.sqrt()).abs() < 1e-5, "{norm}");
     }
 }

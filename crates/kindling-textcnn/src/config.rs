@@ -1,0 +1,84 @@
+//! Settings of the convolutional classifier; the defaults are Kim's.
+
+use serde::{Deserialize, Serialize};
+
+/// Where the word vectors come from and whether training changes them (Kim's four variants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channels {
+    /// CNN-rand: vectors drawn at random and trained.
+    Rand,
+    /// CNN-static: pretrained vectors, frozen.
+    Static,
+    /// CNN-non-static: pretrained vectors, fine-tuned.
+    NonStatic,
+    /// CNN-multichannel: a frozen and a fine-tuned copy; each filter sees both and the results
+    /// are summed.
+    Multichannel,
+}
+
+impl Channels {
+    /// Whether the variant starts from pretrained vectors.
+    pub fn pretrained(self) -> bool {
+        self != Channels::Rand
+    }
+}
+
+/// The non-linearity after each convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// `max(0, x)` (Kim's choice).
+    Relu,
+    /// `tanh(x)`.
+    Tanh,
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+}
+
+/// The architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextCnnConfig {
+    /// Embedding variant.
+    pub channels: Channels,
+    /// Word-vector size (must match pretrained vectors).
+    pub dim: usize,
+    /// Convolution widths, in words.
+    pub filter_widths: Vec<usize>,
+    /// Feature maps per width.
+    pub feature_maps: usize,
+    /// Non-linearity after the convolutions.
+    pub activation: Activation,
+    /// Dropout before the output layer.
+    pub dropout: f64,
+    /// Largest L2 norm of each output unit's weight vector, enforced after every step
+    /// (`None`: unconstrained).
+    pub max_norm: Option<f64>,
+}
+
+impl Default for TextCnnConfig {
+    fn default() -> Self {
+        Self {
+            channels: Channels::Rand,
+            dim: 300,
+            filter_widths: vec![3, 4, 5],
+            feature_maps: 100,
+            activation: Activation::Relu,
+            dropout: 0.5,
+            max_norm: Some(3.0),
+        }
+    }
+}
+
+impl TextCnnConfig {
+    /// The widest filter: sentences are padded to at least this many tokens.
+    pub fn widest_filter(&self) -> usize {
+        self.filter_widths.iter().copied().max().unwrap_or(1)
+    }
+
+    /// Width of the pooled feature vector.
+    pub fn features(&self) -> usize {
+        self.filter_widths.len() * self.feature_maps
+    }
+}

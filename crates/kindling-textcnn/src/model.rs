@@ -1,0 +1,360 @@
+//! The classifier: embedding channel(s) → parallel 1-D convolutions → max over time (padding
+//! ignored) → dropout → linear layer.
+
+use kindling_core::burn::module::Module;
+use kindling_core::burn::nn::conv::{Conv1d, Conv1dConfig};
+use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
+use kindling_core::burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
+};
+use kindling_core::burn::tensor::activation::{relu, sigmoid, tanh};
+use kindling_core::burn::tensor::{Device, Int, Tensor};
+use kindling_core::constraint::max_norm_param;
+use kindling_core::seed::SeededRng;
+use kindling_core::train::{Outcome, StepOutput, TrainStep};
+use kindling_data::Vocab;
+use kindling_data::batch::SequenceBatch;
+use kindling_embed::WordVectors;
+use kindling_embed::pretrained::{
+    Coverage, Trainable, TwoChannelEmbedding, UnknownInit, check_dim, pretrained_embedding,
+};
+
+use crate::config::{Activation, Channels, TextCnnConfig};
+use crate::pooling::{masked_max_over_time, valid_windows};
+
+/// Kim's convolutional sentence classifier.
+#[derive(Module, Debug)]
+pub struct TextCnn {
+    /// The one channel of the rand, static and non-static variants.
+    embedding: Option<Embedding>,
+    /// The two channels of the multichannel variant.
+    two_channels: Option<TwoChannelEmbedding>,
+    /// One convolution per filter width.
+    convs: Vec<Conv1d>,
+    dropout: Dropout,
+    output: Linear,
+    #[module(skip)]
+    widths: Vec<usize>,
+    #[module(skip)]
+    activation: Activation,
+    #[module(skip)]
+    max_norm: Option<f64>,
+}
+
+impl TextCnn {
+    /// A CNN-rand model over `vocab_size` words with `classes` outputs; word vectors drawn from
+    /// `U(-0.25, 0.25)` as in Kim's code.
+    ///
+    /// # Panics
+    /// If `config.channels` is not [`Channels::Rand`] (pretrained variants come from
+    /// [`TextCnn::pretrained`]).
+    pub fn random(
+        config: &TextCnnConfig,
+        vocab_size: usize,
+        classes: usize,
+        device: &Device,
+    ) -> Self {
+        assert_eq!(
+            config.channels,
+            Channels::Rand,
+            "pretrained variants need vectors"
+        );
+        let embedding = EmbeddingConfig::new(vocab_size, config.dim)
+            .with_initializer(Initializer::Uniform {
+                min: -0.25,
+                max: 0.25,
+            })
+            .init(device);
+        Self::assemble(config, Some(embedding), None, classes, device)
+    }
+
+    /// A static, non-static or multichannel model whose vectors come from `vectors` aligned to
+    /// `vocab`; words without a vector are drawn from `U(-0.25, 0.25)` with `rng`. Returns how
+    /// many words had a vector.
+    ///
+    /// # Errors
+    /// When the vectors' dimension is not `config.dim`, or `config.channels` is
+    /// [`Channels::Rand`].
+    pub fn pretrained(
+        config: &TextCnnConfig,
+        vectors: &WordVectors,
+        vocab: &Vocab,
+        classes: usize,
+        rng: &mut SeededRng,
+        device: &Device,
+    ) -> kindling_embed::Result<(Self, Coverage)> {
+        check_dim(vectors, config.dim)?;
+        let unknown = UnknownInit::Uniform(0.25);
+        let (embedding, two_channels, coverage) = match config.channels {
+            Channels::Rand => {
+                return Err(kindling_embed::Error::Invalid {
+                    what: "channels",
+                    problem: "CNN-rand has no pretrained vectors; use TextCnn::random".into(),
+                });
+            }
+            Channels::Static | Channels::NonStatic => {
+                let trainable = if config.channels == Channels::Static {
+                    Trainable::Static
+                } else {
+                    Trainable::NonStatic
+                };
+                let (embedding, coverage) =
+                    pretrained_embedding(vectors, vocab, unknown, trainable, rng, device);
+                (Some(embedding), None, coverage)
+            }
+            Channels::Multichannel => {
+                let (two, coverage) =
+                    TwoChannelEmbedding::new(vectors, vocab, unknown, rng, device);
+                (None, Some(two), coverage)
+            }
+        };
+        Ok((
+            Self::assemble(config, embedding, two_channels, classes, device),
+            coverage,
+        ))
+    }
+
+    fn assemble(
+        config: &TextCnnConfig,
+        embedding: Option<Embedding>,
+        two_channels: Option<TwoChannelEmbedding>,
+        classes: usize,
+        device: &Device,
+    ) -> Self {
+        Self {
+            embedding,
+            two_channels,
+            convs: config
+                .filter_widths
+                .iter()
+                .map(|&width| {
+                    Conv1dConfig::new(config.dim, config.feature_maps, width).init(device)
+                })
+                .collect(),
+            dropout: DropoutConfig::new(config.dropout).init(),
+            output: LinearConfig::new(config.features(), classes).init(device),
+            widths: config.filter_widths.clone(),
+            activation: config.activation,
+            max_norm: config.max_norm,
+        }
+    }
+
+    fn activate(&self, x: Tensor<3>) -> Tensor<3> {
+        match self.activation {
+            Activation::Relu => relu(x),
+            Activation::Tanh => tanh(x),
+            Activation::Sigmoid => sigmoid(x),
+        }
+    }
+
+    /// Class scores (before softmax). Windows that reach into padding are left out of the
+    /// max-over-time pooling, so padding never changes a sentence's scores.
+    ///
+    /// # Shapes
+    /// `tokens`: `[batch, len]` with `len` at least the widest filter; `lengths`: one per
+    /// sentence → `[batch, classes]`.
+    pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
+        let device = tokens.device();
+        // Convolutions read `[batch, dim, len]`.
+        let inputs: Vec<Tensor<3>> = match (&self.embedding, &self.two_channels) {
+            (Some(embedding), _) => vec![embedding.forward(tokens).swap_dims(1, 2)],
+            (None, Some(two)) => {
+                let (fixed, tuned) = two.forward(tokens);
+                vec![fixed.swap_dims(1, 2), tuned.swap_dims(1, 2)]
+            }
+            (None, None) => unreachable!("every constructor sets a channel"),
+        };
+        let pooled: Vec<Tensor<2>> = self
+            .convs
+            .iter()
+            .zip(&self.widths)
+            .map(|(conv, &width)| {
+                let maps = inputs
+                    .iter()
+                    .map(|x| conv.forward(x.clone()))
+                    .reduce(|a, b| a + b)
+                    .expect("one channel at least");
+                let windows = maps.dims()[2];
+                let valid = valid_windows(lengths, width, windows, &device);
+                masked_max_over_time(self.activate(maps), valid)
+            })
+            .collect();
+        self.output
+            .forward(self.dropout.forward(Tensor::cat(pooled, 1)))
+    }
+}
+
+impl TrainStep<SequenceBatch> for TextCnn {
+    fn step(&self, batch: &SequenceBatch) -> StepOutput {
+        let logits = self.forward(batch.tokens.clone(), &batch.lengths);
+        let to_classes = |t: Tensor<1, Int>| -> Vec<u32> {
+            t.into_data()
+                .convert::<i64>()
+                .try_to_vec::<i64>()
+                .expect("integer classes")
+                .into_iter()
+                .map(|c| c as u32)
+                .collect()
+        };
+        let predicted = to_classes(logits.clone().argmax(1).squeeze_dim(1));
+        let gold = to_classes(batch.labels.clone());
+        let loss = CrossEntropyLossConfig::new()
+            .init(&logits.device())
+            .forward(logits, batch.labels.clone());
+        StepOutput {
+            loss,
+            examples: gold.len(),
+            outcome: Outcome::Classes { gold, predicted },
+        }
+    }
+
+    /// Kim's max-norm constraint on the output layer's weight vectors.
+    fn constrain(mut self) -> Self {
+        if let Some(limit) = self.max_norm {
+            self.output.weight = max_norm_param(self.output.weight, limit, 0);
+        }
+        self
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+    use kindling_core::BackendKind;
+    use kindling_core::burn::tensor::TensorData;
+    use kindling_core::optim::OptimizerConfig;
+    use kindling_core::seed::build_seeded;
+    use kindling_core::train::{TrainConfig, Trainer};
+    use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
+    use kindling_data::{Specials, VocabConfig};
+
+    fn small(channels: Channels) -> TextCnnConfig {
+        TextCnnConfig {
+            channels,
+            dim: 8,
+            filter_widths: vec![2, 3],
+            feature_maps: 4,
+            ..Default::default()
+        }
+    }
+
+    fn tokens(rows: Vec<Vec<i64>>, device: &Device) -> Tensor<2, Int> {
+        let (n, len) = (rows.len(), rows[0].len());
+        let flat: Vec<i64> = rows.into_iter().flatten().collect();
+        Tensor::from_data(TensorData::new(flat, [n, len]), device)
+    }
+
+    #[test]
+    fn scores_have_one_column_per_class_and_padding_changes_nothing() {
+        let device = BackendKind::Flex.device().unwrap();
+        let model = build_seeded(&device, 3, || {
+            TextCnn::random(&small(Channels::Rand), 20, 5, &device)
+        });
+        let sentence = vec![4i64, 9, 2, 7];
+        let alone = model.forward(tokens(vec![sentence.clone()], &device), &[4]);
+        assert_eq!(alone.dims(), [1, 5]);
+        let mut padded = sentence;
+        padded.extend([0, 0, 0]);
+        let batch = tokens(vec![padded, vec![1, 2, 3, 4, 5, 6, 7]], &device);
+        let together = model.forward(batch, &[4, 7]);
+        assert_eq!(together.dims(), [2, 5]);
+        let a: Vec<f32> = alone.into_data().try_to_vec().unwrap();
+        let b: Vec<f32> = together.into_data().try_to_vec().unwrap();
+        for (x, y) in a.iter().zip(&b[..5]) {
+            assert!((x - y).abs() < 1e-5, "{a:?} vs {:?}", &b[..5]);
+        }
+    }
+
+    /// Two classes told apart by which half of the vocabulary a sentence uses.
+    fn examples() -> Vec<EncodedExample> {
+        let mut rng = SeededRng::new(8);
+        (0..120)
+            .map(|i| {
+                let label = (i % 2) as u32;
+                let len = 3 + rng.below(5) as usize;
+                let ids = (0..len)
+                    .map(|_| 1 + label * 10 + rng.below(10) as u32)
+                    .collect();
+                EncodedExample { ids, label }
+            })
+            .collect()
+    }
+
+    fn train(model: TextCnn, epochs: usize) -> TextCnn {
+        let device = BackendKind::Flex.device().unwrap();
+        let optimizer = OptimizerConfig::Adadelta {
+            lr: 1.0,
+            rho: 0.95,
+            epsilon: 1e-6,
+            weight_decay: 0.0,
+        };
+        let batcher = SequenceBatcher::new(Padding {
+            min_len: 3,
+            ..Padding::new(0)
+        });
+        Trainer::new(TrainConfig::new(epochs, 10, 1, optimizer), &device)
+            .unwrap()
+            .with_progress(false)
+            .fit(model, &batcher, &examples(), None)
+            .unwrap()
+            .model
+    }
+
+    #[test]
+    fn training_learns_keeps_static_vectors_and_the_max_norm() {
+        let device = BackendKind::Flex.device().unwrap();
+        let words: Vec<String> = (0..21).map(|i| format!("w{i}")).collect();
+        let mut counts = kindling_data::TokenCounts::new();
+        words.iter().for_each(|w| counts.add(w));
+        let vocab = Vocab::build(
+            &counts,
+            &VocabConfig {
+                min_count: 1,
+                max_size: None,
+                specials: Specials::none(),
+            },
+        );
+        let mut rng = SeededRng::new(2);
+        let data: Vec<f32> = (0..21 * 8).map(|_| rng.next_f64() as f32 - 0.5).collect();
+        let vectors = WordVectors::new(words, 8, data).unwrap();
+        let config = TextCnnConfig {
+            max_norm: Some(0.5),
+            ..small(Channels::Static)
+        };
+        let device_train = device.clone().autodiff();
+        let mut coverage = None;
+        let model = build_seeded(&device_train, 4, || {
+            let (model, found) =
+                TextCnn::pretrained(&config, &vectors, &vocab, 2, &mut rng, &device_train).unwrap();
+            coverage = Some(found);
+            model
+        });
+        assert_eq!(coverage.unwrap().pretrained, 21);
+        let before = model.embedding.as_ref().unwrap().weight.val().into_data();
+        let trained = train(model, 8);
+        let after = trained.embedding.as_ref().unwrap().weight.val().into_data();
+        assert_eq!(before, after, "static vectors moved");
+        let weight = trained.output.weight.val();
+        let norms: Vec<f32> = weight
+            .square()
+            .sum_dim(0)
+            .sqrt()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert!(norms.iter().all(|&n| n <= 0.5 + 1e-4), "{norms:?}");
+
+        let eval = trained.valid();
+        let batcher = SequenceBatcher::new(Padding {
+            min_len: 3,
+            ..Padding::new(0)
+        });
+        let batch = kindling_core::train::Batcher::batch(&batcher, &examples(), &device);
+        let StepOutput { outcome, .. } = eval.step(&batch);
+        let Outcome::Classes { gold, predicted } = outcome else {
+            panic!("classes expected");
+        };
+        let right = gold.iter().zip(&predicted).filter(|(g, p)| g == p).count();
+        assert!(right >= 110, "{right}/120 training sentences right");
+    }
+}
