@@ -2,6 +2,7 @@
 
 mod brown_genre;
 mod embedding_eval;
+mod textcnn;
 mod train_embeddings;
 
 use serde_json::{Map, Value};
@@ -19,6 +20,7 @@ pub const TASKS: &[&str] = &[
     "word2vec",
     "subword",
     "glove",
+    "textcnn",
 ];
 
 /// Runs the task named by the context's experiment; returns its metrics.
@@ -29,6 +31,7 @@ pub fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         "word2vec" => train_embeddings::run(context, Trainer::Word2Vec),
         "subword" => train_embeddings::run(context, Trainer::Subword),
         "glove" => train_embeddings::run(context, Trainer::Glove),
+        "textcnn" => textcnn::run(context),
         other => Err(Error::Spec {
             path: format!("experiments/{}.toml", context.spec.name).into(),
             message: format!("unknown task `{other}`; known tasks: {}", TASKS.join(", ")),

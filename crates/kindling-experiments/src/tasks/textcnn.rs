@@ -1,0 +1,252 @@
+//! Kim's (2014) convolutional sentence classifier on TREC, SST-1 or SST-2 (their published
+//! test sets; 10 % of train, stratified and seeded, as dev when there is none) or MR (stratified
+//! 10-fold cross-validation, `test_accuracy` the mean over folds with `test_accuracy_std`).
+//!
+//! Sentences are tokenised with Kim's `clean_str` (lowercased unless `lowercase = false`); the
+//! vocabulary holds every word of every split, as in Kim's code: words seen only in dev or test
+//! keep their initial vector. Options: `dataset` (`mr`, `trec`, `sst1`, `sst2`), `lowercase`,
+//! `dev_fraction`, `folds` (MR), and `[options.model]`, the [`TextCnnConfig`] (`channels =
+//! "rand" | "static" | "non-static" | "multichannel"`; pretrained variants use GloVe 6B 50-d,
+//! so `dim = 50`).
+
+use std::path::Path;
+
+use kindling_core::seed::{SeededRng, try_build_seeded};
+use kindling_core::train::{Trainer, evaluate};
+use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
+use kindling_data::read::labelled::TrecLabels;
+use kindling_data::registry::{ClassificationData, TextExample};
+use kindling_data::split::{stratified_holdout, stratified_k_fold};
+use kindling_data::tokenize::KimClean;
+use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_embed::{VectorFormat, WordVectors, read_vectors};
+use kindling_textcnn::{TextCnn, TextCnnConfig};
+use serde_json::{Map, Value, json};
+
+use crate::runner::TaskContext;
+use crate::{Error, Result};
+
+pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
+    let spec = context.spec;
+    let spec_error = |message: String| Error::Spec {
+        path: format!("experiments/{}.toml", spec.name).into(),
+        message,
+    };
+    let train_config = context.train()?;
+    let dataset: String = spec.option("dataset", "trec".to_string())?;
+    let setup = Setup {
+        context,
+        model: spec.option("model", TextCnnConfig::default())?,
+        tokenizer: KimClean {
+            lowercase: spec.option("lowercase", true)?,
+        },
+        dev_fraction: spec.option("dev_fraction", 0.1)?,
+    };
+    let data = DataDir::new(&context.data_dir);
+    let corpus = match dataset.as_str() {
+        "trec" => data.trec(TrecLabels::Coarse)?,
+        "sst1" => data.sst(true)?,
+        "sst2" => data.sst(false)?,
+        "mr" => data.mr()?,
+        other => {
+            return Err(spec_error(format!(
+                "dataset `{other}`: expected mr, trec, sst1 or sst2"
+            )));
+        }
+    };
+    let vocab = setup.vocabulary(&corpus);
+    let vectors = if setup.model.channels.pretrained() {
+        Some(read_vectors(
+            &data.glove_6b_50d()?,
+            VectorFormat::GloveText,
+            None,
+        )?)
+    } else {
+        None
+    };
+    let classes = corpus.labels.len();
+    let mut metrics = Map::new();
+    if corpus.test.is_some() {
+        let corpus = corpus.with_dev_from_train(setup.dev_fraction, train_config.seed)?;
+        let (Some(dev), Some(test)) = (&corpus.dev, &corpus.test) else {
+            unreachable!("dev was made from train and the test set exists")
+        };
+        let run = setup.train_and_test(
+            &vocab,
+            vectors.as_ref(),
+            classes,
+            [&corpus.train, dev, test],
+            &context.out_dir,
+        )?;
+        metrics.extend(run);
+    } else {
+        // No published split (MR): stratified k-fold cross-validation, dev from each fold's
+        // training part.
+        let folds: usize = spec.option("folds", 10)?;
+        let folds = if context.max_examples.is_some() {
+            2
+        } else {
+            folds
+        };
+        let labels = corpus.train_labels();
+        let mut accuracies = Vec::with_capacity(folds);
+        for (k, fold) in stratified_k_fold(&labels, folds, train_config.seed)?
+            .into_iter()
+            .enumerate()
+        {
+            let pick = |indices: &[usize]| -> Vec<TextExample> {
+                indices.iter().map(|&i| corpus.train[i].clone()).collect()
+            };
+            let rest = pick(&fold.train);
+            let rest_labels: Vec<u32> = rest.iter().map(|e| e.label).collect();
+            let holdout = stratified_holdout(&rest_labels, setup.dev_fraction, train_config.seed)?;
+            let subset = |indices: &[usize]| -> Vec<TextExample> {
+                indices.iter().map(|&i| rest[i].clone()).collect()
+            };
+            let (train, dev, test) = (
+                subset(&holdout.train),
+                subset(&holdout.held_out),
+                pick(&fold.test),
+            );
+            let run = setup.train_and_test(
+                &vocab,
+                vectors.as_ref(),
+                classes,
+                [&train, &dev, &test],
+                &context.out_dir.join(format!("fold-{}", k + 1)),
+            )?;
+            let accuracy = run["test_accuracy"].as_f64().unwrap_or(f64::NAN);
+            accuracies.push(accuracy);
+            metrics.insert(format!("fold_{}", k + 1), Value::Object(run));
+        }
+        let mean = accuracies.iter().sum::<f64>() / accuracies.len() as f64;
+        let variance = accuracies.iter().map(|a| (a - mean).powi(2)).sum::<f64>()
+            / (accuracies.len().max(2) - 1) as f64;
+        metrics.insert("test_accuracy".into(), json!(mean));
+        metrics.insert("test_accuracy_std".into(), json!(variance.sqrt()));
+        metrics.insert("folds".into(), json!(folds));
+    }
+    metrics.insert("vocabulary_size".into(), json!(vocab.len()));
+    metrics.insert("model".into(), json!(setup.model));
+    Ok(metrics)
+}
+
+/// What every training run of the task shares.
+struct Setup<'a> {
+    context: &'a TaskContext<'a>,
+    model: TextCnnConfig,
+    tokenizer: KimClean,
+    dev_fraction: f64,
+}
+
+impl Setup<'_> {
+    /// Every word of every split, as in Kim's code: words seen only in dev or test keep their
+    /// initial vector.
+    fn vocabulary(&self, corpus: &ClassificationData) -> Vocab {
+        let mut counts = TokenCounts::new();
+        let splits = [
+            Some(&corpus.train),
+            corpus.dev.as_ref(),
+            corpus.test.as_ref(),
+        ];
+        for example in splits.into_iter().flatten().flatten() {
+            counts.add_text(&self.tokenizer, &example.text);
+        }
+        Vocab::build(
+            &counts,
+            &VocabConfig {
+                min_count: 1,
+                max_size: None,
+                specials: Specials::default(),
+            },
+        )
+    }
+
+    /// Trains on `splits[0]`, picks the best epoch on `splits[1]` and scores `splits[2]`;
+    /// returns the `dev_*`, `test_*` and training metrics.
+    fn train_and_test(
+        &self,
+        vocab: &Vocab,
+        vectors: Option<&WordVectors>,
+        classes: usize,
+        splits: [&Vec<TextExample>; 3],
+        out_dir: &Path,
+    ) -> Result<Map<String, Value>> {
+        let context = self.context;
+        let train_config = context.train()?;
+        let encode = |examples: &[TextExample]| -> Result<Vec<EncodedExample>> {
+            examples
+                .iter()
+                .map(|e| {
+                    Ok(EncodedExample {
+                        ids: vocab.encode_text(&self.tokenizer, &e.text, OnUnknown::Error)?,
+                        label: e.label,
+                    })
+                })
+                .collect()
+        };
+        let (mut train, dev, test) = (encode(splits[0])?, encode(splits[1])?, encode(splits[2])?);
+        if let Some(max) = context.max_examples {
+            train.truncate(max);
+        }
+        let mut rng = SeededRng::new(train_config.seed);
+        let mut pretrained_words = None;
+        let model = try_build_seeded(&context.device, train_config.seed, || match vectors {
+            Some(vectors) => {
+                let (model, coverage) = TextCnn::pretrained(
+                    &self.model,
+                    vectors,
+                    vocab,
+                    classes,
+                    &mut rng,
+                    &context.device,
+                )?;
+                pretrained_words = Some(coverage.pretrained);
+                Ok::<_, Error>(model)
+            }
+            None => Ok(TextCnn::random(
+                &self.model,
+                vocab.len(),
+                classes,
+                &context.device,
+            )),
+        })?;
+        let batcher = SequenceBatcher::new(Padding {
+            min_len: self.model.widest_filter(),
+            ..Padding::new(vocab.pad_id().expect("<pad> is a special"))
+        });
+        let trained = Trainer::new(train_config.clone(), &context.device)?
+            .with_output(out_dir)
+            .with_progress(context.progress)
+            .fit(model, &batcher, &train, Some(&dev))?;
+
+        let eval_batch = train_config
+            .eval_batch_size
+            .unwrap_or(train_config.batch_size);
+        let mut metrics = Map::new();
+        for (split, examples) in [("dev", &dev), ("test", &test)] {
+            let scores = evaluate(
+                &trained.best_model,
+                &batcher,
+                examples,
+                eval_batch,
+                &context.device,
+            )?;
+            for (name, value) in scores.metrics() {
+                metrics.insert(format!("{split}_{name}"), json!(value));
+            }
+        }
+        metrics.insert("train_seconds".into(), json!(trained.train_seconds));
+        metrics.insert(
+            "train_sentences_per_second".into(),
+            json!((trained.epochs_run * train.len()) as f64 / trained.train_seconds),
+        );
+        metrics.insert("best_epoch".into(), json!(trained.best_epoch));
+        metrics.insert("epochs_run".into(), json!(trained.epochs_run));
+        metrics.insert("train_examples".into(), json!(train.len()));
+        metrics.insert("dev_examples".into(), json!(dev.len()));
+        metrics.insert("test_examples".into(), json!(test.len()));
+        metrics.insert("pretrained_words".into(), json!(pretrained_words));
+        Ok(metrics)
+    }
+}
