@@ -46,6 +46,17 @@ enum Task {
         #[arg(long)]
         release: bool,
     },
+    /// Classifies sentences with the text CNN of a `textcnn` run directory (arguments, else
+    /// standard input, one sentence per line).
+    Classify {
+        /// The run directory (e.g. runs/textcnn-trec-rand/<timestamp>).
+        run: PathBuf,
+        /// Sentences to classify.
+        sentences: Vec<String>,
+        /// Backend: flex, ndarray, wgpu or cuda.
+        #[arg(long)]
+        backend: Option<String>,
+    },
     /// Benchmarks (dependencies are optimised at opt-level 3 in every profile; run them on a
     /// quiet machine).
     Bench {
@@ -127,6 +138,18 @@ fn main() -> ExitCode {
             out,
             release,
         } => experiment(name, list, backend, seed, quick, data, out, release),
+        Task::Classify {
+            run,
+            sentences,
+            backend,
+        } => {
+            let mut args = vec!["classify".to_string(), run.display().to_string()];
+            if let Some(backend) = backend {
+                args.extend(["--backend".to_string(), backend]);
+            }
+            args.extend(sentences);
+            runner(args)
+        }
         Task::Bench {
             which: Bench::Backends { steps },
         } => runner(vec![

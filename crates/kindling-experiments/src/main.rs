@@ -9,6 +9,7 @@ use kindling_data::DataDir;
 use kindling_data::check::{self, CheckStatus};
 use kindling_experiments::Result;
 use kindling_experiments::bench::{self, StepShape};
+use kindling_experiments::classify;
 use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
 
@@ -49,6 +50,17 @@ enum Command {
         /// Hides progress bars.
         #[arg(long)]
         no_progress: bool,
+    },
+    /// Classifies sentences (arguments, else standard input, one per line) with the text CNN
+    /// of a `textcnn` run: prints the label, then each label's probability.
+    Classify {
+        /// The run's output directory (holding classifier.json, vocab.txt and best.ckpt).
+        run: PathBuf,
+        /// Sentences; none: read standard input.
+        sentences: Vec<String>,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
     },
     /// Verifies every dataset present in the data directory against its published counts and
     /// prints a table; fails when a present dataset is unreadable or differs.
@@ -223,6 +235,37 @@ fn run(cli: Cli) -> Result<()> {
                 cost.step_ms,
                 100.0 * cost.prepare_ms / cost.step_ms
             );
+        }
+        Command::Classify {
+            run,
+            sentences,
+            backend,
+        } => {
+            let backend = match backend {
+                Some(kind) => kind,
+                None => BackendKind::from_env()?,
+            };
+            let classifier = classify::Classifier::load(&run, &backend.device()?)?;
+            let sentences = if sentences.is_empty() {
+                std::io::stdin()
+                    .lines()
+                    .collect::<std::io::Result<Vec<String>>>()
+                    .map_err(|e| kindling_experiments::Error::io("reading", "standard input", e))?
+            } else {
+                sentences
+            };
+            for (sentence, prediction) in sentences.iter().zip(classifier.classify(&sentences)?) {
+                let probabilities: Vec<String> = prediction
+                    .probabilities
+                    .iter()
+                    .map(|(label, p)| format!("{label}={p:.4}"))
+                    .collect();
+                println!(
+                    "{}\t{}\t{sentence}",
+                    prediction.label,
+                    probabilities.join(" ")
+                );
+            }
         }
         Command::BenchEmbed {
             data,

@@ -7,7 +7,7 @@ use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
 use kindling_core::burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
 };
-use kindling_core::burn::tensor::activation::{relu, sigmoid, tanh};
+use kindling_core::burn::tensor::activation::{relu, sigmoid, softmax, tanh};
 use kindling_core::burn::tensor::{Device, Int, Tensor};
 use kindling_core::constraint::max_norm_param;
 use kindling_core::seed::SeededRng;
@@ -114,6 +114,29 @@ impl TextCnn {
         ))
     }
 
+    /// A model of `config`'s structure with placeholder weights, to restore a checkpoint into
+    /// (pretrained variants need no vectors here: the checkpoint holds them).
+    pub fn for_loading(
+        config: &TextCnnConfig,
+        vocab_size: usize,
+        classes: usize,
+        device: &Device,
+    ) -> Self {
+        let channel = || EmbeddingConfig::new(vocab_size, config.dim).init(device);
+        match config.channels {
+            Channels::Rand | Channels::Static | Channels::NonStatic => {
+                Self::assemble(config, Some(channel()), None, classes, device)
+            }
+            Channels::Multichannel => {
+                let two = TwoChannelEmbedding {
+                    fixed: channel(),
+                    tuned: channel(),
+                };
+                Self::assemble(config, None, Some(two), classes, device)
+            }
+        }
+    }
+
     fn assemble(
         config: &TextCnnConfig,
         embedding: Option<Embedding>,
@@ -181,6 +204,16 @@ impl TextCnn {
             .collect();
         self.output
             .forward(self.dropout.forward(Tensor::cat(pooled, 1)))
+    }
+}
+
+impl TextCnn {
+    /// Class probabilities (softmax of [`TextCnn::forward`]).
+    ///
+    /// # Shapes
+    /// As [`TextCnn::forward`]: `[batch, len]` → `[batch, classes]`.
+    pub fn probabilities(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
+        softmax(self.forward(tokens, lengths), 1)
     }
 }
 

@@ -18,11 +18,12 @@ use kindling_data::read::labelled::TrecLabels;
 use kindling_data::registry::{ClassificationData, TextExample};
 use kindling_data::split::{stratified_holdout, stratified_k_fold};
 use kindling_data::tokenize::KimClean;
-use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{DataDir, LabelSet, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
 use kindling_textcnn::{TextCnn, TextCnnConfig};
 use serde_json::{Map, Value, json};
 
+use crate::classify::save_classifier;
 use crate::runner::TaskContext;
 use crate::{Error, Result};
 
@@ -64,7 +65,6 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     } else {
         None
     };
-    let classes = corpus.labels.len();
     let mut metrics = Map::new();
     if corpus.test.is_some() {
         let corpus = corpus.with_dev_from_train(setup.dev_fraction, train_config.seed)?;
@@ -74,7 +74,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         let run = setup.train_and_test(
             &vocab,
             vectors.as_ref(),
-            classes,
+            &corpus.labels,
             [&corpus.train, dev, test],
             &context.out_dir,
         )?;
@@ -111,7 +111,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
             let run = setup.train_and_test(
                 &vocab,
                 vectors.as_ref(),
-                classes,
+                &corpus.labels,
                 [&train, &dev, &test],
                 &context.out_dir.join(format!("fold-{}", k + 1)),
             )?;
@@ -163,17 +163,19 @@ impl Setup<'_> {
     }
 
     /// Trains on `splits[0]`, picks the best epoch on `splits[1]` and scores `splits[2]`;
-    /// returns the `dev_*`, `test_*` and training metrics.
+    /// returns the `dev_*`, `test_*` and training metrics. `out_dir` receives the checkpoints
+    /// and what [`crate::classify::Classifier`] loads.
     fn train_and_test(
         &self,
         vocab: &Vocab,
         vectors: Option<&WordVectors>,
-        classes: usize,
+        labels: &LabelSet,
         splits: [&Vec<TextExample>; 3],
         out_dir: &Path,
     ) -> Result<Map<String, Value>> {
         let context = self.context;
         let train_config = context.train()?;
+        let classes = labels.len();
         let encode = |examples: &[TextExample]| -> Result<Vec<EncodedExample>> {
             examples
                 .iter()
@@ -219,6 +221,7 @@ impl Setup<'_> {
             .with_output(out_dir)
             .with_progress(context.progress)
             .fit(model, &batcher, &train, Some(&dev))?;
+        save_classifier(out_dir, &self.model, labels, &self.tokenizer, vocab)?;
 
         let eval_batch = train_config
             .eval_batch_size
