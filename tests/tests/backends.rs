@@ -1,15 +1,18 @@
-//! The same model on every backend: training converges on wgpu too (lavapipe in CI), and
-//! forward passes agree between the CPU and wgpu.
+//! The same models on every backend: training converges on wgpu too (lavapipe in CI), and
+//! forward passes agree between the CPU and wgpu (softmax regression and Kim's CNN).
 
 use kindling_core::BackendKind;
 use kindling_core::burn::module::Module;
 use kindling_core::burn::tensor::{Tensor, TensorData};
 use kindling_core::optim::OptimizerConfig;
 use kindling_core::schedule::Goal;
+use kindling_core::seed::SeededRng;
 use kindling_core::seed::build_seeded;
 use kindling_core::train::{Batcher, TrainConfig, Trainer, evaluate};
+use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
 use kindling_experiments::models::{DenseBatcher, SoftmaxRegressionConfig};
 use kindling_tests::separable;
+use kindling_textcnn::{TextCnn, TextCnnConfig};
 
 const D: usize = 8;
 
@@ -91,4 +94,76 @@ fn forward_pass_agrees_between_cpu_and_wgpu() {
             "cpu {x} vs wgpu {y}"
         );
     }
+}
+
+/// Two classes told apart by which half of a 20-word vocabulary a sentence uses; id 0 pads.
+fn word_halves(n: usize, seed: u64) -> Vec<EncodedExample> {
+    let mut rng = SeededRng::new(seed);
+    (0..n)
+        .map(|i| {
+            let label = (i % 2) as u32;
+            let len = 2 + rng.below(6) as usize;
+            let ids = (0..len)
+                .map(|_| 1 + label * 10 + rng.below(10) as u32)
+                .collect();
+            EncodedExample { ids, label }
+        })
+        .collect()
+}
+
+#[test]
+fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
+    let config = TextCnnConfig {
+        dim: 8,
+        filter_widths: vec![2, 3],
+        feature_maps: 4,
+        ..TextCnnConfig::default()
+    };
+    let batcher = SequenceBatcher::new(Padding {
+        min_len: 3,
+        ..Padding::new(0)
+    });
+    let examples = word_halves(40, 3);
+    let cpu = BackendKind::Flex.device().unwrap();
+    let gpu = BackendKind::Wgpu.device().unwrap();
+    let model = build_seeded(&cpu, 2, || TextCnn::random(&config, 21, 2, &cpu));
+    let logits = |model: TextCnn, device| {
+        let batch = batcher.batch(&examples, device);
+        model
+            .forward(batch.tokens, &batch.lengths)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let on_cpu = logits(model.clone(), &cpu);
+    let on_gpu = logits(model.to_device(&gpu), &gpu);
+    for (c, g) in on_cpu.iter().zip(&on_gpu) {
+        assert!((c - g).abs() <= 1e-4, "cpu {c} vs wgpu {g}");
+    }
+
+    let device = BackendKind::Wgpu.train_device().unwrap();
+    let model = build_seeded(&device, 2, || TextCnn::random(&config, 21, 2, &device));
+    let trained = Trainer::new(
+        TrainConfig::new(
+            4,
+            10,
+            1,
+            OptimizerConfig::Adadelta {
+                lr: 1.0,
+                rho: 0.95,
+                epsilon: 1e-6,
+                weight_decay: 0.0,
+            },
+        ),
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .fit(model, &batcher, &word_halves(80, 4), None)
+    .unwrap();
+    let accuracy = evaluate(&trained.model, &batcher, &examples, 40, &device)
+        .unwrap()
+        .metric("accuracy")
+        .unwrap();
+    assert!(accuracy >= 0.9, "wgpu text CNN accuracy {accuracy}");
 }
