@@ -46,6 +46,12 @@ enum Task {
         #[arg(long)]
         release: bool,
     },
+    /// Writes docs/RESULTS.md: the newest result of every text CNN experiment next to Kim's.
+    Results {
+        /// Directory of experiment outputs.
+        #[arg(long, default_value = "runs")]
+        runs: PathBuf,
+    },
     /// Classifies sentences with the text CNN of a `textcnn` run directory (arguments, else
     /// standard input, one sentence per line).
     Classify {
@@ -138,6 +144,11 @@ fn main() -> ExitCode {
             out,
             release,
         } => experiment(name, list, backend, seed, quick, data, out, release),
+        Task::Results { runs } => runner(vec![
+            "results".into(),
+            "--runs".into(),
+            runs.display().to_string(),
+        ]),
         Task::Classify {
             run,
             sentences,

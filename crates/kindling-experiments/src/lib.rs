@@ -9,6 +9,7 @@ pub mod bench;
 pub mod classify;
 mod error;
 pub mod models;
+pub mod results;
 pub mod runner;
 pub mod spec;
 pub mod tasks;

@@ -62,6 +62,17 @@ enum Command {
         #[arg(long)]
         backend: Option<BackendKind>,
     },
+    /// Writes the text CNN results table (ours next to Kim's) from the newest run of each
+    /// `textcnn-*` experiment.
+    Results {
+        /// Directory of experiment outputs (`DIR/NAME/<timestamp>/metrics.json` or
+        /// `DIR/NAME/metrics.json`).
+        #[arg(long, default_value = "runs")]
+        runs: PathBuf,
+        /// The Markdown file to write.
+        #[arg(long, default_value = "docs/RESULTS.md")]
+        out: PathBuf,
+    },
     /// Verifies every dataset present in the data directory against its published counts and
     /// prints a table; fails when a present dataset is unreadable or differs.
     DataCheck {
@@ -235,6 +246,11 @@ fn run(cli: Cli) -> Result<()> {
                 cost.step_ms,
                 100.0 * cost.prepare_ms / cost.step_ms
             );
+        }
+        Command::Results { runs, out } => {
+            let table = kindling_experiments::results::table(&runs)?;
+            kindling_core::atomic::write_atomic(&out, table.as_bytes())?;
+            print!("{table}");
         }
         Command::Classify {
             run,

@@ -1,0 +1,144 @@
+//! The results table of the text CNN experiments next to Kim (2014), written to
+//! `docs/RESULTS.md` from the runs' `metrics.json` files.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::{Error, Result};
+
+/// Datasets in table order, with their column titles.
+const DATASETS: [(&str, &str); 4] = [
+    ("mr", "MR"),
+    ("sst1", "SST-1"),
+    ("sst2", "SST-2"),
+    ("trec", "TREC"),
+];
+
+/// Variants in table order: experiment suffix, row title, Kim's accuracies (MR, SST-1, SST-2,
+/// TREC; Table 2 of the paper, 300-d word2vec vectors, SST trained on phrases too).
+const VARIANTS: [(&str, &str, [f64; 4]); 4] = [
+    ("rand", "CNN-rand", [76.1, 45.0, 82.7, 91.2]),
+    ("static", "CNN-static", [81.0, 45.5, 86.8, 92.8]),
+    ("nonstatic", "CNN-non-static", [81.5, 48.0, 87.2, 93.6]),
+    ("multichannel", "CNN-multichannel", [81.1, 47.4, 88.1, 92.2]),
+];
+
+/// The newest `metrics.json` of experiment `name` under `runs`: `runs/NAME/metrics.json`, or
+/// the latest (by name, i.e. timestamp) `runs/NAME/*/metrics.json`.
+fn latest_metrics(runs: &Path, name: &str) -> Result<Option<Value>> {
+    let dir = runs.join(name);
+    let direct = dir.join("metrics.json");
+    let path = if direct.is_file() {
+        Some(direct)
+    } else {
+        let mut candidates: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path().join("metrics.json")))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        candidates.sort();
+        candidates.pop()
+    };
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::Spec {
+            path,
+            message: format!("not a metrics file: {e}"),
+        })
+}
+
+/// One cell: our accuracy in percent (± the standard deviation over folds), or a dash.
+fn cell(metrics: Option<&Value>) -> String {
+    let Some(metrics) = metrics else {
+        return "–".into();
+    };
+    let Some(accuracy) = metrics["test_accuracy"].as_f64() else {
+        return "–".into();
+    };
+    let quick = if metrics["quick"].as_bool() == Some(true) {
+        " (quick)"
+    } else {
+        ""
+    };
+    match metrics["test_accuracy_std"].as_f64() {
+        Some(std) => format!("{:.1} ± {:.1}{quick}", 100.0 * accuracy, 100.0 * std),
+        None => format!("{:.1}{quick}", 100.0 * accuracy),
+    }
+}
+
+/// The Markdown table for the runs under `runs` (experiment output directories named after
+/// the experiments).
+///
+/// # Errors
+/// A `metrics.json` that cannot be read or parsed.
+pub fn table(runs: &Path) -> Result<String> {
+    let mut out = String::from(
+        "# Results\n\nKim's CNN (Kim 2014) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / Kim's. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where Kim used 300-d word2vec, and SST is trained on sentences only (Kim also trained on phrases). A dash: not run yet.\n\n| model |",
+    );
+    for (_, title) in DATASETS {
+        out.push_str(&format!(" {title} |"));
+    }
+    out.push_str("\n| --- |");
+    out.push_str(&" --- |".repeat(DATASETS.len()));
+    out.push('\n');
+    for (suffix, title, kim) in VARIANTS {
+        out.push_str(&format!("| {title} |"));
+        for ((dataset, _), kim) in DATASETS.iter().zip(kim) {
+            let metrics = latest_metrics(runs, &format!("textcnn-{dataset}-{suffix}"))?;
+            out.push_str(&format!(" {} / {kim:.1} |", cell(metrics.as_ref())));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_come_from_the_newest_run_and_missing_runs_are_dashes() {
+        let runs = std::env::temp_dir().join(format!("kindling-results-{}", std::process::id()));
+        let write = |dir: &str, json: &str| {
+            let dir = runs.join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("metrics.json"), json).unwrap();
+        };
+        write(
+            "textcnn-trec-rand/20260101-000000",
+            r#"{"test_accuracy": 0.5}"#,
+        );
+        write(
+            "textcnn-trec-rand/20260102-000000",
+            r#"{"test_accuracy": 0.89}"#,
+        );
+        write(
+            "textcnn-mr-nonstatic",
+            r#"{"test_accuracy": 0.785, "test_accuracy_std": 0.012}"#,
+        );
+        let table = table(&runs).unwrap();
+        let row = |name: &str| {
+            table
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            row("| CNN-rand |"),
+            "| CNN-rand | – / 76.1 | – / 45.0 | – / 82.7 | 89.0 / 91.2 |"
+        );
+        assert!(
+            row("| CNN-non-static |").contains("78.5 ± 1.2 / 81.5"),
+            "{table}"
+        );
+    }
+}
