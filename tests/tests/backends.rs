@@ -153,6 +153,7 @@ fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
                 rho: 0.95,
                 epsilon: 1e-6,
                 weight_decay: 0.0,
+                sparse_rows: false,
             },
         ),
         &device,

@@ -218,6 +218,7 @@ fn every_optimizer_reduces_the_loss() {
             rho: 0.95,
             epsilon: 1e-6,
             weight_decay: 0.0,
+            sparse_rows: false,
         },
     ];
     for optimizer in optimizers {
@@ -327,6 +328,7 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
                 rho: 0.9,
                 epsilon: 1e-6,
                 weight_decay: 0.0,
+                sparse_rows: false,
             },
         ),
         &device,

@@ -237,6 +237,7 @@ mod tests {
             rho: 0.95,
             epsilon: 1e-6,
             weight_decay: 0.0,
+            sparse_rows: false,
         }
         .init()
         .unwrap();

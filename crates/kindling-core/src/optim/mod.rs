@@ -82,6 +82,10 @@ pub enum OptimizerConfig {
         /// L2 penalty.
         #[serde(default)]
         weight_decay: f64,
+        /// Updates only the rows of a parameter that have a gradient, deferring the others'
+        /// decay (exact up to rounding; for embedding tables; see [`AdadeltaConfig`]).
+        #[serde(default)]
+        sparse_rows: bool,
     },
 }
 
@@ -196,6 +200,7 @@ impl OptimizerConfig {
                 rho,
                 epsilon,
                 weight_decay,
+                sparse_rows,
                 ..
             } => {
                 check_unit("rho", rho)?;
@@ -203,6 +208,7 @@ impl OptimizerConfig {
                     rho,
                     epsilon,
                     weight_decay,
+                    sparse_rows,
                 }
                 .init()
             }
@@ -224,7 +230,8 @@ mod tests {
                 lr: 1.0,
                 rho: 0.95,
                 epsilon: 1e-6,
-                weight_decay: 0.0
+                weight_decay: 0.0,
+                sparse_rows: false,
             }
         );
         let sgd: OptimizerConfig =

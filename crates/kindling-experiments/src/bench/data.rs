@@ -227,6 +227,7 @@ pub fn batch_cost(data: &DataDir, device: &Device, steps: usize) -> Result<Batch
         rho: 0.95,
         epsilon: 1e-6,
         weight_decay: 0.0,
+        sparse_rows: false,
     }
     .init()?;
     let loss_fn = CrossEntropyLossConfig::new().init(device);
