@@ -2,7 +2,6 @@
 //! ignored) → dropout → linear layer.
 
 use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::conv::{Conv1d, Conv1dConfig};
 use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
 use kindling_core::burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
@@ -21,6 +20,7 @@ use kindling_embed::pretrained::{
 
 use crate::config::{Activation, Channels, TextCnnConfig};
 use crate::pooling::{masked_max_over_time, valid_windows};
+use crate::window_conv::WindowConv;
 
 /// Kim's convolutional sentence classifier.
 #[derive(Module, Debug)]
@@ -30,11 +30,9 @@ pub struct TextCnn {
     /// The two channels of the multichannel variant.
     two_channels: Option<TwoChannelEmbedding>,
     /// One convolution per filter width.
-    convs: Vec<Conv1d>,
+    convs: Vec<WindowConv>,
     dropout: Dropout,
     output: Linear,
-    #[module(skip)]
-    widths: Vec<usize>,
     #[module(skip)]
     activation: Activation,
     #[module(skip)]
@@ -150,13 +148,10 @@ impl TextCnn {
             convs: config
                 .filter_widths
                 .iter()
-                .map(|&width| {
-                    Conv1dConfig::new(config.dim, config.feature_maps, width).init(device)
-                })
+                .map(|&width| WindowConv::new(config.dim, config.feature_maps, width, device))
                 .collect(),
             dropout: DropoutConfig::new(config.dropout).init(),
             output: LinearConfig::new(config.features(), classes).init(device),
-            widths: config.filter_widths.clone(),
             activation: config.activation,
             max_norm: config.max_norm,
         }
@@ -178,27 +173,22 @@ impl TextCnn {
     /// sentence → `[batch, classes]`.
     pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
         let device = tokens.device();
-        // Convolutions read `[batch, dim, len]`.
-        let inputs: Vec<Tensor<3>> = match (&self.embedding, &self.two_channels) {
-            (Some(embedding), _) => vec![embedding.forward(tokens).swap_dims(1, 2)],
+        // Multichannel: each filter sees both channels and the results add up, which is the
+        // filter applied once to their sum (the bias counted once).
+        let words: Tensor<3> = match (&self.embedding, &self.two_channels) {
+            (Some(embedding), _) => embedding.forward(tokens),
             (None, Some(two)) => {
                 let (fixed, tuned) = two.forward(tokens);
-                vec![fixed.swap_dims(1, 2), tuned.swap_dims(1, 2)]
+                fixed + tuned
             }
             (None, None) => unreachable!("every constructor sets a channel"),
         };
         let pooled: Vec<Tensor<2>> = self
             .convs
             .iter()
-            .zip(&self.widths)
-            .map(|(conv, &width)| {
-                let maps = inputs
-                    .iter()
-                    .map(|x| conv.forward(x.clone()))
-                    .reduce(|a, b| a + b)
-                    .expect("one channel at least");
-                let windows = maps.dims()[2];
-                let valid = valid_windows(lengths, width, windows, &device);
+            .map(|conv| {
+                let maps = conv.forward(words.clone());
+                let valid = valid_windows(lengths, conv.width(), maps.dims()[1], &device);
                 masked_max_over_time(self.activate(maps), valid)
             })
             .collect();

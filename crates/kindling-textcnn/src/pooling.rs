@@ -24,17 +24,17 @@ pub fn valid_windows(
 /// The maximum of each feature map over the valid windows.
 ///
 /// # Shapes
-/// `features`: `[batch, maps, windows]`, `valid`: `[batch, windows]` → `[batch, maps]`.
+/// `features`: `[batch, windows, maps]`, `valid`: `[batch, windows]` → `[batch, maps]`.
 pub fn masked_max_over_time(features: Tensor<3>, valid: Tensor<2, Bool>) -> Tensor<2> {
-    let [batch, maps, windows] = features.dims();
+    let [batch, windows, maps] = features.dims();
     let invalid = valid
         .bool_not()
-        .unsqueeze_dim::<3>(1)
-        .expand([batch, maps, windows]);
+        .unsqueeze_dim::<3>(2)
+        .expand([batch, windows, maps]);
     features
         .mask_fill(invalid, f32::NEG_INFINITY)
-        .max_dim(2)
-        .squeeze_dim(2)
+        .max_dim(1)
+        .squeeze_dim(1)
 }
 
 #[cfg(all(test, feature = "flex"))]
@@ -48,7 +48,7 @@ mod tests {
         // Width 2 over 4 positions → 3 windows; sentence lengths 4 and 2.
         let valid = valid_windows(&[4, 2], 2, 3, &device);
         let features = Tensor::<3>::from_data(
-            TensorData::new(vec![1.0f32, 5.0, 2.0, 0.5, 9.0, 9.0], [2, 1, 3]),
+            TensorData::new(vec![1.0f32, 5.0, 2.0, 0.5, 9.0, 9.0], [2, 3, 1]),
             &device,
         );
         let pooled: Vec<f32> = masked_max_over_time(features, valid)
