@@ -144,18 +144,7 @@ fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
     let device = BackendKind::Wgpu.train_device().unwrap();
     let model = build_seeded(&device, 2, || TextCnn::random(&config, 21, 2, &device));
     let trained = Trainer::new(
-        TrainConfig::new(
-            4,
-            10,
-            1,
-            OptimizerConfig::Adadelta {
-                lr: 1.0,
-                rho: 0.95,
-                epsilon: 1e-6,
-                weight_decay: 0.0,
-                sparse_rows: false,
-            },
-        ),
+        TrainConfig::new(4, 10, 1, OptimizerConfig::kim_adadelta()),
         &device,
     )
     .unwrap()

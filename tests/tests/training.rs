@@ -213,13 +213,7 @@ fn every_optimizer_reduces_the_loss() {
             epsilon: 1e-8,
             weight_decay: 0.01,
         },
-        OptimizerConfig::Adadelta {
-            lr: 1.0,
-            rho: 0.95,
-            epsilon: 1e-6,
-            weight_decay: 0.0,
-            sparse_rows: false,
-        },
+        OptimizerConfig::kim_adadelta(),
     ];
     for optimizer in optimizers {
         let trained = Trainer::new(config(5, optimizer.clone()), &device)

@@ -232,15 +232,7 @@ mod tests {
             model.fixed.weight.val().into_data(),
             model.tuned.weight.val().into_data(),
         );
-        let mut optimizer = OptimizerConfig::Adadelta {
-            lr: 1.0,
-            rho: 0.95,
-            epsilon: 1e-6,
-            weight_decay: 0.0,
-            sparse_rows: false,
-        }
-        .init()
-        .unwrap();
+        let mut optimizer = OptimizerConfig::kim_adadelta().init().unwrap();
         let tokens: Tensor<2, Int> =
             Tensor::from_data(TensorData::new(vec![2i64, 3, 4], [1, 3]), &device);
         let (fixed, tuned) = model.forward(tokens);

@@ -211,18 +211,7 @@ mod tests {
             ..Padding::new(vocab.pad_id().unwrap())
         });
         let trained = Trainer::new(
-            TrainConfig::new(
-                2,
-                2,
-                1,
-                OptimizerConfig::Adadelta {
-                    lr: 1.0,
-                    rho: 0.95,
-                    epsilon: 1e-6,
-                    weight_decay: 0.0,
-                    sparse_rows: false,
-                },
-            ),
+            TrainConfig::new(2, 2, 1, OptimizerConfig::kim_adadelta()),
             &device,
         )
         .unwrap()

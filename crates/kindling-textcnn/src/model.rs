@@ -305,13 +305,7 @@ mod tests {
 
     fn train(model: TextCnn, epochs: usize) -> TextCnn {
         let device = BackendKind::Flex.device().unwrap();
-        let optimizer = OptimizerConfig::Adadelta {
-            lr: 1.0,
-            rho: 0.95,
-            epsilon: 1e-6,
-            weight_decay: 0.0,
-            sparse_rows: false,
-        };
+        let optimizer = OptimizerConfig::kim_adadelta();
         let batcher = SequenceBatcher::new(Padding {
             min_len: 3,
             ..Padding::new(0)

@@ -112,6 +112,18 @@ fn default_adadelta_epsilon() -> f64 {
 }
 
 impl OptimizerConfig {
+    /// Adadelta as Kim (2014) trains his CNN: learning rate 1, ρ 0.95, ε 1e-6, no weight
+    /// decay, dense updates.
+    pub fn kim_adadelta() -> Self {
+        Self::Adadelta {
+            lr: 1.0,
+            rho: 0.95,
+            epsilon: 1e-6,
+            weight_decay: 0.0,
+            sparse_rows: false,
+        }
+    }
+
     /// The base learning rate.
     pub fn lr(&self) -> f64 {
         match *self {

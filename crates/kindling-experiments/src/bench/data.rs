@@ -222,14 +222,7 @@ pub fn batch_cost(data: &DataDir, device: &Device, steps: usize) -> Result<Batch
     let plan = batcher.plan(&examples, batch_size, Some(&mut SeededRng::new(1)));
 
     let model = build_seeded(device, 1, || ConvClassifier::new(vocab.len(), 300, device));
-    let mut optimizer = OptimizerConfig::Adadelta {
-        lr: 1.0,
-        rho: 0.95,
-        epsilon: 1e-6,
-        weight_decay: 0.0,
-        sparse_rows: false,
-    }
-    .init()?;
+    let mut optimizer = OptimizerConfig::kim_adadelta().init()?;
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let mut model = model;
     let (mut prepare, mut step) = (Vec::new(), Vec::new());
