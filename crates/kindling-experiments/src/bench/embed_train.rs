@@ -200,17 +200,19 @@ pub fn compare(
         }
     }
 
-    // fastText's settings without n-grams: the like-for-like run for `-minn 0 -maxn 0`.
-    let plain = SubwordConfig {
+    // fastText's defaults with the shared settings; `max_n = 0` is the like-for-like run for
+    // `-minn 0 -maxn 0`.
+    let subword_config = |max_n| SubwordConfig {
         dim: settings.dim,
         window: settings.window,
         negative: settings.negative,
         min_count: settings.min_count,
         epochs: settings.epochs,
         threads: settings.threads,
-        max_n: 0,
+        max_n,
         ..SubwordConfig::default()
     };
+    let plain = subword_config(0);
     let (model, report) = SubwordModel::train(&corpus, &Whitespace::default(), &plain)?;
     rows.push(scorer.score(
         "kindling skip-gram, fastText settings".into(),
@@ -218,15 +220,7 @@ pub fn compare(
         report.words_per_second,
     )?);
 
-    let subword = SubwordConfig {
-        dim: settings.dim,
-        window: settings.window,
-        negative: settings.negative,
-        min_count: settings.min_count,
-        epochs: settings.epochs,
-        threads: settings.threads,
-        ..SubwordConfig::default()
-    };
+    let subword = subword_config(SubwordConfig::default().max_n);
     let (model, report) = SubwordModel::train(&corpus, &Whitespace::default(), &subword)?;
     let vectors = model.vectors();
     write_vectors(
