@@ -102,6 +102,19 @@ enum Bench {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Kim's CNN-rand training on SST-2 next to the same model in PyTorch (installed from PyPI
+    /// into `target/torch-venv` on first use, about 3 GB).
+    Textcnn {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Passes over the training sentences per tool.
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Threads for both tools.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// The same MLP training step on burn-flex and burn-ndarray, side by side.
     Backends {
         /// Timed steps per backend.
@@ -189,6 +202,26 @@ fn main() -> ExitCode {
             runner(args)
         }),
         Task::Bench {
+            which:
+                Bench::Textcnn {
+                    data,
+                    epochs,
+                    threads,
+                },
+        } => python_venv("target/torch-venv", &["torch==2.15.0"]).and_then(|python| {
+            let mut args = vec![
+                "bench-textcnn".to_string(),
+                "--python".into(),
+                python,
+                "--epochs".into(),
+                epochs.to_string(),
+                "--threads".into(),
+                threads.to_string(),
+            ];
+            args.extend(data_flag(data));
+            runner(args)
+        }),
+        Task::Bench {
             which: Bench::EmbedEval { data },
         } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
             let mut args = vec!["bench-embed-eval".to_string(), "--python".into(), python];
@@ -238,7 +271,13 @@ fn data_check(data: Option<PathBuf>, require_all: bool) -> Result {
 /// The Python of `target/bench-venv`, created with `packages` installed when missing; returns
 /// the interpreter's path.
 fn bench_venv(packages: &[&str]) -> Result<String> {
-    let venv = PathBuf::from("target/bench-venv");
+    python_venv("target/bench-venv", packages)
+}
+
+/// The Python of the virtualenv at `dir`, created with `packages` installed when missing;
+/// returns the interpreter's path.
+fn python_venv(dir: &str, packages: &[&str]) -> Result<String> {
+    let venv = PathBuf::from(dir);
     let python = venv.join("bin/python");
     let marker = venv.join(format!("installed-{}", packages.join("+")));
     if !marker.is_file() {

@@ -13,6 +13,10 @@ use kindling_experiments::classify;
 use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Runs kindling's named experiments and benchmarks.
 #[derive(Parser)]
 #[command(name = "kindling-experiments")]
@@ -119,6 +123,25 @@ enum Command {
         threads: usize,
         /// Scratch directory for the token file and the peers' vectors.
         #[arg(long, default_value = "target/bench-embed")]
+        work_dir: PathBuf,
+    },
+    /// Kim's CNN-rand on SST-2 next to the same model in PyTorch: same batches, same
+    /// optimiser, same threads.
+    BenchTextcnn {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Python interpreter with torch installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Passes over the training sentences per tool.
+        #[arg(long, default_value_t = 3)]
+        epochs: usize,
+        /// Threads for both tools.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Scratch directory for the batches file.
+        #[arg(long, default_value = "target/bench-textcnn")]
         work_dir: PathBuf,
     },
     /// Analogy and WordSim-353 evaluation of the GloVe vectors next to gensim's.
@@ -340,6 +363,24 @@ fn run(cli: Cli) -> Result<()> {
                     );
                 }
             }
+        }
+        Command::BenchTextcnn {
+            data,
+            python,
+            epochs,
+            threads,
+            work_dir,
+        } => {
+            let device = BackendKind::Flex.train_device()?;
+            let settings = bench::textcnn::Settings {
+                epochs,
+                threads,
+                work_dir,
+                ..Default::default()
+            };
+            let report =
+                bench::textcnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;
+            print!("{}", bench::textcnn::render(&report));
         }
         Command::BenchEmbedEval { data, python } => {
             let device = BackendKind::Flex.device()?;

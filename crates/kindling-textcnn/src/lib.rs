@@ -3,15 +3,18 @@
 //!
 //! - [`config`]: [`TextCnnConfig`] — embedding channels (rand, static, non-static,
 //!   multichannel), filter widths and feature maps, activation, dropout, max-norm.
-//! - [`pooling`]: max-over-time pooling that ignores windows reaching into padding.
-//! - [`window_conv`]: the convolution over word windows as one matrix product.
+//! - [`filter_bank`]: how the filters of all widths share one matrix.
+//! - [`window_max`]: convolution and max-over-time pooling as one operation that ignores
+//!   padding, with a sparse backward pass on the CPU.
 //! - [`model`]: [`TextCnn`], a [`kindling_core::train::TrainStep`] over
 //!   [`kindling_data::batch::SequenceBatch`]es.
 
 pub mod config;
+pub mod filter_bank;
 pub mod model;
-pub mod pooling;
-pub mod window_conv;
+pub mod window_max;
+mod window_max_kernel;
 
 pub use config::{Activation, Channels, TextCnnConfig};
+pub use filter_bank::FilterBank;
 pub use model::TextCnn;

@@ -1,7 +1,7 @@
 //! The classifier: embedding channel(s) → parallel 1-D convolutions → max over time (padding
 //! ignored) → dropout → linear layer.
 
-use kindling_core::burn::module::Module;
+use kindling_core::burn::module::{Module, Param};
 use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
 use kindling_core::burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
@@ -19,8 +19,8 @@ use kindling_embed::pretrained::{
 };
 
 use crate::config::{Activation, Channels, TextCnnConfig};
-use crate::pooling::{masked_max_over_time, valid_windows};
-use crate::window_conv::WindowConv;
+use crate::filter_bank::FilterBank;
+use crate::window_max::window_max;
 
 /// Kim's convolutional sentence classifier.
 #[derive(Module, Debug)]
@@ -29,8 +29,12 @@ pub struct TextCnn {
     embedding: Option<Embedding>,
     /// The two channels of the multichannel variant.
     two_channels: Option<TwoChannelEmbedding>,
-    /// One convolution per filter width.
-    convs: Vec<WindowConv>,
+    /// Every filter of every width, `[dim, taps · maps]` as [`FilterBank`] lays it out.
+    filters: Param<Tensor<2>>,
+    /// One bias per feature map, `[widths · maps]`.
+    biases: Param<Tensor<1>>,
+    #[module(skip)]
+    bank: FilterBank,
     dropout: Dropout,
     output: Linear,
     #[module(skip)]
@@ -142,14 +146,14 @@ impl TextCnn {
         classes: usize,
         device: &Device,
     ) -> Self {
+        let bank = FilterBank::new(config.filter_widths.clone(), config.feature_maps);
+        let (filters, biases) = initial_filters(&bank, config.dim, device);
         Self {
             embedding,
             two_channels,
-            convs: config
-                .filter_widths
-                .iter()
-                .map(|&width| WindowConv::new(config.dim, config.feature_maps, width, device))
-                .collect(),
+            filters,
+            biases,
+            bank,
             dropout: DropoutConfig::new(config.dropout).init(),
             output: LinearConfig::new(config.features(), classes).init(device),
             activation: config.activation,
@@ -157,7 +161,7 @@ impl TextCnn {
         }
     }
 
-    fn activate(&self, x: Tensor<3>) -> Tensor<3> {
+    fn activate(&self, x: Tensor<2>) -> Tensor<2> {
         match self.activation {
             Activation::Relu => relu(x),
             Activation::Tanh => tanh(x),
@@ -172,7 +176,6 @@ impl TextCnn {
     /// `tokens`: `[batch, len]` with `len` at least the widest filter; `lengths`: one per
     /// sentence → `[batch, classes]`.
     pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
-        let device = tokens.device();
         // Multichannel: each filter sees both channels and the results add up, which is the
         // filter applied once to their sum (the bias counted once).
         let words: Tensor<3> = match (&self.embedding, &self.two_channels) {
@@ -183,18 +186,50 @@ impl TextCnn {
             }
             (None, None) => unreachable!("every constructor sets a channel"),
         };
-        let pooled: Vec<Tensor<2>> = self
-            .convs
-            .iter()
-            .map(|conv| {
-                let maps = conv.forward(words.clone());
-                let valid = valid_windows(lengths, conv.width(), maps.dims()[1], &device);
-                masked_max_over_time(self.activate(maps), valid)
-            })
-            .collect();
+        // The bias and the (non-decreasing) activation commute with the maximum over time,
+        // so they are applied to the pooled features only.
+        let pooled = window_max(words, self.filters.val(), lengths, &self.bank)
+            + self.biases.val().unsqueeze::<2>();
         self.output
-            .forward(self.dropout.forward(Tensor::cat(pooled, 1)))
+            .forward(self.dropout.forward(self.activate(pooled)))
     }
+}
+
+/// Filters and biases of every width initialised as burn's `Conv1d` over that width (uniform
+/// in `±1/√(width · dim)`).
+///
+/// # Shapes
+/// → (`[dim, taps · maps]`, `[widths · maps]`).
+fn initial_filters(
+    bank: &FilterBank,
+    dim: usize,
+    device: &Device,
+) -> (Param<Tensor<2>>, Param<Tensor<1>>) {
+    let maps = bank.maps();
+    let (filters, biases): (Vec<Tensor<2>>, Vec<Tensor<1>>) = bank
+        .blocks()
+        .map(|block| {
+            let fan_in = block.width * dim;
+            let init = Initializer::KaimingUniform {
+                gain: 1.0 / 3.0f64.sqrt(),
+                fan_out_only: false,
+            };
+            (
+                init.init_with(
+                    [dim, block.width * maps],
+                    Some(fan_in),
+                    Some(maps * block.width),
+                    device,
+                )
+                .val(),
+                init.init_with([maps], Some(fan_in), None, device).val(),
+            )
+        })
+        .unzip();
+    (
+        Param::from_tensor(Tensor::cat(filters, 1).detach()),
+        Param::from_tensor(Tensor::cat(biases, 0).detach()),
+    )
 }
 
 impl TextCnn {

@@ -226,17 +226,23 @@ impl Adadelta {
             }
         };
         let steps: f32 = clock.steps.clone().into_scalar();
-        let touched: Vec<i64> = grad
-            .clone()
-            .abs()
-            .sum_dim(1)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("float gradients")
+        // A row is touched when its largest or smallest entry is not zero: two reductions,
+        // no gradient-sized temporary.
+        let extreme = |t: Tensor<2>| -> Vec<f32> {
+            t.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .expect("float gradients")
+        };
+        let (largest, smallest) = (
+            extreme(grad.clone().max_dim(1)),
+            extreme(grad.clone().min_dim(1)),
+        );
+        let touched: Vec<i64> = largest
             .iter()
+            .zip(&smallest)
             .enumerate()
-            .filter(|&(_, &g)| g > 0.0)
+            .filter(|&(_, (&hi, &lo))| hi != 0.0 || lo != 0.0)
             .map(|(i, _)| i as i64)
             .collect();
         let next = RowClock {

@@ -5,11 +5,13 @@
 //!   and the cost of preparing a batch next to a convolutional classifier's training step.
 //! - [`embed_eval`]: analogy and WordSim-353 evaluation of GloVe vectors next to gensim.
 //! - [`embed_train`]: word2vec and subword training next to gensim and fastText.
+//! - [`textcnn`]: Kim's CNN-rand training next to the same model in PyTorch.
 
 pub mod data;
 pub mod embed_eval;
 pub mod embed_train;
 pub mod mlp;
+pub mod textcnn;
 
 pub use mlp::{BackendTiming, StepShape, backends};
 

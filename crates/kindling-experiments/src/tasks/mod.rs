@@ -2,7 +2,7 @@
 
 mod brown_genre;
 mod embedding_eval;
-mod textcnn;
+pub(crate) mod textcnn;
 mod train_embeddings;
 
 use serde_json::{Map, Value};

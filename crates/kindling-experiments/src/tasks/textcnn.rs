@@ -55,7 +55,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
             )));
         }
     };
-    let vocab = setup.vocabulary(&corpus);
+    let vocab = kim_vocabulary(&corpus, &setup.tokenizer);
     let vectors = if setup.model.channels.pretrained() {
         Some(read_vectors(
             &data.glove_6b_50d()?,
@@ -131,6 +131,28 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     Ok(metrics)
 }
 
+/// Every word of every split, as in Kim's code: words seen only in dev or test keep their
+/// initial vector.
+pub(crate) fn kim_vocabulary(corpus: &ClassificationData, tokenizer: &KimClean) -> Vocab {
+    let mut counts = TokenCounts::new();
+    let splits = [
+        Some(&corpus.train),
+        corpus.dev.as_ref(),
+        corpus.test.as_ref(),
+    ];
+    for example in splits.into_iter().flatten().flatten() {
+        counts.add_text(tokenizer, &example.text);
+    }
+    Vocab::build(
+        &counts,
+        &VocabConfig {
+            min_count: 1,
+            max_size: None,
+            specials: Specials::default(),
+        },
+    )
+}
+
 /// What every training run of the task shares.
 struct Setup<'a> {
     context: &'a TaskContext<'a>,
@@ -140,28 +162,6 @@ struct Setup<'a> {
 }
 
 impl Setup<'_> {
-    /// Every word of every split, as in Kim's code: words seen only in dev or test keep their
-    /// initial vector.
-    fn vocabulary(&self, corpus: &ClassificationData) -> Vocab {
-        let mut counts = TokenCounts::new();
-        let splits = [
-            Some(&corpus.train),
-            corpus.dev.as_ref(),
-            corpus.test.as_ref(),
-        ];
-        for example in splits.into_iter().flatten().flatten() {
-            counts.add_text(&self.tokenizer, &example.text);
-        }
-        Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: 1,
-                max_size: None,
-                specials: Specials::default(),
-            },
-        )
-    }
-
     /// Trains on `splits[0]`, picks the best epoch on `splits[1]` and scores `splits[2]`;
     /// returns the `dev_*`, `test_*` and training metrics. `out_dir` receives the checkpoints
     /// and what [`crate::classify::Classifier`] loads.
