@@ -6,11 +6,15 @@
 //! - [`filter_bank`]: how the filters of all widths share one matrix.
 //! - [`window_max`]: convolution and max-over-time pooling as one operation that ignores
 //!   padding, with a sparse backward pass on the CPU.
+//! - [`lookup`]: embedding lookup whose CPU backward pass writes only the rows a batch used.
 //! - [`model`]: [`TextCnn`], a [`kindling_core::train::TrainStep`] over
 //!   [`kindling_data::batch::SequenceBatch`]es.
 
 pub mod config;
 pub mod filter_bank;
+#[cfg(feature = "flex")]
+mod flex_tensors;
+pub mod lookup;
 pub mod model;
 pub mod window_max;
 mod window_max_kernel;

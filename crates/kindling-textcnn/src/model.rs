@@ -20,6 +20,7 @@ use kindling_embed::pretrained::{
 
 use crate::config::{Activation, Channels, TextCnnConfig};
 use crate::filter_bank::FilterBank;
+use crate::lookup::lookup;
 use crate::window_max::window_max;
 
 /// Kim's convolutional sentence classifier.
@@ -179,10 +180,10 @@ impl TextCnn {
         // Multichannel: each filter sees both channels and the results add up, which is the
         // filter applied once to their sum (the bias counted once).
         let words: Tensor<3> = match (&self.embedding, &self.two_channels) {
-            (Some(embedding), _) => embedding.forward(tokens),
+            (Some(embedding), _) => lookup(embedding.weight.val(), tokens),
             (None, Some(two)) => {
-                let (fixed, tuned) = two.forward(tokens);
-                fixed + tuned
+                lookup(two.fixed.weight.val(), tokens.clone())
+                    + lookup(two.tuned.weight.val(), tokens)
             }
             (None, None) => unreachable!("every constructor sets a channel"),
         };

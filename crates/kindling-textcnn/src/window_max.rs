@@ -41,7 +41,7 @@ pub fn window_max(
         "filter matrix shape for {dim}-d words"
     );
     #[cfg(feature = "flex")]
-    if flex::runs_on_flex(&words.device()) {
+    if crate::flex_tensors::runs_on_flex(&words.device()) {
         return flex::window_max(words, filters, lengths, bank);
     }
     composed_window_max(words, filters, lengths, bank)
@@ -123,7 +123,6 @@ fn window_outside(
 mod flex {
     //! The burn-flex extension: forward and backward on the CPU kernels.
 
-    use std::borrow::Cow;
     use std::sync::Arc;
 
     use kindling_core::burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -134,22 +133,15 @@ mod flex {
     use kindling_core::burn::backend::ops::FloatTensorOps;
     use kindling_core::burn::backend::tensor::FloatTensor;
     use kindling_core::burn::backend::{
-        Autodiff, Backend, Dispatch, DispatchDevice, Flex, TensorMetadata, backend_extension,
+        Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension,
     };
-    use kindling_core::burn::tensor::{DType, Device, Tensor, TensorData};
+    use kindling_core::burn::tensor::Tensor;
 
     use crate::filter_bank::FilterBank;
+    use crate::flex_tensors::{floats, tensor};
     use crate::window_max_kernel::{
         Batch, filter_gradient, max_over_windows, pack_words, transpose, word_gradient,
     };
-
-    /// Whether tensors on `device` live on burn-flex (with or without autodiff).
-    pub(super) fn runs_on_flex(device: &Device) -> bool {
-        matches!(
-            device.clone().inner().as_dispatch(),
-            DispatchDevice::Flex(_)
-        )
-    }
 
     /// [`super::window_max`] through the extension.
     pub(super) fn window_max(
@@ -296,32 +288,6 @@ mod flex {
         };
         let (pooled, winners) = max_over_windows(&projections, batch, bank);
         (tensor(pooled, [batch_size, bank.features()]), winners)
-    }
-
-    /// A float tensor's values in row-major order.
-    ///
-    /// # Panics
-    /// When the tensor is not `f32` (the model computes in `f32`).
-    fn floats(tensor: &FlexTensor) -> Cow<'_, [f32]> {
-        assert_eq!(
-            tensor.dtype(),
-            DType::F32,
-            "the pooled window convolution computes in f32"
-        );
-        match tensor.as_slice::<f32>() {
-            Some(values) => Cow::Borrowed(values),
-            None => Cow::Owned(
-                tensor
-                    .to_contiguous()
-                    .as_slice::<f32>()
-                    .expect("a contiguous f32 tensor")
-                    .to_vec(),
-            ),
-        }
-    }
-
-    fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-        FlexTensor::from_data(TensorData::new(values, shape))
     }
 }
 

@@ -185,6 +185,40 @@ impl Optimizer for Adadelta {
     }
 }
 
+/// The rows of `grad` with a non-zero entry. On burn-flex the gradient's memory is scanned in
+/// place; elsewhere two row reductions (largest and smallest entry) come back instead of the
+/// whole matrix.
+fn touched_rows(grad: &Tensor<2>) -> Vec<i64> {
+    let [rows, cols] = grad.dims();
+    #[cfg(feature = "flex")]
+    if let Ok(flex) = grad.clone().try_into_primitive::<burn::backend::Flex>()
+        && let Some(values) = flex.as_slice::<f32>()
+    {
+        // OR of the bits without the sign: zero exactly when every entry is ±0, and a loop
+        // without an early exit, which vectorises.
+        let nonzero = |row: &[f32]| row.iter().fold(0u32, |bits, v| bits | (v.to_bits() << 1)) != 0;
+        return (0..rows)
+            .filter(|&r| nonzero(&values[r * cols..(r + 1) * cols]))
+            .map(|r| r as i64)
+            .collect();
+    }
+    let floats = |t: Tensor<2>| -> Vec<f32> {
+        t.into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("float gradients")
+    };
+    let largest = floats(grad.clone().max_dim(1));
+    let smallest = floats(grad.clone().min_dim(1));
+    largest
+        .iter()
+        .zip(&smallest)
+        .enumerate()
+        .filter(|&(_, (&hi, &lo))| hi != 0.0 || lo != 0.0)
+        .map(|(r, _)| r as i64)
+        .collect()
+}
+
 impl Adadelta {
     /// The update of the rows with a gradient only, with the decay of the others deferred.
     fn sparse_step<const D: usize>(
@@ -226,25 +260,7 @@ impl Adadelta {
             }
         };
         let steps: f32 = clock.steps.clone().into_scalar();
-        // A row is touched when its largest or smallest entry is not zero: two reductions,
-        // no gradient-sized temporary.
-        let extreme = |t: Tensor<2>| -> Vec<f32> {
-            t.into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .expect("float gradients")
-        };
-        let (largest, smallest) = (
-            extreme(grad.clone().max_dim(1)),
-            extreme(grad.clone().min_dim(1)),
-        );
-        let touched: Vec<i64> = largest
-            .iter()
-            .zip(&smallest)
-            .enumerate()
-            .filter(|&(_, (&hi, &lo))| hi != 0.0 || lo != 0.0)
-            .map(|(i, _)| i as i64)
-            .collect();
+        let touched = touched_rows(&grad);
         let next = RowClock {
             steps: clock.steps.add_scalar(1.0),
             current: clock.current,
