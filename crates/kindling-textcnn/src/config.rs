@@ -55,6 +55,10 @@ pub struct TextCnnConfig {
     /// Largest L2 norm of each output unit's weight vector, enforced after every step
     /// (`None`: unconstrained).
     pub max_norm: Option<f64>,
+    /// Zero vectors added on each side of a sentence before the convolution. `None` is Kim's
+    /// choice, the widest filter minus one, so every word meets every tap of every filter;
+    /// `Some(0)` keeps only windows inside the sentence.
+    pub edge_padding: Option<usize>,
 }
 
 impl Default for TextCnnConfig {
@@ -67,6 +71,7 @@ impl Default for TextCnnConfig {
             activation: Activation::Relu,
             dropout: 0.5,
             max_norm: Some(3.0),
+            edge_padding: None,
         }
     }
 }
@@ -75,6 +80,12 @@ impl TextCnnConfig {
     /// The widest filter: sentences are padded to at least this many tokens.
     pub fn widest_filter(&self) -> usize {
         self.filter_widths.iter().copied().max().unwrap_or(1)
+    }
+
+    /// Zero vectors on each side of a sentence (see [`TextCnnConfig::edge_padding`]).
+    pub fn edge_padding(&self) -> usize {
+        self.edge_padding
+            .unwrap_or_else(|| self.widest_filter().saturating_sub(1))
     }
 
     /// Width of the pooled feature vector.

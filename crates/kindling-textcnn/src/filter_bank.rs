@@ -6,14 +6,21 @@
 //! block starting at `widths[..k].sum()`. Multiplying the word vectors by this matrix gives
 //! every word's contribution to every tap in one product; a window's response is then the sum
 //! of its words' contributions along a diagonal.
+//!
+//! Kim's code surrounds every sentence with `widest − 1` zero vectors on each side, so each
+//! word can meet every tap of every filter and short sentences have several windows; the
+//! bank's `edge_padding` is that number of zero vectors (0 keeps only windows inside the
+//! sentence).
 
 use serde::{Deserialize, Serialize};
 
-/// The filter widths and the number of feature maps per width.
+/// The filter widths, the number of feature maps per width, and the zero vectors around each
+/// sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FilterBank {
     widths: Vec<usize>,
     maps: usize,
+    edge_padding: usize,
 }
 
 /// One width's place in the bank.
@@ -28,17 +35,27 @@ pub struct WidthBlock {
 }
 
 impl FilterBank {
-    /// A bank of `maps` filters for each of `widths`.
+    /// A bank of `maps` filters for each of `widths`, over sentences with `edge_padding` zero
+    /// vectors on each side.
     ///
     /// # Panics
     /// When `widths` is empty or holds a zero, or `maps` is zero.
-    pub fn new(widths: Vec<usize>, maps: usize) -> Self {
+    pub fn new(widths: Vec<usize>, maps: usize, edge_padding: usize) -> Self {
         assert!(
             !widths.is_empty() && widths.iter().all(|&w| w > 0),
             "filter widths must be positive and at least one: {widths:?}"
         );
         assert!(maps > 0, "at least one feature map per width");
-        Self { widths, maps }
+        Self {
+            widths,
+            maps,
+            edge_padding,
+        }
+    }
+
+    /// Zero vectors on each side of a sentence.
+    pub fn edge_padding(&self) -> usize {
+        self.edge_padding
     }
 
     /// The filter widths.
@@ -88,10 +105,30 @@ impl FilterBank {
             })
     }
 
-    /// How many windows of `width` a sentence of `len` words has; a sentence shorter than the
-    /// window still has one (padded with zero vectors), so every sentence gets a feature.
-    pub fn windows(len: usize, width: usize) -> usize {
-        (len + 1).saturating_sub(width).max(1)
+    /// How many windows of `width` a sentence of `len` words has with the edge padding
+    /// (window `t` starts at word `t − edge_padding`); a sentence shorter than the window still
+    /// has one (padded with zero vectors), so every sentence gets a feature.
+    pub fn windows(&self, len: usize, width: usize) -> usize {
+        (len + 2 * self.edge_padding + 1)
+            .saturating_sub(width)
+            .max(1)
+    }
+
+    /// The words of window `start` of `width` that lie inside a sentence of `len` words, as
+    /// (tap, word position) pairs.
+    pub fn taps_inside(
+        &self,
+        len: usize,
+        width: usize,
+        start: usize,
+    ) -> impl Iterator<Item = (usize, usize)> {
+        let pad = self.edge_padding;
+        (0..width).filter_map(move |tap| {
+            (start + tap)
+                .checked_sub(pad)
+                .filter(|&position| position < len)
+                .map(|position| (tap, position))
+        })
     }
 }
 
@@ -101,7 +138,7 @@ mod tests {
 
     #[test]
     fn blocks_follow_each_other() {
-        let bank = FilterBank::new(vec![3, 4, 5], 100);
+        let bank = FilterBank::new(vec![3, 4, 5], 100, 4);
         let blocks: Vec<_> = bank
             .blocks()
             .map(|b| (b.index, b.width, b.first_tap))
@@ -115,9 +152,24 @@ mod tests {
 
     #[test]
     fn short_sentences_keep_one_window() {
-        assert_eq!(FilterBank::windows(10, 3), 8);
-        assert_eq!(FilterBank::windows(3, 3), 1);
-        assert_eq!(FilterBank::windows(2, 5), 1);
-        assert_eq!(FilterBank::windows(0, 1), 1);
+        let valid = FilterBank::new(vec![3], 1, 0);
+        assert_eq!(valid.windows(10, 3), 8);
+        assert_eq!(valid.windows(3, 3), 1);
+        assert_eq!(valid.windows(2, 5), 1);
+        assert_eq!(valid.windows(0, 1), 1);
+        let taps: Vec<_> = valid.taps_inside(2, 5, 0).collect();
+        assert_eq!(taps, [(0, 0), (1, 1)]);
+    }
+
+    #[test]
+    fn edge_padding_adds_windows_at_both_ends() {
+        let kim = FilterBank::new(vec![3, 5], 1, 4);
+        assert_eq!(kim.windows(10, 3), 16);
+        assert_eq!(kim.windows(2, 5), 6);
+        // Window 0 of width 5 holds four zero vectors and the first word.
+        let taps: Vec<_> = kim.taps_inside(2, 5, 0).collect();
+        assert_eq!(taps, [(4, 0)]);
+        let taps: Vec<_> = kim.taps_inside(2, 5, 5).collect();
+        assert_eq!(taps, [(0, 1)]);
     }
 }

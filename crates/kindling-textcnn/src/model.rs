@@ -147,7 +147,11 @@ impl TextCnn {
         classes: usize,
         device: &Device,
     ) -> Self {
-        let bank = FilterBank::new(config.filter_widths.clone(), config.feature_maps);
+        let bank = FilterBank::new(
+            config.filter_widths.clone(),
+            config.feature_maps,
+            config.edge_padding(),
+        );
         let (filters, biases) = initial_filters(&bank, config.dim, device);
         Self {
             embedding,

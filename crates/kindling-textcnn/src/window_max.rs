@@ -12,8 +12,9 @@ use crate::filter_bank::FilterBank;
 
 /// The maximum over each sentence's windows of every filter's response, before bias and
 /// activation (both commute with the maximum: the bias is constant over time and the
-/// activations are non-decreasing). Windows never reach into padding, except that a sentence
-/// shorter than a filter keeps one window, whose missing words count as zero vectors.
+/// activations are non-decreasing). Windows run over the sentence with `bank`'s edge padding of
+/// zero vectors on both sides and never reach into the batch's padding; a sentence shorter than
+/// a filter keeps one window, whose missing words count as zero vectors.
 ///
 /// # Shapes
 /// `words`: `[batch, len, dim]`; `filters`: `[dim, taps · maps]` laid out as
@@ -47,8 +48,9 @@ pub fn window_max(
     composed_window_max(words, filters, lengths, bank)
 }
 
-/// [`window_max`] from burn's tensor operations, for any backend: padding is zeroed, every
-/// position's taps come from one product, and each width's windows add up shifted slices.
+/// [`window_max`] from burn's tensor operations, for any backend: padding is zeroed and the
+/// edge padding added, every position's taps come from one product, and each width's windows
+/// add up shifted slices.
 pub(crate) fn composed_window_max(
     words: Tensor<3>,
     filters: Tensor<2>,
@@ -58,21 +60,23 @@ pub(crate) fn composed_window_max(
     let [batch, len, dim] = words.dims();
     let device = words.device();
     let maps = bank.maps();
-    let padded = len.max(bank.widest());
+    let pad = bank.edge_padding();
+    // Sentence word `p` sits at `pad + p`; everything else is a zero vector.
+    let padded = (len + 2 * pad).max(bank.widest());
     let inside: Vec<f32> = lengths
         .iter()
-        .flat_map(|&n| (0..padded).map(move |t| if t < n { 1.0 } else { 0.0 }))
+        .flat_map(|&n| (0..len).map(move |t| if t < n { 1.0 } else { 0.0 }))
         .collect();
-    let inside = Tensor::<3>::from_data(TensorData::new(inside, [batch, padded, 1]), &device);
-    let words = if padded > len {
-        Tensor::cat(
-            vec![words, Tensor::zeros([batch, padded - len, dim], &device)],
-            1,
-        )
-    } else {
-        words
-    };
-    let projections = (words * inside)
+    let inside = Tensor::<3>::from_data(TensorData::new(inside, [batch, len, 1]), &device);
+    let mut parts = Vec::with_capacity(3);
+    if pad > 0 {
+        parts.push(Tensor::zeros([batch, pad, dim], &device));
+    }
+    parts.push(words * inside);
+    if padded > pad + len {
+        parts.push(Tensor::zeros([batch, padded - pad - len, dim], &device));
+    }
+    let projections = Tensor::cat(parts, 1)
         .reshape([batch * padded, dim])
         .matmul(filters)
         .reshape([batch, padded, bank.columns()]);
@@ -89,7 +93,7 @@ pub(crate) fn composed_window_max(
                 })
                 .reduce(|sum, tap| sum + tap)
                 .expect("a filter has at least one tap");
-            let outside = window_outside(lengths, block.width, windows, &device);
+            let outside = window_outside(lengths, bank, block.width, windows, &device);
             responses
                 .mask_fill(outside, f32::NEG_INFINITY)
                 .max_dim(1)
@@ -99,19 +103,20 @@ pub(crate) fn composed_window_max(
     Tensor::cat(pooled, 1)
 }
 
-/// Which windows of `width` lie outside their sentence (window 0 never does).
+/// Which windows of `width` lie past their sentence's windows (window 0 never does).
 ///
 /// # Shapes
 /// `lengths`: one per sentence → `[batch, windows, 1]`, broadcast over the maps.
 fn window_outside(
     lengths: &[usize],
+    bank: &FilterBank,
     width: usize,
     windows: usize,
     device: &Device,
 ) -> Tensor<3, kindling_core::burn::tensor::Bool> {
     let outside: Vec<bool> = lengths
         .iter()
-        .flat_map(|&n| (0..windows).map(move |t| t >= FilterBank::windows(n, width)))
+        .flat_map(|&n| (0..windows).map(move |t| t >= bank.windows(n, width)))
         .collect();
     Tensor::from_data(
         TensorData::new(outside, [lengths.len(), windows, 1]),
@@ -296,8 +301,11 @@ mod tests {
     use super::*;
     use kindling_core::BackendKind;
 
-    fn sample(device: &Device) -> (Tensor<3>, Tensor<2>, Vec<usize>, FilterBank) {
-        let bank = FilterBank::new(vec![2, 3, 4], 3);
+    fn sample(
+        device: &Device,
+        edge_padding: usize,
+    ) -> (Tensor<3>, Tensor<2>, Vec<usize>, FilterBank) {
+        let bank = FilterBank::new(vec![2, 3, 4], 3, edge_padding);
         let lengths = vec![5, 1, 3, 2];
         let words = Tensor::<3>::random(
             [lengths.len(), 5, 4],
@@ -325,8 +333,14 @@ mod tests {
 
     #[test]
     fn extension_and_composed_paths_agree_forward_and_backward() {
+        for edge_padding in [0, 1, 3] {
+            paths_agree_with(edge_padding);
+        }
+    }
+
+    fn paths_agree_with(edge_padding: usize) {
         let device = BackendKind::Flex.device().unwrap().autodiff();
-        let (words, filters, lengths, bank) = sample(&device);
+        let (words, filters, lengths, bank) = sample(&device, edge_padding);
         let weights = Tensor::<2>::random(
             [lengths.len(), bank.features()],
             kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
@@ -356,7 +370,7 @@ mod tests {
     #[test]
     fn padding_never_changes_the_result() {
         let device = BackendKind::Flex.device().unwrap();
-        let (words, filters, lengths, bank) = sample(&device);
+        let (words, filters, lengths, bank) = sample(&device, 3);
         let [batch, len, dim] = words.dims();
         let clean = values(words);
         let mut noisy = clean.clone();

@@ -50,8 +50,8 @@ pub(crate) fn pack_words(words: &[f32], batch: Batch<'_>) -> Vec<f32> {
 }
 
 /// The maximum over each sentence's windows of every feature map (before bias and
-/// activation), and the window it came from. A window reaching past the sentence's end (only
-/// possible for a sentence shorter than the filter) counts the missing words as zero vectors.
+/// activation), and the window it came from. Words outside the sentence (the edge padding, and
+/// the missing words of a sentence shorter than the filter) count as zero vectors.
 ///
 /// # Shapes
 /// `projections`: `[Σ lengths, taps · maps]`, the packed words times the filter matrix →
@@ -73,11 +73,11 @@ pub(crate) fn max_over_windows(
             let feature = i * features + block.index * maps;
             let best = &mut pooled[feature..feature + maps];
             let best_at = &mut winners[feature..feature + maps];
-            for t in 0..FilterBank::windows(n, block.width) {
+            for t in 0..bank.windows(n, block.width) {
                 window.fill(0.0);
-                for j in 0..block.width.min(n.saturating_sub(t)) {
-                    let column = (block.first_tap + j) * maps;
-                    let row = (start + t + j) * columns + column;
+                for (tap, position) in bank.taps_inside(n, block.width, t) {
+                    let column = (block.first_tap + tap) * maps;
+                    let row = (start + position) * columns + column;
                     for (acc, &p) in window.iter_mut().zip(&projections[row..row + maps]) {
                         *acc += p;
                     }
@@ -119,8 +119,8 @@ fn for_each_winning_tap(
                     continue;
                 }
                 let t = winners[feature] as usize;
-                for j in 0..block.width.min(n.saturating_sub(t)) {
-                    visit(i, t + j, (block.first_tap + j) * maps + map, g);
+                for (tap, position) in bank.taps_inside(n, block.width, t) {
+                    visit(i, position, (block.first_tap + tap) * maps + map, g);
                 }
             }
         }
@@ -244,7 +244,7 @@ mod tests {
     }
 
     /// A window's response straight from the definition: the sum over taps of the tap's filter
-    /// column dotted with the word at `start + j` (zero past the sentence's end).
+    /// column dotted with the word at `start + j − edge_padding` (zero outside the sentence).
     fn direct_window(
         words: &[f32],
         filters: &[f32],
@@ -258,15 +258,16 @@ mod tests {
             map,
             start: t,
         } = window;
-        let n = batch.lengths[i];
+        let n = batch.lengths[i] as isize;
         let mut sum = 0.0;
         for j in 0..block.width {
-            if t + j >= n {
+            let position = (t + j) as isize - bank.edge_padding() as isize;
+            if position < 0 || position >= n {
                 continue;
             }
             let column = (block.first_tap + j) * bank.maps() + map;
             for d in 0..batch.dim {
-                sum += words[(i * batch.len + t + j) * batch.dim + d]
+                sum += words[(i * batch.len + position as usize) * batch.dim + d]
                     * filters[d * bank.columns() + column];
             }
         }
@@ -283,8 +284,8 @@ mod tests {
     }
 
     impl Case {
-        fn new() -> Self {
-            let bank = FilterBank::new(vec![2, 3], 4);
+        fn new(edge_padding: usize) -> Self {
+            let bank = FilterBank::new(vec![2, 3], 4, edge_padding);
             let (len, dim) = (6, 5);
             let lengths = vec![6, 1, 3, 0, 4];
             let mut words = values(lengths.len() * len * dim, 1);
@@ -329,7 +330,7 @@ mod tests {
             for i in 0..self.lengths.len() {
                 for block in self.bank.blocks() {
                     for map in 0..maps {
-                        let best = (0..FilterBank::windows(self.lengths[i], block.width))
+                        let best = (0..self.bank.windows(self.lengths[i], block.width))
                             .map(|t| {
                                 direct_window(
                                     words,
@@ -355,7 +356,13 @@ mod tests {
 
     #[test]
     fn forward_matches_the_definition() {
-        let case = Case::new();
+        for edge_padding in [0, 1, 2] {
+            forward_matches_the_definition_with(edge_padding);
+        }
+    }
+
+    fn forward_matches_the_definition_with(edge_padding: usize) {
+        let case = Case::new(edge_padding);
         let batch = case.batch();
         let (pooled, winners) = case.forward();
         let maps = case.bank.maps();
@@ -363,7 +370,7 @@ mod tests {
             for block in case.bank.blocks() {
                 for map in 0..maps {
                     let f = i * case.bank.features() + block.index * maps + map;
-                    let windows: Vec<f32> = (0..FilterBank::windows(n, block.width))
+                    let windows: Vec<f32> = (0..case.bank.windows(n, block.width))
                         .map(|t| {
                             direct_window(
                                 &case.words,
@@ -396,7 +403,13 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences() {
-        let case = Case::new();
+        for edge_padding in [0, 2] {
+            gradients_match_finite_differences_with(edge_padding);
+        }
+    }
+
+    fn gradients_match_finite_differences_with(edge_padding: usize) {
+        let case = Case::new(edge_padding);
         let batch = case.batch();
         let grad = values(case.lengths.len() * case.bank.features(), 3);
         let (_, winners) = case.forward();
