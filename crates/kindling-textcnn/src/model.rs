@@ -205,7 +205,7 @@ impl TextCnn {
 ///
 /// # Shapes
 /// → (`[dim, taps · maps]`, `[widths · maps]`).
-fn initial_filters(
+pub(crate) fn initial_filters(
     bank: &FilterBank,
     dim: usize,
     device: &Device,
@@ -237,6 +237,32 @@ fn initial_filters(
     )
 }
 
+/// The cross-entropy loss of class scores against gold labels, with the predicted classes.
+///
+/// # Shapes
+/// `logits`: `[batch, classes]`, `labels`: `[batch]`.
+pub(crate) fn classification_step(logits: Tensor<2>, labels: Tensor<1, Int>) -> StepOutput {
+    let to_classes = |t: Tensor<1, Int>| -> Vec<u32> {
+        t.into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .expect("integer classes")
+            .into_iter()
+            .map(|c| c as u32)
+            .collect()
+    };
+    let predicted = to_classes(logits.clone().argmax(1).squeeze_dim(1));
+    let gold = to_classes(labels.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits, labels);
+    StepOutput {
+        loss,
+        examples: gold.len(),
+        outcome: Outcome::Classes { gold, predicted },
+    }
+}
+
 impl TextCnn {
     /// Class probabilities (softmax of [`TextCnn::forward`]).
     ///
@@ -249,26 +275,10 @@ impl TextCnn {
 
 impl TrainStep<SequenceBatch> for TextCnn {
     fn step(&self, batch: &SequenceBatch) -> StepOutput {
-        let logits = self.forward(batch.tokens.clone(), &batch.lengths);
-        let to_classes = |t: Tensor<1, Int>| -> Vec<u32> {
-            t.into_data()
-                .convert::<i64>()
-                .try_to_vec::<i64>()
-                .expect("integer classes")
-                .into_iter()
-                .map(|c| c as u32)
-                .collect()
-        };
-        let predicted = to_classes(logits.clone().argmax(1).squeeze_dim(1));
-        let gold = to_classes(batch.labels.clone());
-        let loss = CrossEntropyLossConfig::new()
-            .init(&logits.device())
-            .forward(logits, batch.labels.clone());
-        StepOutput {
-            loss,
-            examples: gold.len(),
-            outcome: Outcome::Classes { gold, predicted },
-        }
+        classification_step(
+            self.forward(batch.tokens.clone(), &batch.lengths),
+            batch.labels.clone(),
+        )
     }
 
     /// Kim's max-norm constraint on the output layer's weight vectors.

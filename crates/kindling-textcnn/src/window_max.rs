@@ -48,15 +48,45 @@ pub fn window_max(
     composed_window_max(words, filters, lengths, bank)
 }
 
-/// [`window_max`] from burn's tensor operations, for any backend: padding is zeroed and the
-/// edge padding added, every position's taps come from one product, and each width's windows
-/// add up shifted slices.
+/// [`window_max`] from burn's tensor operations, for any backend: the responses of
+/// [`window_responses`] with the windows past each sentence's masked out.
 pub(crate) fn composed_window_max(
     words: Tensor<3>,
     filters: Tensor<2>,
     lengths: &[usize],
     bank: &FilterBank,
 ) -> Tensor<2> {
+    let device = words.device();
+    let pooled = bank
+        .blocks()
+        .zip(window_responses(words, filters, lengths, bank))
+        .map(|(block, responses)| {
+            let windows = responses.dims()[1];
+            let outside = window_outside(lengths, bank, block.width, windows, &device);
+            responses
+                .mask_fill(outside, f32::NEG_INFINITY)
+                .max_dim(1)
+                .squeeze_dim(1)
+        })
+        .collect();
+    Tensor::cat(pooled, 1)
+}
+
+/// Every window's response for each width of `bank` (before bias and activation), from burn's
+/// tensor operations: the batch's padding is zeroed and the edge padding added, every
+/// position's taps come from one product, and each width's windows add up shifted slices.
+/// Window `t` of a sentence is valid while `t < bank.windows(length, width)`; later ones hold
+/// zero-padding responses.
+///
+/// # Shapes
+/// `words`: `[batch, len, dim]`, `filters`: `[dim, taps · maps]` → one
+/// `[batch, max(len + 2 · edge_padding, widest) − width + 1, maps]` per width.
+pub fn window_responses(
+    words: Tensor<3>,
+    filters: Tensor<2>,
+    lengths: &[usize],
+    bank: &FilterBank,
+) -> Vec<Tensor<3>> {
     let [batch, len, dim] = words.dims();
     let device = words.device();
     let maps = bank.maps();
@@ -80,11 +110,10 @@ pub(crate) fn composed_window_max(
         .reshape([batch * padded, dim])
         .matmul(filters)
         .reshape([batch, padded, bank.columns()]);
-    let pooled = bank
-        .blocks()
+    bank.blocks()
         .map(|block| {
             let windows = padded + 1 - block.width;
-            let responses = (0..block.width)
+            (0..block.width)
                 .map(|j| {
                     let column = (block.first_tap + j) * maps;
                     projections
@@ -92,15 +121,9 @@ pub(crate) fn composed_window_max(
                         .slice([0..batch, j..j + windows, column..column + maps])
                 })
                 .reduce(|sum, tap| sum + tap)
-                .expect("a filter has at least one tap");
-            let outside = window_outside(lengths, bank, block.width, windows, &device);
-            responses
-                .mask_fill(outside, f32::NEG_INFINITY)
-                .max_dim(1)
-                .squeeze_dim(1)
+                .expect("a filter has at least one tap")
         })
-        .collect();
-    Tensor::cat(pooled, 1)
+        .collect()
 }
 
 /// Which windows of `width` lie past their sentence's windows (window 0 never does).

@@ -5,14 +5,17 @@
 //! Sentences are tokenised with Kim's `clean_str` (lowercased unless `lowercase = false`); the
 //! vocabulary holds every word of every split, as in Kim's code: words seen only in dev or test
 //! keep their initial vector. Options: `dataset` (`mr`, `trec`, `sst1`, `sst2`), `lowercase`,
-//! `dev_fraction`, `folds` (MR), and `[options.model]`, the [`TextCnnConfig`] (`channels =
-//! "rand" | "static" | "non-static" | "multichannel"`; pretrained variants use GloVe 6B 50-d,
-//! so `dim = 50`).
+//! `dev_fraction`, `folds` (MR), `architecture` (`cnn`, Kim's CNN, the default; `clstm`, the
+//! CNN + LSTM hybrid), and the model: `[options.model]`, the [`TextCnnConfig`] (`channels =
+//! "rand" | "static" | "non-static" | "multichannel"`), or `[options.clstm]`, the
+//! [`ConvLstmConfig`]. Pretrained variants use GloVe 6B 50-d, so `dim = 50`.
 
 use std::path::Path;
 
 use kindling_core::seed::{SeededRng, try_build_seeded};
+use kindling_core::train::TrainStep;
 use kindling_core::train::{Trainer, evaluate};
+use kindling_data::batch::SequenceBatch;
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
 use kindling_data::read::labelled::TrecLabels;
 use kindling_data::registry::{ClassificationData, TextExample};
@@ -20,7 +23,7 @@ use kindling_data::split::{stratified_holdout, stratified_k_fold};
 use kindling_data::tokenize::KimClean;
 use kindling_data::{DataDir, LabelSet, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
-use kindling_textcnn::{TextCnn, TextCnnConfig};
+use kindling_textcnn::{Channels, ConvLstm, ConvLstmConfig, TextCnn, TextCnnConfig};
 use serde_json::{Map, Value, json};
 
 use crate::classify::save_classifier;
@@ -35,9 +38,18 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     };
     let train_config = context.train()?;
     let dataset: String = spec.option("dataset", "trec".to_string())?;
+    let architecture = match spec.option("architecture", "cnn".to_string())?.as_str() {
+        "cnn" => Architecture::Cnn(spec.option("model", TextCnnConfig::default())?),
+        "clstm" => Architecture::Clstm(spec.option("clstm", ConvLstmConfig::default())?),
+        other => {
+            return Err(spec_error(format!(
+                "architecture `{other}`: expected cnn or clstm"
+            )));
+        }
+    };
     let setup = Setup {
         context,
-        model: spec.option("model", TextCnnConfig::default())?,
+        architecture,
         tokenizer: KimClean {
             lowercase: spec.option("lowercase", true)?,
         },
@@ -56,7 +68,7 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         }
     };
     let vocab = kim_vocabulary(&corpus, &setup.tokenizer);
-    let vectors = if setup.model.channels.pretrained() {
+    let vectors = if setup.architecture.channels().pretrained() {
         Some(read_vectors(
             &data.glove_6b_50d()?,
             VectorFormat::GloveText,
@@ -127,7 +139,10 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         metrics.insert("folds".into(), json!(folds));
     }
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
-    metrics.insert("model".into(), json!(setup.model));
+    match &setup.architecture {
+        Architecture::Cnn(model) => metrics.insert("model".into(), json!(model)),
+        Architecture::Clstm(model) => metrics.insert("clstm".into(), json!(model)),
+    };
     Ok(metrics)
 }
 
@@ -153,10 +168,34 @@ pub(crate) fn kim_vocabulary(corpus: &ClassificationData, tokenizer: &KimClean) 
     )
 }
 
+/// Which classifier the task trains.
+enum Architecture {
+    /// Kim's CNN.
+    Cnn(TextCnnConfig),
+    /// The CNN + LSTM hybrid.
+    Clstm(ConvLstmConfig),
+}
+
+impl Architecture {
+    fn channels(&self) -> Channels {
+        match self {
+            Self::Cnn(config) => config.channels,
+            Self::Clstm(config) => config.channels,
+        }
+    }
+
+    fn padding_length(&self) -> usize {
+        match self {
+            Self::Cnn(config) => config.widest_filter(),
+            Self::Clstm(config) => config.width,
+        }
+    }
+}
+
 /// What every training run of the task shares.
 struct Setup<'a> {
     context: &'a TaskContext<'a>,
-    model: TextCnnConfig,
+    architecture: Architecture,
     tokenizer: KimClean,
     dev_fraction: f64,
 }
@@ -193,41 +232,66 @@ impl Setup<'_> {
         }
         let mut rng = SeededRng::new(train_config.seed);
         let mut pretrained_words = None;
-        let model = try_build_seeded(&context.device, train_config.seed, || match vectors {
-            Some(vectors) => {
-                let (model, coverage) = TextCnn::pretrained(
-                    &self.model,
-                    vectors,
-                    vocab,
-                    classes,
-                    &mut rng,
-                    &context.device,
-                )?;
-                pretrained_words = Some(coverage.pretrained);
-                Ok::<_, Error>(model)
+        let device = &context.device;
+        let pad = vocab.pad_id().expect("<pad> is a special");
+        match &self.architecture {
+            Architecture::Cnn(config) => {
+                let model = try_build_seeded(device, train_config.seed, || match vectors {
+                    Some(vectors) => {
+                        let (model, coverage) =
+                            TextCnn::pretrained(config, vectors, vocab, classes, &mut rng, device)?;
+                        pretrained_words = Some(coverage.pretrained);
+                        Ok::<_, Error>(model)
+                    }
+                    None => Ok(TextCnn::random(config, vocab.len(), classes, device)),
+                })?;
+                let metrics = self.fit_and_score(model, [&train, &dev, &test], pad, out_dir)?;
+                save_classifier(out_dir, config, labels, &self.tokenizer, vocab)?;
+                Ok(with_pretrained(metrics, pretrained_words))
             }
-            None => Ok(TextCnn::random(
-                &self.model,
-                vocab.len(),
-                classes,
-                &context.device,
-            )),
-        })?;
+            Architecture::Clstm(config) => {
+                let model = try_build_seeded(device, train_config.seed, || match vectors {
+                    Some(vectors) => {
+                        let (model, coverage) = ConvLstm::pretrained(
+                            config, vectors, vocab, classes, &mut rng, device,
+                        )?;
+                        pretrained_words = Some(coverage.pretrained);
+                        Ok::<_, Error>(model)
+                    }
+                    None => Ok(ConvLstm::random(config, vocab.len(), classes, device)),
+                })?;
+                let metrics = self.fit_and_score(model, [&train, &dev, &test], pad, out_dir)?;
+                Ok(with_pretrained(metrics, pretrained_words))
+            }
+        }
+    }
+
+    /// Trains `model` on `splits[0]` with early stopping on `splits[1]` and scores the best
+    /// epoch on `splits[1]` and `splits[2]`.
+    fn fit_and_score<M: TrainStep<SequenceBatch>>(
+        &self,
+        model: M,
+        splits: [&Vec<EncodedExample>; 3],
+        pad: u32,
+        out_dir: &Path,
+    ) -> Result<Map<String, Value>> {
+        let context = self.context;
+        let train_config = context.train()?;
+        let [train, dev, test] = splits;
         let batcher = SequenceBatcher::new(Padding {
-            min_len: self.model.widest_filter(),
-            ..Padding::new(vocab.pad_id().expect("<pad> is a special"))
+            min_len: self.architecture.padding_length(),
+            ..Padding::new(pad)
         });
         let trained = Trainer::new(train_config.clone(), &context.device)?
             .with_output(out_dir)
             .with_progress(context.progress)
-            .fit(model, &batcher, &train, Some(&dev))?;
-        save_classifier(out_dir, &self.model, labels, &self.tokenizer, vocab)?;
+            .fit(model, &batcher, train, Some(dev))?;
 
         let eval_batch = train_config
             .eval_batch_size
             .unwrap_or(train_config.batch_size);
         let mut metrics = Map::new();
-        for (split, examples) in [("dev", &dev), ("test", &test)] {
+        for (split, examples) in [("dev", dev), ("test", test)] {
             let scores = evaluate(
                 &trained.best_model,
                 &batcher,
@@ -249,7 +313,11 @@ impl Setup<'_> {
         metrics.insert("train_examples".into(), json!(train.len()));
         metrics.insert("dev_examples".into(), json!(dev.len()));
         metrics.insert("test_examples".into(), json!(test.len()));
-        metrics.insert("pretrained_words".into(), json!(pretrained_words));
         Ok(metrics)
     }
+}
+
+fn with_pretrained(mut metrics: Map<String, Value>, words: Option<usize>) -> Map<String, Value> {
+    metrics.insert("pretrained_words".into(), json!(words));
+    metrics
 }
