@@ -15,13 +15,35 @@ const DATASETS: [(&str, &str); 4] = [
     ("trec", "TREC"),
 ];
 
-/// Variants in table order: experiment suffix, row title, Kim's accuracies (MR, SST-1, SST-2,
-/// TREC; Table 2 of the paper, 300-d word2vec vectors, SST trained on phrases too).
-const VARIANTS: [(&str, &str, [f64; 4]); 4] = [
-    ("rand", "CNN-rand", [76.1, 45.0, 82.7, 91.2]),
-    ("static", "CNN-static", [81.0, 45.5, 86.8, 92.8]),
-    ("nonstatic", "CNN-non-static", [81.5, 48.0, 87.2, 93.6]),
-    ("multichannel", "CNN-multichannel", [81.1, 47.4, 88.1, 92.2]),
+/// Variants in table order: experiment suffix, row title, the published accuracies (MR,
+/// SST-1, SST-2, TREC): Kim's Table 2 (300-d word2vec vectors, SST trained on phrases too) and,
+/// for C-LSTM, Zhou et al. (2015), who report no MR result.
+const VARIANTS: [(&str, &str, [Option<f64>; 4]); 5] = [
+    (
+        "rand",
+        "CNN-rand",
+        [Some(76.1), Some(45.0), Some(82.7), Some(91.2)],
+    ),
+    (
+        "static",
+        "CNN-static",
+        [Some(81.0), Some(45.5), Some(86.8), Some(92.8)],
+    ),
+    (
+        "nonstatic",
+        "CNN-non-static",
+        [Some(81.5), Some(48.0), Some(87.2), Some(93.6)],
+    ),
+    (
+        "multichannel",
+        "CNN-multichannel",
+        [Some(81.1), Some(47.4), Some(88.1), Some(92.2)],
+    ),
+    (
+        "clstm",
+        "C-LSTM",
+        [None, Some(49.2), Some(87.8), Some(94.6)],
+    ),
 ];
 
 /// The newest `metrics.json` of experiment `name` under `runs`: `runs/NAME/metrics.json`, or
@@ -81,7 +103,7 @@ fn cell(metrics: Option<&Value>) -> String {
 /// A `metrics.json` that cannot be read or parsed.
 pub fn table(runs: &Path) -> Result<String> {
     let mut out = String::from(
-        "# Results\n\nKim's CNN (Kim 2014) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / Kim's. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where Kim used 300-d word2vec, and SST is trained on sentences only (Kim also trained on phrases). A dash: not run yet.\n\n| model |",
+        "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / published. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). A dash: not run yet, or not published.\n\n| model |",
     );
     for (_, title) in DATASETS {
         out.push_str(&format!(" {title} |"));
@@ -91,9 +113,10 @@ pub fn table(runs: &Path) -> Result<String> {
     out.push('\n');
     for (suffix, title, kim) in VARIANTS {
         out.push_str(&format!("| {title} |"));
-        for ((dataset, _), kim) in DATASETS.iter().zip(kim) {
+        for ((dataset, _), published) in DATASETS.iter().zip(kim) {
             let metrics = latest_metrics(runs, &format!("textcnn-{dataset}-{suffix}"))?;
-            out.push_str(&format!(" {} / {kim:.1} |", cell(metrics.as_ref())));
+            let published = published.map_or_else(|| "–".into(), |p| format!("{p:.1}"));
+            out.push_str(&format!(" {} / {published} |", cell(metrics.as_ref())));
         }
         out.push('\n');
     }

@@ -157,13 +157,7 @@ pub(crate) fn filter_gradient(
             &words[word..word + dim],
         );
     });
-    let mut gradient = vec![0.0f32; dim * columns];
-    for (column, values) in by_column.chunks_exact(dim).enumerate() {
-        for (d, &v) in values.iter().enumerate() {
-            gradient[d * columns + column] = v;
-        }
-    }
-    gradient
+    transpose(&by_column, columns, dim)
 }
 
 /// The gradient of the (padded) word vectors, given the pooled features' gradient; padding
