@@ -17,6 +17,10 @@ use crate::{Error, Result};
 pub enum UnknownInit {
     /// Uniform in `[-a, a]` (Kim 2014 used a = 0.25, close to the pretrained vectors' variance).
     Uniform(f32),
+    /// Uniform in `[-a, a]` with `a` chosen so the draws have the pretrained components'
+    /// variance (`a = √3 · σ`), Kim's rule for any set of vectors (σ ≈ 0.69, a ≈ 1.19 for
+    /// GloVe 6B 50-d).
+    MatchVariance,
     /// All zeros.
     Zeros,
 }
@@ -49,6 +53,10 @@ pub fn aligned_matrix(
     rng: &mut SeededRng,
 ) -> (Vec<f32>, Coverage) {
     let dim = vectors.dim();
+    let unknown = match unknown {
+        UnknownInit::MatchVariance => UnknownInit::Uniform(variance_matching_bound(vectors.data())),
+        other => other,
+    };
     let mut data = Vec::with_capacity(vocab.len() * dim);
     let mut coverage = Coverage {
         pretrained: 0,
@@ -69,11 +77,27 @@ pub fn aligned_matrix(
                     data.extend((0..dim).map(|_| ((rng.next_f64() * 2.0 - 1.0) as f32) * a))
                 }
                 UnknownInit::Zeros => data.extend(std::iter::repeat_n(0.0, dim)),
+                UnknownInit::MatchVariance => unreachable!("resolved to a bound above"),
             }
             coverage.initialised += usize::from(!vocab.is_special(id as u32));
         }
     }
     (data, coverage)
+}
+
+/// The `a` for which `U(-a, a)` has the variance of `values` (`√3 · σ`; 0 for no values).
+fn variance_matching_bound(values: &[f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let variance = values
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (3.0 * variance).sqrt() as f32
 }
 
 /// An [`Embedding`] for `vocab` initialised from `vectors` (see [`aligned_matrix`]).
@@ -161,6 +185,14 @@ pub fn check_dim(vectors: &WordVectors, dim: usize) -> Result<()> {
 mod tests {
     use super::*;
     use kindling_core::burn::optim::GradientsParams;
+
+    #[test]
+    fn matched_bound_gives_the_same_variance() {
+        // Mean 0.5, variance 1: U(-√3, √3) has variance 1.
+        let a = variance_matching_bound(&[1.5, -0.5, 1.5, -0.5]);
+        assert!((a - 3f32.sqrt()).abs() < 1e-6, "{a}");
+        assert_eq!(variance_matching_bound(&[]), 0.0);
+    }
     use kindling_core::optim::OptimizerConfig;
     use kindling_data::{Specials, TokenCounts, VocabConfig};
 

@@ -15,12 +15,10 @@ use kindling_core::train::{StepOutput, TrainStep};
 use kindling_data::Vocab;
 use kindling_data::batch::SequenceBatch;
 use kindling_embed::WordVectors;
-use kindling_embed::pretrained::{
-    Coverage, Trainable, UnknownInit, check_dim, pretrained_embedding,
-};
+use kindling_embed::pretrained::{Coverage, Trainable, check_dim, pretrained_embedding};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Channels;
+use crate::config::{Channels, unknown_init};
 use crate::filter_bank::FilterBank;
 use crate::lookup::lookup;
 use crate::model::{classification_step, initial_filters};
@@ -43,6 +41,9 @@ pub struct ConvLstmConfig {
     pub hidden: usize,
     /// Dropout before the output layer.
     pub dropout: f64,
+    /// Words without a pretrained vector start from `U(-a, a)` with this `a`; `None` matches
+    /// the pretrained vectors' variance (as [`crate::TextCnnConfig::unknown_bound`]).
+    pub unknown_bound: Option<f32>,
 }
 
 impl Default for ConvLstmConfig {
@@ -54,6 +55,7 @@ impl Default for ConvLstmConfig {
             maps: 150,
             hidden: 150,
             dropout: 0.5,
+            unknown_bound: None,
         }
     }
 }
@@ -92,7 +94,7 @@ impl ConvLstm {
     }
 
     /// A static or non-static model whose vectors come from `vectors` aligned to `vocab`;
-    /// words without a vector are drawn from `U(-0.25, 0.25)` with `rng`.
+    /// words without a vector are drawn with `rng` as `config.unknown_bound` says.
     ///
     /// # Errors
     /// When the vectors' dimension is not `config.dim`, or `config.channels` is not static or
@@ -121,7 +123,7 @@ impl ConvLstm {
         let (embedding, coverage) = pretrained_embedding(
             vectors,
             vocab,
-            UnknownInit::Uniform(0.25),
+            unknown_init(config.unknown_bound),
             trainable,
             rng,
             device,
@@ -209,6 +211,7 @@ mod tests {
             maps: 6,
             hidden: 5,
             dropout: 0.0,
+            unknown_bound: None,
         }
     }
 

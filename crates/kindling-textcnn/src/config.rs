@@ -59,6 +59,10 @@ pub struct TextCnnConfig {
     /// choice, the widest filter minus one, so every word meets every tap of every filter;
     /// `Some(0)` keeps only windows inside the sentence.
     pub edge_padding: Option<usize>,
+    /// Words without a pretrained vector start from `U(-a, a)` with this `a`. `None` is Kim's
+    /// rule, the `a` that matches the pretrained vectors' variance (he used 0.25 for word2vec;
+    /// it is about 1.19 for GloVe 6B 50-d).
+    pub unknown_bound: Option<f32>,
 }
 
 impl Default for TextCnnConfig {
@@ -72,6 +76,7 @@ impl Default for TextCnnConfig {
             dropout: 0.5,
             max_norm: Some(3.0),
             edge_padding: None,
+            unknown_bound: None,
         }
     }
 }
@@ -88,8 +93,20 @@ impl TextCnnConfig {
             .unwrap_or_else(|| self.widest_filter().saturating_sub(1))
     }
 
+    /// How words without a pretrained vector start (see [`TextCnnConfig::unknown_bound`]).
+    pub fn unknown_init(&self) -> kindling_embed::pretrained::UnknownInit {
+        unknown_init(self.unknown_bound)
+    }
+
     /// Width of the pooled feature vector.
     pub fn features(&self) -> usize {
         self.filter_widths.len() * self.feature_maps
     }
+}
+
+/// [`UnknownInit`](kindling_embed::pretrained::UnknownInit) for an optional bound: `U(-a, a)`, or
+/// the pretrained vectors' variance.
+pub(crate) fn unknown_init(bound: Option<f32>) -> kindling_embed::pretrained::UnknownInit {
+    use kindling_embed::pretrained::UnknownInit;
+    bound.map_or(UnknownInit::MatchVariance, UnknownInit::Uniform)
 }

@@ -15,7 +15,7 @@ use kindling_data::Vocab;
 use kindling_data::batch::SequenceBatch;
 use kindling_embed::WordVectors;
 use kindling_embed::pretrained::{
-    Coverage, Trainable, TwoChannelEmbedding, UnknownInit, check_dim, pretrained_embedding,
+    Coverage, Trainable, TwoChannelEmbedding, check_dim, pretrained_embedding,
 };
 
 use crate::config::{Activation, Channels, TextCnnConfig};
@@ -72,8 +72,8 @@ impl TextCnn {
     }
 
     /// A static, non-static or multichannel model whose vectors come from `vectors` aligned to
-    /// `vocab`; words without a vector are drawn from `U(-0.25, 0.25)` with `rng`. Returns how
-    /// many words had a vector.
+    /// `vocab`; words without a vector are drawn with `rng` as `config.unknown_bound` says.
+    /// Returns how many words had a vector.
     ///
     /// # Errors
     /// When the vectors' dimension is not `config.dim`, or `config.channels` is
@@ -87,7 +87,7 @@ impl TextCnn {
         device: &Device,
     ) -> kindling_embed::Result<(Self, Coverage)> {
         check_dim(vectors, config.dim)?;
-        let unknown = UnknownInit::Uniform(0.25);
+        let unknown = config.unknown_init();
         let (embedding, two_channels, coverage) = match config.channels {
             Channels::Rand => {
                 return Err(kindling_embed::Error::Invalid {
