@@ -96,31 +96,60 @@ fn cell(metrics: Option<&Value>) -> String {
     }
 }
 
-/// The Markdown table for the runs under `runs` (experiment output directories named after
-/// the experiments).
+/// The Markdown tables for the runs under `runs` (experiment output directories named after
+/// the experiments): test accuracy next to the published numbers, then training speed.
 ///
 /// # Errors
 /// A `metrics.json` that cannot be read or parsed.
 pub fn table(runs: &Path) -> Result<String> {
     let mut out = String::from(
-        "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / published. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). A dash: not run yet, or not published.\n\n| model |",
+        "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / published. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). A dash: not run yet, or not published.\n\n",
     );
-    for (_, title) in DATASETS {
-        out.push_str(&format!(" {title} |"));
+    let mut speed = String::from(
+        "\n## Training speed\n\nTraining sentences per second of the same runs (burn-flex, all cores of the machine that ran them; a run's epochs divided by its training time, dev evaluation excluded). Side-by-side comparisons with PyTorch are in `cargo xtask bench textcnn`.\n\n",
+    );
+    for text in [&mut out, &mut speed] {
+        text.push_str("| model |");
+        for (_, title) in DATASETS {
+            text.push_str(&format!(" {title} |"));
+        }
+        text.push_str("\n| --- |");
+        text.push_str(&" --- |".repeat(DATASETS.len()));
+        text.push('\n');
     }
-    out.push_str("\n| --- |");
-    out.push_str(&" --- |".repeat(DATASETS.len()));
-    out.push('\n');
-    for (suffix, title, kim) in VARIANTS {
+    for (suffix, title, published) in VARIANTS {
         out.push_str(&format!("| {title} |"));
-        for ((dataset, _), published) in DATASETS.iter().zip(kim) {
+        speed.push_str(&format!("| {title} |"));
+        for ((dataset, _), published) in DATASETS.iter().zip(published) {
             let metrics = latest_metrics(runs, &format!("textcnn-{dataset}-{suffix}"))?;
             let published = published.map_or_else(|| "–".into(), |p| format!("{p:.1}"));
             out.push_str(&format!(" {} / {published} |", cell(metrics.as_ref())));
+            speed.push_str(&format!(" {} |", speed_cell(metrics.as_ref())));
         }
         out.push('\n');
+        speed.push('\n');
     }
+    out.push_str(&speed);
     Ok(out)
+}
+
+/// Training sentences per second (the mean over folds for MR), or a dash.
+fn speed_cell(metrics: Option<&Value>) -> String {
+    let Some(metrics) = metrics else {
+        return "–".into();
+    };
+    let runs: Vec<&Value> = match metrics["folds"].as_u64() {
+        Some(folds) => (1..=folds).map(|k| &metrics[format!("fold_{k}")]).collect(),
+        None => vec![metrics],
+    };
+    let speeds: Vec<f64> = runs
+        .iter()
+        .filter_map(|run| run["train_sentences_per_second"].as_f64())
+        .collect();
+    if speeds.is_empty() {
+        return "–".into();
+    }
+    format!("{:.0}", speeds.iter().sum::<f64>() / speeds.len() as f64)
 }
 
 #[cfg(test)]
@@ -145,7 +174,9 @@ mod tests {
         );
         write(
             "textcnn-mr-nonstatic",
-            r#"{"test_accuracy": 0.785, "test_accuracy_std": 0.012}"#,
+            r#"{"test_accuracy": 0.785, "test_accuracy_std": 0.012, "folds": 2,
+                "fold_1": {"train_sentences_per_second": 1000.0},
+                "fold_2": {"train_sentences_per_second": 2000.0}}"#,
         );
         let table = table(&runs).unwrap();
         let row = |name: &str| {
@@ -163,5 +194,11 @@ mod tests {
             row("| CNN-non-static |").contains("78.5 ± 1.2 / 81.5"),
             "{table}"
         );
+        let speed = table.split("## Training speed").nth(1).unwrap();
+        let speed_row = speed
+            .lines()
+            .find(|l| l.starts_with("| CNN-non-static |"))
+            .unwrap();
+        assert_eq!(speed_row, "| CNN-non-static | 1500 | – | – | – |");
     }
 }
