@@ -106,7 +106,7 @@ pub fn table(runs: &Path) -> Result<String> {
         "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / published. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). A dash: not run yet, or not published.\n\n",
     );
     let mut speed = String::from(
-        "\n## Training speed\n\nTraining sentences per second of the same runs (burn-flex, all cores of the machine that ran them; a run's epochs divided by its training time, dev evaluation excluded). Side-by-side comparisons with PyTorch are in `cargo xtask bench textcnn`.\n\n",
+        "\n## Training speed\n\nTraining sentences per second of the same runs (burn-flex, all cores of the machine that ran them; a run's epochs divided by its training time, dev evaluation excluded). These are not benchmarks (other jobs may have shared the machine); side-by-side comparisons with PyTorch are `cargo xtask bench textcnn`.\n\n",
     );
     for text in [&mut out, &mut speed] {
         text.push_str("| model |");

@@ -327,7 +327,7 @@ pub fn render(report: &Report) -> String {
         report.sentences, report.batches, report.mean_padded_len
     );
     out.push_str(
-        "| tool | sentences/s | model GFLOP/s | of peak | peak RSS MB |\n|---|---|---|---|---|\n",
+        "| tool | sentences/s | model GFLOP/s | of peak | executed GFLOP/s | peak RSS MB |\n|---|---|---|---|---|---|\n",
     );
     for t in &report.timings {
         let of_peak = report
@@ -347,7 +347,9 @@ pub fn render(report: &Report) -> String {
     if let Some(peak) = report.peak_gflops {
         let _ = writeln!(
             out,
-            "\npeak of this CPU on these threads: {peak:.1} GFLOP/s"
+            "\nmodel GFLOP/s: the dense model's work (every padded window, forward and backward) \
+             per second, counted the same for both tools; peak of this CPU on these threads: \
+             {peak:.1} GFLOP/s"
         );
     }
     if let [ours, theirs, ..] = report.timings.as_slice() {
