@@ -185,6 +185,8 @@ pub fn check_dim(vectors: &WordVectors, dim: usize) -> Result<()> {
 mod tests {
     use super::*;
     use kindling_core::burn::optim::GradientsParams;
+    use kindling_core::optim::OptimizerConfig;
+    use kindling_data::{Specials, TokenCounts, VocabConfig};
 
     #[test]
     fn matched_bound_gives_the_same_variance() {
@@ -193,8 +195,6 @@ mod tests {
         assert!((a - 3f32.sqrt()).abs() < 1e-6, "{a}");
         assert_eq!(variance_matching_bound(&[]), 0.0);
     }
-    use kindling_core::optim::OptimizerConfig;
-    use kindling_data::{Specials, TokenCounts, VocabConfig};
 
     fn setup() -> (WordVectors, Vocab) {
         let vectors = WordVectors::new(

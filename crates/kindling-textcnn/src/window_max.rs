@@ -308,13 +308,12 @@ mod flex {
         let batch = Batch { lengths, len, dim };
         let packed = pack_words(&floats(words), batch);
         let rows = packed.len() / dim;
-        let projections = if rows == 0 {
-            Vec::new()
+        let (pooled, winners) = if rows == 0 {
+            max_over_windows(&[], batch, bank)
         } else {
-            let packed = tensor(packed, [rows, dim]);
-            floats(&Flex::float_matmul(packed, filters.clone())).into_owned()
+            let projections = Flex::float_matmul(tensor(packed, [rows, dim]), filters.clone());
+            max_over_windows(&floats(&projections), batch, bank)
         };
-        let (pooled, winners) = max_over_windows(&projections, batch, bank);
         (tensor(pooled, [batch_size, bank.features()]), winners)
     }
 }

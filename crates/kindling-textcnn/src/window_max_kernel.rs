@@ -24,15 +24,16 @@ pub(crate) struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// Where each sentence's words start among the packed rows, and the number of rows.
-    pub fn packed_starts(&self) -> (Vec<usize>, usize) {
-        let mut starts = Vec::with_capacity(self.lengths.len());
-        let mut total = 0;
-        for &n in self.lengths {
-            starts.push(total);
-            total += n;
-        }
-        (starts, total)
+    /// Where each sentence's words start among the packed rows.
+    pub fn packed_starts(&self) -> Vec<usize> {
+        self.lengths
+            .iter()
+            .scan(0, |next, &n| {
+                let start = *next;
+                *next += n;
+                Some(start)
+            })
+            .collect()
     }
 }
 
@@ -64,7 +65,7 @@ pub(crate) fn max_over_windows(
     let maps = bank.maps();
     let columns = bank.columns();
     let features = bank.features();
-    let (starts, _) = batch.packed_starts();
+    let starts = batch.packed_starts();
     let mut pooled = vec![0.0f32; batch.lengths.len() * features];
     let mut winners = vec![0u32; batch.lengths.len() * features];
     let mut window = vec![0.0f32; maps];

@@ -130,22 +130,10 @@ pub fn compare(
     let model = build_seeded(device, settings.seed, || {
         TextCnn::random(&config, vocab.len(), classes, device)
     });
-    let optimizer = match OptimizerConfig::kim_adadelta() {
-        OptimizerConfig::Adadelta {
-            lr,
-            rho,
-            epsilon,
-            weight_decay,
-            ..
-        } => OptimizerConfig::Adadelta {
-            lr,
-            rho,
-            epsilon,
-            weight_decay,
-            sparse_rows: true,
-        },
-        other => other,
-    };
+    let mut optimizer = OptimizerConfig::kim_adadelta();
+    if let OptimizerConfig::Adadelta { sparse_rows, .. } = &mut optimizer {
+        *sparse_rows = true;
+    }
     let train_config = TrainConfig {
         shuffle: false,
         ..TrainConfig::new(

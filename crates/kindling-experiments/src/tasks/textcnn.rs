@@ -12,16 +12,16 @@
 
 use std::path::Path;
 
+use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::TrainStep;
-use kindling_core::train::{Trainer, evaluate};
-use kindling_data::batch::SequenceBatch;
-use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
+use kindling_core::train::{TrainStep, Trainer, evaluate};
+use kindling_data::batch::{EncodedExample, Padding, SequenceBatch, SequenceBatcher};
 use kindling_data::read::labelled::TrecLabels;
 use kindling_data::registry::{ClassificationData, TextExample};
 use kindling_data::split::{stratified_holdout, stratified_k_fold};
 use kindling_data::tokenize::KimClean;
 use kindling_data::{DataDir, LabelSet, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_embed::pretrained::Coverage;
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
 use kindling_textcnn::{Channels, ConvLstm, ConvLstmConfig, TextCnn, TextCnnConfig};
 use serde_json::{Map, Value, json};
@@ -213,7 +213,7 @@ impl Setup<'_> {
         out_dir: &Path,
     ) -> Result<Map<String, Value>> {
         let context = self.context;
-        let train_config = context.train()?;
+        let seed = context.train()?.seed;
         let classes = labels.len();
         let encode = |examples: &[TextExample]| -> Result<Vec<EncodedExample>> {
             examples
@@ -230,44 +230,62 @@ impl Setup<'_> {
         if let Some(max) = context.max_examples {
             train.truncate(max);
         }
-        let mut rng = SeededRng::new(train_config.seed);
-        let mut pretrained_words = None;
         let device = &context.device;
         let pad = vocab.pad_id().expect("<pad> is a special");
-        match &self.architecture {
+        let splits = [&train, &dev, &test];
+        let (mut metrics, pretrained_words) = match &self.architecture {
             Architecture::Cnn(config) => {
-                let model = try_build_seeded(device, train_config.seed, || match vectors {
-                    Some(vectors) => {
-                        let (model, coverage) =
-                            TextCnn::pretrained(config, vectors, vocab, classes, &mut rng, device)?;
-                        pretrained_words = Some(coverage.pretrained);
-                        Ok::<_, Error>(model)
-                    }
-                    None => Ok(TextCnn::random(config, vocab.len(), classes, device)),
-                })?;
-                let metrics = self.fit_and_score(model, [&train, &dev, &test], pad, out_dir)?;
+                let (model, words) = self.build(
+                    seed,
+                    vectors,
+                    |vectors, rng| {
+                        TextCnn::pretrained(config, vectors, vocab, classes, rng, device)
+                    },
+                    || TextCnn::random(config, vocab.len(), classes, device),
+                )?;
+                let metrics = self.fit_and_score(model, splits, pad, out_dir)?;
                 save_classifier(out_dir, config, labels, &self.tokenizer, vocab)?;
-                Ok(with_pretrained(metrics, pretrained_words))
+                (metrics, words)
             }
             Architecture::Clstm(config) => {
-                let model = try_build_seeded(device, train_config.seed, || match vectors {
-                    Some(vectors) => {
-                        let (model, coverage) = ConvLstm::pretrained(
-                            config, vectors, vocab, classes, &mut rng, device,
-                        )?;
-                        pretrained_words = Some(coverage.pretrained);
-                        Ok::<_, Error>(model)
-                    }
-                    None => Ok(ConvLstm::random(config, vocab.len(), classes, device)),
-                })?;
-                let metrics = self.fit_and_score(model, [&train, &dev, &test], pad, out_dir)?;
-                Ok(with_pretrained(metrics, pretrained_words))
+                let (model, words) = self.build(
+                    seed,
+                    vectors,
+                    |vectors, rng| {
+                        ConvLstm::pretrained(config, vectors, vocab, classes, rng, device)
+                    },
+                    || ConvLstm::random(config, vocab.len(), classes, device),
+                )?;
+                (self.fit_and_score(model, splits, pad, out_dir)?, words)
             }
-        }
+        };
+        metrics.insert("pretrained_words".into(), json!(pretrained_words));
+        Ok(metrics)
     }
 
-    /// Trains `model` on `splits[0]` with early stopping on `splits[1]` and scores the best
-    /// epoch on `splits[1]` and `splits[2]`.
+    /// A model from the pretrained `vectors` when there are some, else a random one, built with
+    /// `seed`; with how many words had a pretrained vector.
+    fn build<M: Module>(
+        &self,
+        seed: u64,
+        vectors: Option<&WordVectors>,
+        pretrained: impl FnOnce(&WordVectors, &mut SeededRng) -> kindling_embed::Result<(M, Coverage)>,
+        random: impl FnOnce() -> M,
+    ) -> Result<(M, Option<usize>)> {
+        let mut pretrained_words = None;
+        let model = try_build_seeded(&self.context.device, seed, || match vectors {
+            Some(vectors) => {
+                let (model, coverage) = pretrained(vectors, &mut SeededRng::new(seed))?;
+                pretrained_words = Some(coverage.pretrained);
+                Ok::<_, Error>(model)
+            }
+            None => Ok(random()),
+        })?;
+        Ok((model, pretrained_words))
+    }
+
+    /// Trains `model` on `splits[0]`, picks the best epoch on `splits[1]` and scores it on
+    /// `splits[1]` and `splits[2]`.
     fn fit_and_score<M: TrainStep<SequenceBatch>>(
         &self,
         model: M,
@@ -315,9 +333,4 @@ impl Setup<'_> {
         metrics.insert("test_examples".into(), json!(test.len()));
         Ok(metrics)
     }
-}
-
-fn with_pretrained(mut metrics: Map<String, Value>, words: Option<usize>) -> Map<String, Value> {
-    metrics.insert("pretrained_words".into(), json!(words));
-    metrics
 }
