@@ -54,7 +54,9 @@ pub fn aligned_matrix(
 ) -> (Vec<f32>, Coverage) {
     let dim = vectors.dim();
     let unknown = match unknown {
-        UnknownInit::MatchVariance => UnknownInit::Uniform(variance_matching_bound(vectors.data())),
+        UnknownInit::MatchVariance => {
+            UnknownInit::Uniform((3.0f64.sqrt() * vectors.component_std()) as f32)
+        }
         other => other,
     };
     let mut data = Vec::with_capacity(vocab.len() * dim);
@@ -83,21 +85,6 @@ pub fn aligned_matrix(
         }
     }
     (data, coverage)
-}
-
-/// The `a` for which `U(-a, a)` has the variance of `values` (`√3 · σ`; 0 for no values).
-fn variance_matching_bound(values: &[f32]) -> f32 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let variance = values
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    (3.0 * variance).sqrt() as f32
 }
 
 /// An [`Embedding`] for `vocab` initialised from `vectors` (see [`aligned_matrix`]).
@@ -187,14 +174,6 @@ mod tests {
     use kindling_core::burn::optim::GradientsParams;
     use kindling_core::optim::OptimizerConfig;
     use kindling_data::{Specials, TokenCounts, VocabConfig};
-
-    #[test]
-    fn matched_bound_gives_the_same_variance() {
-        // Mean 0.5, variance 1: U(-√3, √3) has variance 1.
-        let a = variance_matching_bound(&[1.5, -0.5, 1.5, -0.5]);
-        assert!((a - 3f32.sqrt()).abs() < 1e-6, "{a}");
-        assert_eq!(variance_matching_bound(&[]), 0.0);
-    }
 
     fn setup() -> (WordVectors, Vocab) {
         let vectors = WordVectors::new(

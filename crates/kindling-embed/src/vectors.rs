@@ -105,6 +105,36 @@ impl WordVectors {
         self
     }
 
+    /// The standard deviation of all components together (0 for no vectors).
+    pub fn component_std(&self) -> f64 {
+        if self.data.is_empty() {
+            return 0.0;
+        }
+        let n = self.data.len() as f64;
+        let mean = self.data.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        let variance = self
+            .data
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        variance.sqrt()
+    }
+
+    /// A copy with every component multiplied by one factor, chosen so that the components'
+    /// standard deviation becomes `std` (vectors that are all zeros are returned unchanged).
+    pub fn scaled_to_std(&self, std: f64) -> Self {
+        let current = self.component_std();
+        if current == 0.0 {
+            return self.clone();
+        }
+        let factor = (std / current) as f32;
+        Self {
+            data: self.data.iter().map(|&v| v * factor).collect(),
+            ..self.clone()
+        }
+    }
+
     /// A copy with every row scaled to unit length (all-zero rows stay zero).
     pub fn normalized(&self) -> Self {
         let mut data = self.data.clone();
@@ -145,6 +175,19 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rescaling_reaches_the_requested_spread() {
+        // Mean 0.5, standard deviation 1.
+        let vectors =
+            WordVectors::new(vec!["x".into(), "y".into()], 2, vec![1.5, -0.5, 1.5, -0.5]).unwrap();
+        assert!((vectors.component_std() - 1.0).abs() < 1e-12);
+        let scaled = vectors.scaled_to_std(0.25);
+        assert_eq!(scaled.data(), &[0.375, -0.125, 0.375, -0.125]);
+        assert_eq!(scaled.words(), vectors.words());
+        let zeros = WordVectors::new(vec!["z".into()], 2, vec![0.0, 0.0]).unwrap();
+        assert_eq!(zeros.scaled_to_std(0.25), zeros);
+    }
 
     fn sample() -> WordVectors {
         WordVectors::new(

@@ -18,7 +18,7 @@ use kindling_embed::WordVectors;
 use kindling_embed::pretrained::{Coverage, Trainable, check_dim, pretrained_embedding};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Channels, unknown_init};
+use crate::config::{Channels, WeightInit, unknown_init};
 use crate::filter_bank::FilterBank;
 use crate::lookup::lookup;
 use crate::model::{classification_step, initial_filters};
@@ -138,7 +138,7 @@ impl ConvLstm {
         device: &Device,
     ) -> Self {
         let bank = FilterBank::new(vec![config.width], config.maps, 0);
-        let (filters, biases) = initial_filters(&bank, config.dim, device);
+        let (filters, biases) = initial_filters(&bank, config.dim, &WeightInit::Burn, device);
         Self {
             embedding,
             filters,

@@ -36,6 +36,39 @@ pub enum Activation {
     Sigmoid,
 }
 
+/// How the filters, their biases and the output layer start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
+pub enum WeightInit {
+    /// burn's `Conv1d` and `Linear` defaults: every weight and bias from `U(±1/√fan_in)`,
+    /// with `fan_in = width · dim` for a filter and the feature count for the output layer.
+    Burn,
+    /// Kim's Theano code: filters from `U(±√(6 / (fan_in + fan_out)))` with
+    /// `fan_in = width · dim` and `fan_out = maps · width · dim / (padded_length − width + 1)`
+    /// (his layer divides the fan-out by the pooled positions), zero filter biases and a zero
+    /// output layer.
+    Kim {
+        /// Kim's image height: the longest sentence plus the edge padding on both sides.
+        padded_length: usize,
+    },
+}
+
+impl WeightInit {
+    /// The bound `a` of the uniform `U(±a)` that a filter of `width` words over `dim`-d
+    /// vectors starts from, with `maps` filters of that width.
+    pub fn filter_bound(&self, width: usize, dim: usize, maps: usize) -> f64 {
+        let fan_in = (width * dim) as f64;
+        match *self {
+            WeightInit::Burn => 1.0 / fan_in.sqrt(),
+            WeightInit::Kim { padded_length } => {
+                let pooled = padded_length.saturating_sub(width) + 1;
+                let fan_out = maps as f64 * fan_in / pooled as f64;
+                (6.0 / (fan_in + fan_out)).sqrt()
+            }
+        }
+    }
+}
+
 /// The architecture.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -52,6 +85,9 @@ pub struct TextCnnConfig {
     pub activation: Activation,
     /// Dropout before the output layer.
     pub dropout: f64,
+    /// Dropout on the word vectors before the convolutions (each coordinate of each word
+    /// independently; Kim uses none).
+    pub embedding_dropout: f64,
     /// Largest L2 norm of each output unit's weight vector, enforced after every step
     /// (`None`: unconstrained).
     pub max_norm: Option<f64>,
@@ -63,6 +99,12 @@ pub struct TextCnnConfig {
     /// rule, the `a` that matches the pretrained vectors' variance (he used 0.25 for word2vec;
     /// it is about 1.19 for GloVe 6B 50-d).
     pub unknown_bound: Option<f32>,
+    /// Rescales the pretrained vectors by one factor so that the standard deviation of their
+    /// components is this (`None`: used as read). Kim's word2vec vectors have about 0.144, the
+    /// spread his `U(±0.25)` for unknown words matches; GloVe 6B 50-d has about 0.69.
+    pub pretrained_std: Option<f64>,
+    /// How the weights start.
+    pub init: WeightInit,
 }
 
 impl Default for TextCnnConfig {
@@ -74,9 +116,12 @@ impl Default for TextCnnConfig {
             feature_maps: 100,
             activation: Activation::Relu,
             dropout: 0.5,
+            embedding_dropout: 0.0,
             max_norm: Some(3.0),
             edge_padding: None,
             unknown_bound: None,
+            pretrained_std: None,
+            init: WeightInit::Burn,
         }
     }
 }
@@ -109,4 +154,30 @@ impl TextCnnConfig {
 pub(crate) fn unknown_init(bound: Option<f32>) -> kindling_embed::pretrained::UnknownInit {
     use kindling_embed::pretrained::UnknownInit;
     bound.map_or(UnknownInit::MatchVariance, UnknownInit::Uniform)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_bounds_follow_burn_and_kim() {
+        let burn = WeightInit::Burn.filter_bound(3, 300, 100);
+        assert!((burn - 1.0 / 900f64.sqrt()).abs() < 1e-12);
+        // Kim's MR: sentences of up to 56 words with 4 zero vectors on each side, so a filter
+        // of width 3 is pooled over 62 positions.
+        let kim = WeightInit::Kim { padded_length: 64 }.filter_bound(3, 300, 100);
+        let fan_out: f64 = 100.0 * 900.0 / 62.0;
+        assert!((kim - (6.0 / (900.0 + fan_out)).sqrt()).abs() < 1e-12);
+        assert!((kim - 0.0505).abs() < 1e-4, "{kim}");
+    }
+
+    #[test]
+    fn kim_initialisation_reads_from_toml() {
+        let config: TextCnnConfig =
+            toml::from_str("init = { kind = \"kim\", padded_length = 45 }\npretrained_std = 0.144")
+                .unwrap();
+        assert_eq!(config.init, WeightInit::Kim { padded_length: 45 });
+        assert_eq!(config.pretrained_std, Some(0.144));
+    }
 }

@@ -22,6 +22,6 @@ pub mod window_max;
 mod window_max_kernel;
 
 pub use clstm::{ConvLstm, ConvLstmConfig};
-pub use config::{Activation, Channels, TextCnnConfig};
+pub use config::{Activation, Channels, TextCnnConfig, WeightInit};
 pub use filter_bank::FilterBank;
 pub use model::TextCnn;

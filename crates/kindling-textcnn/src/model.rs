@@ -18,7 +18,7 @@ use kindling_embed::pretrained::{
     Coverage, Trainable, TwoChannelEmbedding, check_dim, pretrained_embedding,
 };
 
-use crate::config::{Activation, Channels, TextCnnConfig};
+use crate::config::{Activation, Channels, TextCnnConfig, WeightInit};
 use crate::filter_bank::FilterBank;
 use crate::lookup::lookup;
 use crate::window_max::window_max;
@@ -36,6 +36,9 @@ pub struct TextCnn {
     biases: Param<Tensor<1>>,
     #[module(skip)]
     bank: FilterBank,
+    /// Dropout on the word vectors.
+    embedding_dropout: Dropout,
+    /// Dropout on the pooled features.
     dropout: Dropout,
     output: Linear,
     #[module(skip)]
@@ -87,6 +90,14 @@ impl TextCnn {
         device: &Device,
     ) -> kindling_embed::Result<(Self, Coverage)> {
         check_dim(vectors, config.dim)?;
+        let rescaled;
+        let vectors = match config.pretrained_std {
+            Some(std) => {
+                rescaled = vectors.scaled_to_std(std);
+                &rescaled
+            }
+            None => vectors,
+        };
         let unknown = config.unknown_init();
         let (embedding, two_channels, coverage) = match config.channels {
             Channels::Rand => {
@@ -152,15 +163,21 @@ impl TextCnn {
             config.feature_maps,
             config.edge_padding(),
         );
-        let (filters, biases) = initial_filters(&bank, config.dim, device);
+        let (filters, biases) = initial_filters(&bank, config.dim, &config.init, device);
+        let output = LinearConfig::new(config.features(), classes);
+        let output = match config.init {
+            WeightInit::Burn => output,
+            WeightInit::Kim { .. } => output.with_initializer(Initializer::Zeros),
+        };
         Self {
             embedding,
             two_channels,
             filters,
             biases,
             bank,
+            embedding_dropout: DropoutConfig::new(config.embedding_dropout).init(),
             dropout: DropoutConfig::new(config.dropout).init(),
-            output: LinearConfig::new(config.features(), classes).init(device),
+            output: output.init(device),
             activation: config.activation,
             max_norm: config.max_norm,
         }
@@ -191,6 +208,7 @@ impl TextCnn {
             }
             (None, None) => unreachable!("every constructor sets a channel"),
         };
+        let words = self.embedding_dropout.forward(words);
         // The bias and the (non-decreasing) activation commute with the maximum over time,
         // so they are applied to the pooled features only.
         let pooled = window_max(words, self.filters.val(), lengths, &self.bank)
@@ -200,34 +218,35 @@ impl TextCnn {
     }
 }
 
-/// Filters and biases of every width initialised as burn's `Conv1d` over that width (uniform
-/// in `±1/√(width · dim)`).
+/// Filters and biases of every width as `init` says: burn's `Conv1d` over that width (uniform
+/// in `±1/√(width · dim)`), or Kim's Glorot bound with zero biases.
 ///
 /// # Shapes
 /// → (`[dim, taps · maps]`, `[widths · maps]`).
 pub(crate) fn initial_filters(
     bank: &FilterBank,
     dim: usize,
+    init: &WeightInit,
     device: &Device,
 ) -> (Param<Tensor<2>>, Param<Tensor<1>>) {
     let maps = bank.maps();
     let (filters, biases): (Vec<Tensor<2>>, Vec<Tensor<1>>) = bank
         .blocks()
         .map(|block| {
-            let fan_in = block.width * dim;
-            let init = Initializer::KaimingUniform {
-                gain: 1.0 / 3.0f64.sqrt(),
-                fan_out_only: false,
+            let bound = init.filter_bound(block.width, dim, maps);
+            let uniform = Initializer::Uniform {
+                min: -bound,
+                max: bound,
+            };
+            let bias = match init {
+                WeightInit::Burn => uniform.clone(),
+                WeightInit::Kim { .. } => Initializer::Zeros,
             };
             (
-                init.init_with(
-                    [dim, block.width * maps],
-                    Some(fan_in),
-                    Some(maps * block.width),
-                    device,
-                )
-                .val(),
-                init.init_with([maps], Some(fan_in), None, device).val(),
+                uniform
+                    .init_with([dim, block.width * maps], None, None, device)
+                    .val(),
+                bias.init_with([maps], None, None, device).val(),
             )
         })
         .unzip();
@@ -366,6 +385,75 @@ mod tests {
             .fit(model, &batcher, &examples(), None)
             .unwrap()
             .model
+    }
+
+    #[test]
+    fn kim_initialisation_zeroes_biases_and_output_and_bounds_the_filters() {
+        let device = BackendKind::Flex.device().unwrap();
+        let init = WeightInit::Kim { padded_length: 12 };
+        let config = TextCnnConfig {
+            init,
+            ..small(Channels::Rand)
+        };
+        let model = build_seeded(&device, 5, || TextCnn::random(&config, 20, 3, &device));
+        let values = |t: Tensor<2>| -> Vec<f32> { t.into_data().try_to_vec().unwrap() };
+        assert!(values(model.output.weight.val()).iter().all(|&v| v == 0.0));
+        let output_bias = model.output.bias.as_ref().unwrap().val().unsqueeze::<2>();
+        assert!(values(output_bias).iter().all(|&v| v == 0.0));
+        assert!(
+            values(model.biases.val().unsqueeze::<2>())
+                .iter()
+                .all(|&v| v == 0.0)
+        );
+        // Widths 2 and 3 over 8-d vectors, 4 maps: the narrower filters have the larger bound.
+        let filters = values(model.filters.val().transpose());
+        let (narrow, wide) = (init.filter_bound(2, 8, 4), init.filter_bound(3, 8, 4));
+        let (first, second) = filters.split_at(8 * 2 * 4);
+        assert!(first.iter().all(|&v| f64::from(v.abs()) <= narrow));
+        assert!(second.iter().all(|&v| f64::from(v.abs()) <= wide));
+        assert!(filters.iter().any(|&v| f64::from(v.abs()) > wide / 2.0));
+    }
+
+    #[test]
+    fn pretrained_vectors_are_rescaled_to_the_requested_spread() {
+        let device = BackendKind::Flex.device().unwrap();
+        let words: Vec<String> = (0..4).map(|i| format!("w{i}")).collect();
+        let counts: kindling_data::TokenCounts = words.iter().map(String::as_str).collect();
+        let vocab = Vocab::build(
+            &counts,
+            &VocabConfig {
+                min_count: 1,
+                max_size: None,
+                specials: Specials::none(),
+            },
+        );
+        let data: Vec<f32> = (0..4 * 8).map(|i| (i % 5) as f32 - 2.0).collect();
+        let vectors = WordVectors::new(words, 8, data).unwrap();
+        let config = TextCnnConfig {
+            pretrained_std: Some(0.1),
+            ..small(Channels::NonStatic)
+        };
+        let mut rng = SeededRng::new(1);
+        let (model, _) =
+            TextCnn::pretrained(&config, &vectors, &vocab, 2, &mut rng, &device).unwrap();
+        let table: Vec<f32> = model
+            .embedding
+            .unwrap()
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let expected = vectors.scaled_to_std(0.1);
+        for token in vocab.tokens() {
+            let id = vocab.id(token).unwrap() as usize;
+            let row = &table[id * 8..(id + 1) * 8];
+            assert_eq!(row, expected.vector(token).unwrap());
+        }
+        let std = WordVectors::new(vocab.tokens().to_vec(), 8, table)
+            .unwrap()
+            .component_std();
+        assert!((std - 0.1).abs() < 1e-6, "{std}");
     }
 
     #[test]
