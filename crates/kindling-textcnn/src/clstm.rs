@@ -18,7 +18,7 @@ use kindling_embed::WordVectors;
 use kindling_embed::pretrained::{Coverage, Trainable, check_dim, pretrained_embedding};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Channels, WeightInit, unknown_init};
+use crate::config::{Channels, WeightInit, rescaled, unknown_init};
 use crate::filter_bank::FilterBank;
 use crate::lookup::lookup;
 use crate::model::{classification_step, initial_filters};
@@ -44,6 +44,9 @@ pub struct ConvLstmConfig {
     /// Words without a pretrained vector start from `U(-a, a)` with this `a`; `None` matches
     /// the pretrained vectors' variance (as [`crate::TextCnnConfig::unknown_bound`]).
     pub unknown_bound: Option<f32>,
+    /// Rescales the pretrained vectors to this standard deviation (as
+    /// [`crate::TextCnnConfig::pretrained_std`]; `None`: used as read).
+    pub pretrained_std: Option<f64>,
 }
 
 impl Default for ConvLstmConfig {
@@ -56,6 +59,7 @@ impl Default for ConvLstmConfig {
             hidden: 150,
             dropout: 0.5,
             unknown_bound: None,
+            pretrained_std: None,
         }
     }
 }
@@ -108,6 +112,7 @@ impl ConvLstm {
         device: &Device,
     ) -> kindling_embed::Result<(Self, Coverage)> {
         check_dim(vectors, config.dim)?;
+        let vectors = &*rescaled(vectors, config.pretrained_std);
         let trainable = match config.channels {
             Channels::Static => Trainable::Static,
             Channels::NonStatic => Trainable::NonStatic,
@@ -212,6 +217,7 @@ mod tests {
             hidden: 5,
             dropout: 0.0,
             unknown_bound: None,
+            pretrained_std: None,
         }
     }
 

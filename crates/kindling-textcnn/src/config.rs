@@ -97,7 +97,8 @@ pub struct TextCnnConfig {
     pub edge_padding: Option<usize>,
     /// Words without a pretrained vector start from `U(-a, a)` with this `a`. `None` is Kim's
     /// rule, the `a` that matches the pretrained vectors' variance (he used 0.25 for word2vec;
-    /// it is about 1.19 for GloVe 6B 50-d).
+    /// it is about 1.19 for GloVe 6B 50-d). CNN-rand has no pretrained vectors, so every word
+    /// starts this way, and `None` means Kim's 0.25.
     pub unknown_bound: Option<f32>,
     /// Rescales the pretrained vectors by one factor so that the standard deviation of their
     /// components is this (`None`: used as read). Kim's word2vec vectors have about 0.144, the
@@ -143,9 +144,25 @@ impl TextCnnConfig {
         unknown_init(self.unknown_bound)
     }
 
+    /// The `a` of CNN-rand's `U(-a, a)` word vectors: `unknown_bound`, else Kim's 0.25.
+    pub fn random_bound(&self) -> f32 {
+        self.unknown_bound.unwrap_or(0.25)
+    }
+
     /// Width of the pooled feature vector.
     pub fn features(&self) -> usize {
         self.filter_widths.len() * self.feature_maps
+    }
+}
+
+/// `vectors` rescaled to the standard deviation `std`, or as they are without one.
+pub(crate) fn rescaled(
+    vectors: &kindling_embed::WordVectors,
+    std: Option<f64>,
+) -> std::borrow::Cow<'_, kindling_embed::WordVectors> {
+    match std {
+        Some(std) => std::borrow::Cow::Owned(vectors.scaled_to_std(std)),
+        None => std::borrow::Cow::Borrowed(vectors),
     }
 }
 

@@ -18,7 +18,7 @@ use kindling_embed::pretrained::{
     Coverage, Trainable, TwoChannelEmbedding, check_dim, pretrained_embedding,
 };
 
-use crate::config::{Activation, Channels, TextCnnConfig, WeightInit};
+use crate::config::{Activation, Channels, TextCnnConfig, WeightInit, rescaled};
 use crate::filter_bank::FilterBank;
 use crate::lookup::lookup;
 use crate::window_max::window_max;
@@ -49,7 +49,7 @@ pub struct TextCnn {
 
 impl TextCnn {
     /// A CNN-rand model over `vocab_size` words with `classes` outputs; word vectors drawn from
-    /// `U(-0.25, 0.25)` as in Kim's code.
+    /// `U(-a, a)` with `a` from [`TextCnnConfig::random_bound`] (Kim's code: 0.25).
     ///
     /// # Panics
     /// If `config.channels` is not [`Channels::Rand`] (pretrained variants come from
@@ -67,8 +67,8 @@ impl TextCnn {
         );
         let embedding = EmbeddingConfig::new(vocab_size, config.dim)
             .with_initializer(Initializer::Uniform {
-                min: -0.25,
-                max: 0.25,
+                min: -f64::from(config.random_bound()),
+                max: f64::from(config.random_bound()),
             })
             .init(device);
         Self::assemble(config, Some(embedding), None, classes, device)
@@ -90,14 +90,7 @@ impl TextCnn {
         device: &Device,
     ) -> kindling_embed::Result<(Self, Coverage)> {
         check_dim(vectors, config.dim)?;
-        let rescaled;
-        let vectors = match config.pretrained_std {
-            Some(std) => {
-                rescaled = vectors.scaled_to_std(std);
-                &rescaled
-            }
-            None => vectors,
-        };
+        let vectors = &*rescaled(vectors, config.pretrained_std);
         let unknown = config.unknown_init();
         let (embedding, two_channels, coverage) = match config.channels {
             Channels::Rand => {
