@@ -408,6 +408,39 @@ mod tests {
     }
 
     #[test]
+    fn word_vector_dropout_acts_in_training_only() {
+        let device = BackendKind::Flex.device().unwrap().autodiff();
+        let build = |embedding_dropout| {
+            let config = TextCnnConfig {
+                embedding_dropout,
+                dropout: 0.0,
+                ..small(Channels::Rand)
+            };
+            build_seeded(&device, 6, || TextCnn::random(&config, 20, 3, &device))
+        };
+        let (plain, dropped) = (build(0.0), build(0.5));
+        let batch = || tokens(vec![vec![3, 5, 7, 9, 11, 2]], &device);
+        let scores = |model: &TextCnn| -> Vec<f32> {
+            model
+                .forward(batch(), &[6])
+                .into_data()
+                .try_to_vec()
+                .unwrap()
+        };
+        assert_ne!(scores(&plain), scores(&dropped));
+        let (plain, dropped) = (plain.valid(), dropped.valid());
+        let inner = |t: Tensor<2, Int>| t.inner();
+        let eval = |model: &TextCnn| -> Vec<f32> {
+            model
+                .forward(inner(batch()), &[6])
+                .into_data()
+                .try_to_vec()
+                .unwrap()
+        };
+        assert_eq!(eval(&plain), eval(&dropped));
+    }
+
+    #[test]
     fn pretrained_vectors_are_rescaled_to_the_requested_spread() {
         let device = BackendKind::Flex.device().unwrap();
         let words: Vec<String> = (0..4).map(|i| format!("w{i}")).collect();
