@@ -440,10 +440,9 @@ mod tests {
         assert_eq!(eval(&plain), eval(&dropped));
     }
 
-    #[test]
-    fn pretrained_vectors_are_rescaled_to_the_requested_spread() {
-        let device = BackendKind::Flex.device().unwrap();
-        let words: Vec<String> = (0..4).map(|i| format!("w{i}")).collect();
+    /// Words `w0`, `w1`, … and a vocabulary of exactly them, without special tokens.
+    fn numbered_words(n: usize) -> (Vec<String>, Vocab) {
+        let words: Vec<String> = (0..n).map(|i| format!("w{i}")).collect();
         let counts: kindling_data::TokenCounts = words.iter().map(String::as_str).collect();
         let vocab = Vocab::build(
             &counts,
@@ -453,6 +452,13 @@ mod tests {
                 specials: Specials::none(),
             },
         );
+        (words, vocab)
+    }
+
+    #[test]
+    fn pretrained_vectors_are_rescaled_to_the_requested_spread() {
+        let device = BackendKind::Flex.device().unwrap();
+        let (words, vocab) = numbered_words(4);
         let data: Vec<f32> = (0..4 * 8).map(|i| (i % 5) as f32 - 2.0).collect();
         let vectors = WordVectors::new(words, 8, data).unwrap();
         let config = TextCnnConfig {
@@ -485,17 +491,7 @@ mod tests {
     #[test]
     fn training_learns_keeps_static_vectors_and_the_max_norm() {
         let device = BackendKind::Flex.device().unwrap();
-        let words: Vec<String> = (0..21).map(|i| format!("w{i}")).collect();
-        let mut counts = kindling_data::TokenCounts::new();
-        words.iter().for_each(|w| counts.add(w));
-        let vocab = Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: 1,
-                max_size: None,
-                specials: Specials::none(),
-            },
-        );
+        let (words, vocab) = numbered_words(21);
         let mut rng = SeededRng::new(2);
         let data: Vec<f32> = (0..21 * 8).map(|_| rng.next_f64() as f32 - 0.5).collect();
         let vectors = WordVectors::new(words, 8, data).unwrap();
