@@ -129,16 +129,15 @@ impl WordVectors {
             return self.clone();
         }
         let factor = (std / current) as f32;
-        Self {
-            data: self.data.iter().map(|&v| v * factor).collect(),
-            ..self.clone()
-        }
+        let mut scaled = self.clone();
+        scaled.data.iter_mut().for_each(|v| *v *= factor);
+        scaled
     }
 
     /// A copy with every row scaled to unit length (all-zero rows stay zero).
     pub fn normalized(&self) -> Self {
-        let mut data = self.data.clone();
-        for row in data.chunks_exact_mut(self.dim) {
+        let mut normalized = self.clone();
+        for row in normalized.data.chunks_exact_mut(self.dim) {
             let norm = row
                 .iter()
                 .map(|x| f64::from(*x).powi(2))
@@ -149,10 +148,7 @@ impl WordVectors {
                 row.iter_mut().for_each(|x| *x *= scale);
             }
         }
-        Self {
-            data,
-            ..self.clone()
-        }
+        normalized
     }
 }
 
