@@ -1,7 +1,7 @@
 //! Shared fixtures of the workspace integration tests.
 
+use kindling_core::models::DenseExample;
 use kindling_core::seed::SeededRng;
-use kindling_experiments::models::DenseExample;
 
 /// Linearly separable two-class data in `d` dimensions: points uniform in `[-1, 1]^d`,
 /// labelled by the sign of a fixed hyperplane, with points closer than `margin` to it dropped.

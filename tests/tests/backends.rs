@@ -4,13 +4,13 @@
 use kindling_core::BackendKind;
 use kindling_core::burn::module::Module;
 use kindling_core::burn::tensor::{Tensor, TensorData};
+use kindling_core::models::{DenseBatcher, SoftmaxRegressionConfig};
 use kindling_core::optim::OptimizerConfig;
 use kindling_core::schedule::Goal;
 use kindling_core::seed::SeededRng;
 use kindling_core::seed::build_seeded;
 use kindling_core::train::{Batcher, TrainConfig, Trainer, evaluate};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
-use kindling_experiments::models::{DenseBatcher, SoftmaxRegressionConfig};
 use kindling_tests::separable;
 use kindling_textcnn::{TextCnn, TextCnnConfig};
 
@@ -113,12 +113,9 @@ fn word_halves(n: usize, seed: u64) -> Vec<EncodedExample> {
 
 #[test]
 fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
-    let config = TextCnnConfig {
-        dim: 8,
-        filter_widths: vec![2, 3],
-        feature_maps: 4,
-        ..TextCnnConfig::default()
-    };
+    let config = TextCnnConfig::new(8)
+        .with_filter_widths(vec![2, 3])
+        .with_feature_maps(4);
     let batcher = SequenceBatcher::new(Padding {
         min_len: 3,
         ..Padding::new(0)
@@ -126,7 +123,7 @@ fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
     let examples = word_halves(40, 3);
     let cpu = BackendKind::Flex.device().unwrap();
     let gpu = BackendKind::Wgpu.device().unwrap();
-    let model = build_seeded(&cpu, 2, || TextCnn::random(&config, 21, 2, &cpu));
+    let model = build_seeded(&cpu, 2, || config.init(21, 2, &cpu).unwrap());
     let logits = |model: TextCnn, device| {
         let batch = batcher.batch(&examples, device);
         model
@@ -142,7 +139,7 @@ fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
     }
 
     let device = BackendKind::Wgpu.train_device().unwrap();
-    let model = build_seeded(&device, 2, || TextCnn::random(&config, 21, 2, &device));
+    let model = build_seeded(&device, 2, || config.init(21, 2, &device).unwrap());
     let trained = Trainer::new(
         TrainConfig::new(4, 10, 1, OptimizerConfig::kim_adadelta()),
         &device,

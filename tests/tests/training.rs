@@ -4,12 +4,12 @@
 use kindling_core::burn::module::{Module, ModuleVisitor, Param};
 use kindling_core::burn::tensor::{Device, Tensor};
 use kindling_core::checkpoint::Checkpoint;
+use kindling_core::models::{DenseBatcher, SoftmaxRegression, SoftmaxRegressionConfig};
 use kindling_core::optim::{GradientClip, OptimizerConfig};
 use kindling_core::schedule::{Goal, LrSchedule};
 use kindling_core::seed::build_seeded;
 use kindling_core::train::{TrainConfig, Trainer, evaluate, files};
 use kindling_core::{BackendKind, Error};
-use kindling_experiments::models::{DenseBatcher, SoftmaxRegression, SoftmaxRegressionConfig};
 use kindling_tests::{scratch_dir, separable};
 
 const D: usize = 8;

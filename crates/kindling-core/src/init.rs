@@ -15,7 +15,7 @@ use crate::{Error, Result};
 
 /// How to fill a parameter tensor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Init {
     /// All zeros.
     Zeros,

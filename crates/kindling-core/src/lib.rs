@@ -26,6 +26,7 @@ pub mod constraint;
 mod error;
 pub mod init;
 pub mod metrics;
+pub mod models;
 pub mod optim;
 pub mod prefetch;
 pub mod schedule;

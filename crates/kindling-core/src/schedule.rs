@@ -35,7 +35,7 @@ impl Goal {
 
 /// How the learning rate changes over training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LrSchedule {
     /// The optimizer's learning rate throughout.
     #[default]

@@ -25,30 +25,42 @@ use crate::{Error, Result};
 /// Environment variable naming the data directory.
 pub const DATA_ENV: &str = "KINDLING_DATA";
 
-/// The datasets kindling knows by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The datasets kindling knows by name (in files, by their registry names: `mr`,
+/// `multi30k-de-en`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DatasetName {
     /// MR movie-review polarity (Pang & Lee 2005), 5331 + 5331 sentences, no split.
+    #[serde(rename = "mr")]
     Mr,
     /// SST-1, five-class sentence sentiment.
+    #[serde(rename = "sst1")]
     Sst1,
     /// SST-2, binary sentence sentiment.
+    #[serde(rename = "sst2")]
     Sst2,
     /// TREC question classification.
+    #[serde(rename = "trec")]
     Trec,
     /// Multi30k German–English.
+    #[serde(rename = "multi30k-de-en")]
     Multi30kDeEn,
     /// The CMU Pronouncing Dictionary.
+    #[serde(rename = "cmudict")]
     Cmudict,
     /// The Brown corpus, tagged, with genres.
+    #[serde(rename = "brown")]
     Brown,
     /// Brown words + State of the Union addresses + Moby-Dick, for embeddings.
+    #[serde(rename = "corpus-en")]
     CorpusEn,
     /// The Google analogy questions.
+    #[serde(rename = "analogy")]
     Analogy,
     /// WordSim-353.
+    #[serde(rename = "wordsim353")]
     Wordsim353,
     /// GloVe 6B 50-d vectors, 100k most frequent words.
+    #[serde(rename = "glove-6b-50d")]
     Glove6b50d,
 }
 
@@ -469,6 +481,16 @@ mod tests {
             err.contains("unknown dataset `imdb`") && err.contains("multi30k-de-en"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn serde_names_are_the_registry_names() {
+        for dataset in DatasetName::ALL {
+            let json = serde_json::to_string(&dataset).unwrap();
+            assert_eq!(json, format!("\"{}\"", dataset.as_str()));
+            assert_eq!(serde_json::from_str::<DatasetName>(&json).unwrap(), dataset);
+        }
+        assert!(serde_json::from_str::<DatasetName>("\"imdb\"").is_err());
     }
 
     #[test]

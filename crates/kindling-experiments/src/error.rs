@@ -22,6 +22,10 @@ pub enum Error {
     #[error(transparent)]
     Embed(#[from] kindling_embed::Error),
 
+    /// An invalid text classifier or one that cannot be loaded.
+    #[error(transparent)]
+    TextCnn(#[from] kindling_textcnn::Error),
+
     /// An error reading or preparing data.
     #[error(transparent)]
     Data(#[from] kindling_data::Error),

@@ -6,9 +6,7 @@
 //! driven by `cargo xtask experiment` and `cargo xtask bench`.
 
 pub mod bench;
-pub mod classify;
 mod error;
-pub mod models;
 pub mod results;
 pub mod runner;
 pub mod spec;

@@ -9,9 +9,9 @@ use kindling_data::DataDir;
 use kindling_data::check::{self, CheckStatus};
 use kindling_experiments::Result;
 use kindling_experiments::bench::{self, StepShape};
-use kindling_experiments::classify;
 use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
+use kindling_textcnn::Classifier;
 
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
@@ -284,7 +284,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(kind) => kind,
                 None => BackendKind::from_env()?,
             };
-            let classifier = classify::Classifier::load(&run, &backend.device()?)?;
+            let classifier = Classifier::load(&run, &backend.device()?)?;
             let sentences = if sentences.is_empty() {
                 std::io::stdin()
                     .lines()

@@ -54,12 +54,11 @@ impl TaskContext<'_> {
     /// # Errors
     /// [`Error::Spec`] when the experiment file has no `[train]` section.
     pub fn train(&self) -> Result<&TrainConfig> {
-        self.train.as_ref().ok_or_else(|| Error::Spec {
-            path: format!("experiments/{}.toml", self.spec.name).into(),
-            message: format!(
+        self.train.as_ref().ok_or_else(|| {
+            self.spec.error(format!(
                 "task `{}` trains, so it needs a [train] section",
-                self.spec.task
-            ),
+                self.spec.task.kind().name()
+            ))
         })
     }
 }

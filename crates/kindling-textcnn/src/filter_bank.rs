@@ -14,6 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Error, Result};
+
 /// The filter widths, the number of feature maps per width, and the zero vectors around each
 /// sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,19 +40,23 @@ impl FilterBank {
     /// A bank of `maps` filters for each of `widths`, over sentences with `edge_padding` zero
     /// vectors on each side.
     ///
-    /// # Panics
-    /// When `widths` is empty or holds a zero, or `maps` is zero.
-    pub fn new(widths: Vec<usize>, maps: usize, edge_padding: usize) -> Self {
-        assert!(
-            !widths.is_empty() && widths.iter().all(|&w| w > 0),
-            "filter widths must be positive and at least one: {widths:?}"
-        );
-        assert!(maps > 0, "at least one feature map per width");
-        Self {
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `widths` is empty or holds a zero, or `maps` is zero.
+    pub fn new(widths: Vec<usize>, maps: usize, edge_padding: usize) -> Result<Self> {
+        if widths.is_empty() || widths.contains(&0) {
+            return Err(Error::invalid(
+                "filter_widths",
+                format!("must hold at least one width, all positive, got {widths:?}"),
+            ));
+        }
+        if maps == 0 {
+            return Err(Error::invalid("feature_maps", "must be at least 1, got 0"));
+        }
+        Ok(Self {
             widths,
             maps,
             edge_padding,
-        }
+        })
     }
 
     /// Zero vectors on each side of a sentence.
@@ -138,7 +144,7 @@ mod tests {
 
     #[test]
     fn blocks_follow_each_other() {
-        let bank = FilterBank::new(vec![3, 4, 5], 100, 4);
+        let bank = FilterBank::new(vec![3, 4, 5], 100, 4).unwrap();
         let blocks: Vec<_> = bank
             .blocks()
             .map(|b| (b.index, b.width, b.first_tap))
@@ -152,7 +158,7 @@ mod tests {
 
     #[test]
     fn short_sentences_keep_one_window() {
-        let valid = FilterBank::new(vec![3], 1, 0);
+        let valid = FilterBank::new(vec![3], 1, 0).unwrap();
         assert_eq!(valid.windows(10, 3), 8);
         assert_eq!(valid.windows(3, 3), 1);
         assert_eq!(valid.windows(2, 5), 1);
@@ -163,7 +169,7 @@ mod tests {
 
     #[test]
     fn edge_padding_adds_windows_at_both_ends() {
-        let kim = FilterBank::new(vec![3, 5], 1, 4);
+        let kim = FilterBank::new(vec![3, 5], 1, 4).unwrap();
         assert_eq!(kim.windows(10, 3), 16);
         assert_eq!(kim.windows(2, 5), 6);
         // Window 0 of width 5 holds four zero vectors and the first word.
@@ -171,5 +177,16 @@ mod tests {
         assert_eq!(taps, [(4, 0)]);
         let taps: Vec<_> = kim.taps_inside(2, 5, 5).collect();
         assert_eq!(taps, [(0, 1)]);
+    }
+
+    #[test]
+    fn empty_or_zero_widths_and_zero_maps_are_errors() {
+        let field = |result: Result<FilterBank>| match result {
+            Err(Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        assert_eq!(field(FilterBank::new(vec![], 10, 0)), "filter_widths");
+        assert_eq!(field(FilterBank::new(vec![3, 0], 10, 0)), "filter_widths");
+        assert_eq!(field(FilterBank::new(vec![3], 0, 0)), "feature_maps");
     }
 }

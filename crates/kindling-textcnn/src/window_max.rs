@@ -327,7 +327,7 @@ mod tests {
         device: &Device,
         edge_padding: usize,
     ) -> (Tensor<3>, Tensor<2>, Vec<usize>, FilterBank) {
-        let bank = FilterBank::new(vec![2, 3, 4], 3, edge_padding);
+        let bank = FilterBank::new(vec![2, 3, 4], 3, edge_padding).unwrap();
         let lengths = vec![5, 1, 3, 2];
         let words = Tensor::<3>::random(
             [lengths.len(), 5, 4],

@@ -280,7 +280,7 @@ mod tests {
 
     impl Case {
         fn new(edge_padding: usize) -> Self {
-            let bank = FilterBank::new(vec![2, 3], 4, edge_padding);
+            let bank = FilterBank::new(vec![2, 3], 4, edge_padding).unwrap();
             let (len, dim) = (6, 5);
             let lengths = vec![6, 1, 3, 0, 4];
             let mut words = values(lengths.len() * len * dim, 1);

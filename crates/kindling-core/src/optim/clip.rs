@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// How to clip gradients before the optimizer step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum GradientClip {
     /// Clamp every gradient element to `[-threshold, threshold]`.
     Value {

@@ -18,7 +18,7 @@ use crate::{Error, Result};
 
 /// Which optimizer to train with, and its hyper-parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OptimizerConfig {
     /// Stochastic gradient descent, optionally with (Nesterov) momentum.
     Sgd {

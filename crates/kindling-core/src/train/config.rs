@@ -8,6 +8,7 @@ use crate::{Error, Result};
 
 /// Everything that decides how a model is trained; saved beside every checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     /// Passes over the training data.
     pub epochs: usize,
@@ -79,6 +80,9 @@ impl TrainConfig {
 
     /// Checks the values that cannot be checked by their types.
     pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::InvalidConfig("epochs must be at least 1".into()));
+        }
         if self.batch_size == 0 || self.eval_batch_size == Some(0) {
             return Err(Error::InvalidConfig("batch size must be at least 1".into()));
         }

@@ -14,12 +14,12 @@ use std::time::Instant;
 
 use kindling_core::burn::tensor::Device;
 use kindling_core::optim::OptimizerConfig;
-use kindling_core::seed::{SeededRng, build_seeded};
+use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{TrainConfig, Trainer};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
 use kindling_data::tokenize::KimClean;
 use kindling_data::{DataDir, OnUnknown};
-use kindling_textcnn::{TextCnn, TextCnnConfig};
+use kindling_textcnn::TextCnnConfig;
 
 use crate::tasks::textcnn::kim_vocabulary;
 use crate::{Error, Result};
@@ -127,9 +127,9 @@ pub fn compare(
     let flops_per_epoch = dense_flops(&padded_lens, settings.batch_size, train.len(), &config);
     let executed_per_epoch = executed_flops(&train, &config);
 
-    let model = build_seeded(device, settings.seed, || {
-        TextCnn::random(&config, vocab.len(), classes, device)
-    });
+    let model = try_build_seeded(device, settings.seed, || {
+        config.init(vocab.len(), classes, device)
+    })?;
     let mut optimizer = OptimizerConfig::kim_adadelta();
     if let OptimizerConfig::Adadelta { sparse_rows, .. } = &mut optimizer {
         *sparse_rows = true;

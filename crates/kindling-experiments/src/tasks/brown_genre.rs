@@ -9,26 +9,65 @@ use std::collections::{BTreeMap, HashMap};
 
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{Trainer, evaluate};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use kindling_data::DataDir;
 
-use crate::models::{DenseBatcher, DenseExample, SoftmaxRegressionConfig};
+use crate::Result;
 use crate::runner::TaskContext;
-use crate::{Error, Result};
+use kindling_core::models::{DenseBatcher, DenseExample, SoftmaxRegressionConfig};
 
-pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
-    let spec = context.spec;
-    let train_config = context.train()?;
-    let min_count: usize = spec.option("min_count", 2)?;
-    let dev_fraction: f64 = spec.option("dev_fraction", 0.1)?;
-    let test_fraction: f64 = spec.option("test_fraction", 0.1)?;
-    if !(0.0..1.0).contains(&(dev_fraction + test_fraction)) {
-        return Err(Error::Spec {
-            path: format!("experiments/{}.toml", spec.name).into(),
-            message: "dev_fraction + test_fraction must be below 1".into(),
-        });
+/// Options of the `brown-genre` task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrownGenreOptions {
+    /// Vocabulary words appear in at least this many training documents.
+    pub min_count: usize,
+    /// Share of each genre's documents held out as dev.
+    pub dev_fraction: f64,
+    /// Share of each genre's documents held out as test.
+    pub test_fraction: f64,
+}
+
+impl Default for BrownGenreOptions {
+    fn default() -> Self {
+        Self {
+            min_count: 2,
+            dev_fraction: 0.1,
+            test_fraction: 0.1,
+        }
     }
+}
+
+impl BrownGenreOptions {
+    /// Both fractions in `(0, 1)` and their sum below 1.
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        for (key, value) in [
+            ("dev_fraction", self.dev_fraction),
+            ("test_fraction", self.test_fraction),
+        ] {
+            if !(value > 0.0 && value < 1.0) {
+                return Err(format!("{key}: expected a fraction in (0, 1), got {value}"));
+            }
+        }
+        if self.dev_fraction + self.test_fraction >= 1.0 {
+            return Err("dev_fraction + test_fraction: must be below 1".into());
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &BrownGenreOptions,
+) -> Result<Map<String, Value>> {
+    let train_config = context.train()?;
+    let BrownGenreOptions {
+        min_count,
+        dev_fraction,
+        test_fraction,
+    } = *options;
 
     let documents: Vec<Document> = DataDir::new(&context.data_dir)
         .brown()?

@@ -7,25 +7,53 @@ use kindling_core::burn::tensor::Device;
 use kindling_data::DataDir;
 use kindling_embed::evaluate::{AnalogyConfig, evaluate_analogies, evaluate_word_pairs};
 use kindling_embed::{AnalogyMethod, VectorFormat, WordVectors, read_vectors};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::Result;
 use crate::runner::TaskContext;
-use crate::{Error, Result};
 
-pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
-    let spec = context.spec;
-    let restrict_vocab: usize =
-        spec.option("restrict_vocab", AnalogyConfig::default().restrict_vocab)?;
-    let pairs_vocab: usize = spec.option("pairs_restrict_vocab", 300_000)?;
-    let method = match spec.option::<String>("method", "add".into())?.as_str() {
-        "add" => AnalogyMethod::CosAdd,
-        "mul" => AnalogyMethod::CosMul,
-        other => {
-            return Err(Error::Spec {
-                path: format!("experiments/{}.toml", spec.name).into(),
-                message: format!("method `{other}`: expected `add` or `mul`"),
-            });
+/// How analogies are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// 3CosAdd.
+    Add,
+    /// 3CosMul.
+    Mul,
+}
+
+/// Options of the `embedding-eval` task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddingEvalOptions {
+    /// Analogy candidates are the most frequent this many words (gensim's `restrict_vocab`).
+    pub restrict_vocab: usize,
+    /// Word pairs are scored among the most frequent this many words.
+    pub pairs_restrict_vocab: usize,
+    /// 3CosAdd or 3CosMul.
+    pub method: Method,
+}
+
+impl Default for EmbeddingEvalOptions {
+    fn default() -> Self {
+        Self {
+            restrict_vocab: AnalogyConfig::default().restrict_vocab,
+            pairs_restrict_vocab: 300_000,
+            method: Method::Add,
         }
+    }
+}
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &EmbeddingEvalOptions,
+) -> Result<Map<String, Value>> {
+    let restrict_vocab = options.restrict_vocab;
+    let pairs_vocab = options.pairs_restrict_vocab;
+    let method = match options.method {
+        Method::Add => AnalogyMethod::CosAdd,
+        Method::Mul => AnalogyMethod::CosMul,
     };
     let data = DataDir::new(&context.data_dir);
     let path = data.glove_6b_50d()?;

@@ -1,40 +1,141 @@
-//! Task implementations: the code an experiment's `task` field selects.
+//! Task implementations: the code an experiment's `task` field selects, each with its typed
+//! options.
 
 mod brown_genre;
 mod embedding_eval;
 pub(crate) mod textcnn;
 mod train_embeddings;
 
+use kindling_embed::glove::GloveConfig;
+use kindling_embed::subword::SubwordConfig;
+use kindling_embed::word2vec::Word2VecConfig;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::Result;
 use crate::runner::TaskContext;
-use train_embeddings::Trainer;
-
-use crate::{Error, Result};
+pub use brown_genre::BrownGenreOptions;
 pub(crate) use embedding_eval::evaluation_metrics;
+pub use embedding_eval::{EmbeddingEvalOptions, Method};
+pub use textcnn::TextCnnOptions;
+pub use train_embeddings::EmbeddingOptions;
 
-/// The task names experiments may use.
-pub const TASKS: &[&str] = &[
-    "brown-genre",
-    "embedding-eval",
-    "word2vec",
-    "subword",
-    "glove",
-    "textcnn",
-];
+/// What an experiment runs, with that task's options (`task = "NAME"` and `[options]` in the
+/// experiment file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "task", content = "options", rename_all = "kebab-case")]
+pub enum Task {
+    /// Brown-corpus genre classification with softmax regression.
+    BrownGenre(BrownGenreOptions),
+    /// Scoring the GloVe 6B 50-d vectors on analogies and word pairs.
+    EmbeddingEval(EmbeddingEvalOptions),
+    /// Training word2vec on `corpus-en` and scoring the vectors.
+    Word2vec(EmbeddingOptions<Word2VecConfig>),
+    /// Training fastText-style subword skip-gram on `corpus-en` and scoring the vectors.
+    Subword(EmbeddingOptions<SubwordConfig>),
+    /// Training GloVe on `corpus-en` and scoring the vectors.
+    Glove(EmbeddingOptions<GloveConfig>),
+    /// Kim's CNN or C-LSTM on a sentence classification set.
+    Textcnn(TextCnnOptions),
+}
 
-/// Runs the task named by the context's experiment; returns its metrics.
+/// The name of a [`Task`], as the experiment file's `task` key gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// [`Task::BrownGenre`].
+    BrownGenre,
+    /// [`Task::EmbeddingEval`].
+    EmbeddingEval,
+    /// [`Task::Word2vec`].
+    Word2vec,
+    /// [`Task::Subword`].
+    Subword,
+    /// [`Task::Glove`].
+    Glove,
+    /// [`Task::Textcnn`].
+    Textcnn,
+}
+
+/// An options table that failed to type, with the path of the offending key inside it.
+pub type OptionsError = serde_path_to_error::Error<toml::de::Error>;
+
+impl TaskKind {
+    /// The name used in experiment files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BrownGenre => "brown-genre",
+            Self::EmbeddingEval => "embedding-eval",
+            Self::Word2vec => "word2vec",
+            Self::Subword => "subword",
+            Self::Glove => "glove",
+            Self::Textcnn => "textcnn",
+        }
+    }
+
+    /// The task with `options` typed as this task's options.
+    ///
+    /// # Errors
+    /// When a key is unknown or a value has the wrong type; the error carries the key's path.
+    pub fn with_options(self, options: toml::Table) -> Result<Task, OptionsError> {
+        fn typed<T: DeserializeOwned>(
+            options: &toml::Table,
+        ) -> std::result::Result<T, OptionsError> {
+            serde_path_to_error::deserialize(toml::Value::Table(options.clone()))
+        }
+        Ok(match self {
+            Self::BrownGenre => Task::BrownGenre(typed(&options)?),
+            Self::EmbeddingEval => Task::EmbeddingEval(typed(&options)?),
+            Self::Word2vec => Task::Word2vec(EmbeddingOptions::new(typed(&options)?, &options)),
+            Self::Subword => Task::Subword(EmbeddingOptions::new(typed(&options)?, &options)),
+            Self::Glove => Task::Glove(EmbeddingOptions::new(typed(&options)?, &options)),
+            Self::Textcnn => Task::Textcnn(typed(&options)?),
+        })
+    }
+}
+
+impl Task {
+    /// Which task this is.
+    pub fn kind(&self) -> TaskKind {
+        match self {
+            Self::BrownGenre(_) => TaskKind::BrownGenre,
+            Self::EmbeddingEval(_) => TaskKind::EmbeddingEval,
+            Self::Word2vec(_) => TaskKind::Word2vec,
+            Self::Subword(_) => TaskKind::Subword,
+            Self::Glove(_) => TaskKind::Glove,
+            Self::Textcnn(_) => TaskKind::Textcnn,
+        }
+    }
+
+    /// Whether the task trains with the kindling-core trainer, and so needs `[train]`.
+    pub fn trains(&self) -> bool {
+        matches!(self, Self::BrownGenre(_) | Self::Textcnn(_))
+    }
+
+    /// Checks the values that their types do not.
+    ///
+    /// # Errors
+    /// A message starting with the option's key.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        match self {
+            Self::BrownGenre(options) => options.validate(),
+            Self::EmbeddingEval(_) => Ok(()),
+            // The trainers check their own settings when they start.
+            Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_) => Ok(()),
+            Self::Textcnn(options) => options.validate(),
+        }
+    }
+}
+
+/// Runs the context's experiment; returns its metrics.
 pub fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
-    match context.spec.task.as_str() {
-        "brown-genre" => brown_genre::run(context),
-        "embedding-eval" => embedding_eval::run(context),
-        "word2vec" => train_embeddings::run(context, Trainer::Word2Vec),
-        "subword" => train_embeddings::run(context, Trainer::Subword),
-        "glove" => train_embeddings::run(context, Trainer::Glove),
-        "textcnn" => textcnn::run(context),
-        other => Err(Error::Spec {
-            path: format!("experiments/{}.toml", context.spec.name).into(),
-            message: format!("unknown task `{other}`; known tasks: {}", TASKS.join(", ")),
-        }),
+    match &context.spec.task {
+        Task::BrownGenre(options) => brown_genre::run(context, options),
+        Task::EmbeddingEval(options) => embedding_eval::run(context, options),
+        Task::Word2vec(options) => train_embeddings::run_word2vec(context, options),
+        Task::Subword(options) => train_embeddings::run_subword(context, options),
+        Task::Glove(options) => train_embeddings::run_glove(context, options),
+        Task::Textcnn(options) => textcnn::run(context, options),
     }
 }

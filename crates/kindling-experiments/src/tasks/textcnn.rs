@@ -4,11 +4,12 @@
 //!
 //! Sentences are tokenised with Kim's `clean_str` (lowercased unless `lowercase = false`); the
 //! vocabulary holds every word of every split, as in Kim's code: words seen only in dev or test
-//! keep their initial vector. Options: `dataset` (`mr`, `trec`, `sst1`, `sst2`), `lowercase`,
-//! `dev_fraction`, `folds` (MR), `architecture` (`cnn`, Kim's CNN, the default; `clstm`, the
-//! CNN + LSTM hybrid), and the model: `[options.model]`, the [`TextCnnConfig`] (`channels =
-//! "rand" | "static" | "non-static" | "multichannel"`), or `[options.clstm]`, the
-//! [`ConvLstmConfig`]. Pretrained variants use GloVe 6B 50-d, so `dim = 50`.
+//! keep their initial vector. Options ([`TextCnnOptions`]): `dataset` (`mr`, `trec`, `sst1`,
+//! `sst2`), `lowercase`, `dev_fraction`, `folds` (MR), and the model, `[options.model]`: a
+//! [`ClassifierConfig`] whose `architecture` is `cnn` (Kim's CNN, the fields of
+//! [`kindling_textcnn::TextCnnConfig`], `channels = "rand" | "static" | "non-static" |
+//! "multichannel"`) or `clstm` (the CNN + LSTM hybrid, [`kindling_textcnn::ConvLstmConfig`]).
+//! Pretrained variants use GloVe 6B 50-d, so `dim = 50`.
 
 use std::path::Path;
 
@@ -17,58 +18,112 @@ use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{TrainStep, Trainer, evaluate};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatch, SequenceBatcher};
 use kindling_data::read::labelled::TrecLabels;
+use kindling_data::registry::DatasetName;
 use kindling_data::registry::{ClassificationData, TextExample};
 use kindling_data::split::{stratified_holdout, stratified_k_fold};
 use kindling_data::tokenize::KimClean;
 use kindling_data::{DataDir, LabelSet, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::pretrained::Coverage;
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
-use kindling_textcnn::{Channels, ConvLstm, ConvLstmConfig, TextCnn, TextCnnConfig};
+use kindling_textcnn::{ClassifierConfig, save_classifier};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::classify::save_classifier;
 use crate::runner::TaskContext;
 use crate::{Error, Result};
 
-pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
-    let spec = context.spec;
-    let spec_error = |message: String| Error::Spec {
-        path: format!("experiments/{}.toml", spec.name).into(),
-        message,
-    };
-    let train_config = context.train()?;
-    let dataset: String = spec.option("dataset", "trec".to_string())?;
-    let architecture = match spec.option("architecture", "cnn".to_string())?.as_str() {
-        "cnn" => Architecture::Cnn(spec.option("model", TextCnnConfig::default())?),
-        "clstm" => Architecture::Clstm(spec.option("clstm", ConvLstmConfig::default())?),
-        other => {
-            return Err(spec_error(format!(
-                "architecture `{other}`: expected cnn or clstm"
-            )));
+/// The sentence classification sets the task trains on.
+const DATASETS: [DatasetName; 4] = [
+    DatasetName::Mr,
+    DatasetName::Sst1,
+    DatasetName::Sst2,
+    DatasetName::Trec,
+];
+
+/// Options of the `textcnn` task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextCnnOptions {
+    /// `mr`, `sst1`, `sst2` or `trec`.
+    pub dataset: DatasetName,
+    /// Lowercase before tokenising (Kim does, except for TREC).
+    #[serde(default = "yes")]
+    pub lowercase: bool,
+    /// Share of the training set held out as dev when the dataset has no dev set.
+    #[serde(default = "one_tenth")]
+    pub dev_fraction: f64,
+    /// Cross-validation folds for a dataset without a test set (MR).
+    #[serde(default = "ten")]
+    pub folds: usize,
+    /// The model.
+    pub model: ClassifierConfig,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one_tenth() -> f64 {
+    0.1
+}
+
+fn ten() -> usize {
+    10
+}
+
+impl TextCnnOptions {
+    /// A sentence classification set, a dev fraction in `(0, 1)`, at least two folds and a valid
+    /// model.
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        if !DATASETS.contains(&self.dataset) {
+            let names: Vec<&str> = DATASETS.iter().map(|d| d.as_str()).collect();
+            return Err(format!(
+                "dataset: `{}` is not a sentence classification set; expected one of {}",
+                self.dataset.as_str(),
+                names.join(", ")
+            ));
         }
-    };
+        if !(self.dev_fraction > 0.0 && self.dev_fraction < 1.0) {
+            return Err(format!(
+                "dev_fraction: expected a fraction in (0, 1), got {}",
+                self.dev_fraction
+            ));
+        }
+        if self.folds < 2 {
+            return Err(format!("folds: expected at least 2, got {}", self.folds));
+        }
+        self.model.validate().map_err(|e| format!("model: {e}"))
+    }
+}
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &TextCnnOptions,
+) -> Result<Map<String, Value>> {
+    let train_config = context.train()?;
     let setup = Setup {
         context,
-        architecture,
+        model: options.model.clone(),
         tokenizer: KimClean {
-            lowercase: spec.option("lowercase", true)?,
+            lowercase: options.lowercase,
         },
-        dev_fraction: spec.option("dev_fraction", 0.1)?,
+        dev_fraction: options.dev_fraction,
     };
     let data = DataDir::new(&context.data_dir);
-    let corpus = match dataset.as_str() {
-        "trec" => data.trec(TrecLabels::Coarse)?,
-        "sst1" => data.sst(true)?,
-        "sst2" => data.sst(false)?,
-        "mr" => data.mr()?,
+    let corpus = match options.dataset {
+        DatasetName::Trec => data.trec(TrecLabels::Coarse)?,
+        DatasetName::Sst1 => data.sst(true)?,
+        DatasetName::Sst2 => data.sst(false)?,
+        DatasetName::Mr => data.mr()?,
         other => {
-            return Err(spec_error(format!(
-                "dataset `{other}`: expected mr, trec, sst1 or sst2"
+            return Err(context.spec.error(format!(
+                "options.dataset: `{}` is not a sentence classification set",
+                other.as_str()
             )));
         }
     };
     let vocab = kim_vocabulary(&corpus, &setup.tokenizer);
-    let vectors = if setup.architecture.channels().pretrained() {
+    let vectors = if setup.model.channels().pretrained() {
         Some(read_vectors(
             &data.glove_6b_50d()?,
             VectorFormat::GloveText,
@@ -94,11 +149,10 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     } else {
         // No published split (MR): stratified k-fold cross-validation, dev from each fold's
         // training part.
-        let folds: usize = spec.option("folds", 10)?;
         let folds = if context.max_examples.is_some() {
             2
         } else {
-            folds
+            options.folds
         };
         let labels = corpus.train_labels();
         let mut accuracies = Vec::with_capacity(folds);
@@ -139,9 +193,9 @@ pub(super) fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         metrics.insert("folds".into(), json!(folds));
     }
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
-    match &setup.architecture {
-        Architecture::Cnn(model) => metrics.insert("model".into(), json!(model)),
-        Architecture::Clstm(model) => metrics.insert("clstm".into(), json!(model)),
+    match &setup.model {
+        ClassifierConfig::Cnn(model) => metrics.insert("model".into(), json!(model)),
+        ClassifierConfig::Clstm(model) => metrics.insert("clstm".into(), json!(model)),
     };
     Ok(metrics)
 }
@@ -168,34 +222,10 @@ pub(crate) fn kim_vocabulary(corpus: &ClassificationData, tokenizer: &KimClean) 
     )
 }
 
-/// Which classifier the task trains.
-enum Architecture {
-    /// Kim's CNN.
-    Cnn(TextCnnConfig),
-    /// The CNN + LSTM hybrid.
-    Clstm(ConvLstmConfig),
-}
-
-impl Architecture {
-    fn channels(&self) -> Channels {
-        match self {
-            Self::Cnn(config) => config.channels,
-            Self::Clstm(config) => config.channels,
-        }
-    }
-
-    fn padding_length(&self) -> usize {
-        match self {
-            Self::Cnn(config) => config.widest_filter(),
-            Self::Clstm(config) => config.width,
-        }
-    }
-}
-
 /// What every training run of the task shares.
 struct Setup<'a> {
     context: &'a TaskContext<'a>,
-    architecture: Architecture,
+    model: ClassifierConfig,
     tokenizer: KimClean,
     dev_fraction: f64,
 }
@@ -203,7 +233,7 @@ struct Setup<'a> {
 impl Setup<'_> {
     /// Trains on `splits[0]`, picks the best epoch on `splits[1]` and scores `splits[2]`;
     /// returns the `dev_*`, `test_*` and training metrics. `out_dir` receives the checkpoints
-    /// and what [`crate::classify::Classifier`] loads.
+    /// and what [`kindling_textcnn::Classifier`] loads.
     fn train_and_test(
         &self,
         vocab: &Vocab,
@@ -233,32 +263,27 @@ impl Setup<'_> {
         let device = &context.device;
         let pad = vocab.pad_id().expect("<pad> is a special");
         let splits = [&train, &dev, &test];
-        let (mut metrics, pretrained_words) = match &self.architecture {
-            Architecture::Cnn(config) => {
+        let (mut metrics, pretrained_words) = match &self.model {
+            ClassifierConfig::Cnn(config) => {
                 let (model, words) = self.build(
                     seed,
                     vectors,
-                    |vectors, rng| {
-                        TextCnn::pretrained(config, vectors, vocab, classes, rng, device)
-                    },
-                    || TextCnn::random(config, vocab.len(), classes, device),
+                    |vectors, rng| config.init_pretrained(vectors, vocab, classes, rng, device),
+                    || config.init(vocab.len(), classes, device),
                 )?;
-                let metrics = self.fit_and_score(model, splits, pad, out_dir)?;
-                save_classifier(out_dir, config, labels, &self.tokenizer, vocab)?;
-                (metrics, words)
+                (self.fit_and_score(model, splits, pad, out_dir)?, words)
             }
-            Architecture::Clstm(config) => {
+            ClassifierConfig::Clstm(config) => {
                 let (model, words) = self.build(
                     seed,
                     vectors,
-                    |vectors, rng| {
-                        ConvLstm::pretrained(config, vectors, vocab, classes, rng, device)
-                    },
-                    || ConvLstm::random(config, vocab.len(), classes, device),
+                    |vectors, rng| config.init_pretrained(vectors, vocab, classes, rng, device),
+                    || config.init(vocab.len(), classes, device),
                 )?;
                 (self.fit_and_score(model, splits, pad, out_dir)?, words)
             }
         };
+        save_classifier(out_dir, &self.model, labels, &self.tokenizer, vocab)?;
         metrics.insert("pretrained_words".into(), json!(pretrained_words));
         Ok(metrics)
     }
@@ -269,8 +294,8 @@ impl Setup<'_> {
         &self,
         seed: u64,
         vectors: Option<&WordVectors>,
-        pretrained: impl FnOnce(&WordVectors, &mut SeededRng) -> kindling_embed::Result<(M, Coverage)>,
-        random: impl FnOnce() -> M,
+        pretrained: impl FnOnce(&WordVectors, &mut SeededRng) -> kindling_textcnn::Result<(M, Coverage)>,
+        random: impl FnOnce() -> kindling_textcnn::Result<M>,
     ) -> Result<(M, Option<usize>)> {
         let mut pretrained_words = None;
         let model = try_build_seeded(&self.context.device, seed, || match vectors {
@@ -279,7 +304,7 @@ impl Setup<'_> {
                 pretrained_words = Some(coverage.pretrained);
                 Ok::<_, Error>(model)
             }
-            None => Ok(random()),
+            None => Ok(random()?),
         })?;
         Ok((model, pretrained_words))
     }
@@ -297,7 +322,7 @@ impl Setup<'_> {
         let train_config = context.train()?;
         let [train, dev, test] = splits;
         let batcher = SequenceBatcher::new(Padding {
-            min_len: self.architecture.padding_length(),
+            min_len: self.model.min_len(),
             ..Padding::new(pad)
         });
         let trained = Trainer::new(train_config.clone(), &context.device)?

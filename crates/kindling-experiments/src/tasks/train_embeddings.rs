@@ -6,6 +6,8 @@
 //! The experiment's `[options]` are the trainer's config fields (unknown ones are errors);
 //! `threads` defaults to every core. `--quick` trains one epoch.
 
+use serde::{Deserialize, Serialize};
+
 use kindling_data::DataDir;
 use kindling_data::tokenize::Words;
 use kindling_embed::evaluate::AnalogyConfig;
@@ -19,20 +21,70 @@ use super::embedding_eval::evaluation_metrics;
 use crate::Result;
 use crate::runner::TaskContext;
 
-/// Which trainer a task runs.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Trainer {
-    Word2Vec,
-    Subword,
-    Glove,
+/// The options of an embedding-training task: the trainer's config, whose `threads` default to
+/// every core unless the experiment sets them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EmbeddingOptions<C> {
+    /// The trainer's settings.
+    pub config: C,
+    #[serde(skip)]
+    threads_set: bool,
 }
 
-pub(super) fn run(context: &TaskContext<'_>, trainer: Trainer) -> Result<Map<String, Value>> {
-    let spec = context.spec;
-    let threads = spec.option(
-        "threads",
-        std::thread::available_parallelism().map_or(1, usize::from),
-    )?;
+impl<C> EmbeddingOptions<C> {
+    /// `config` as read from the options table `raw`.
+    pub(super) fn new(config: C, raw: &toml::Table) -> Self {
+        Self {
+            config,
+            threads_set: raw.contains_key("threads"),
+        }
+    }
+
+    /// The threads to train with: the configured number when the experiment sets one, else
+    /// every core.
+    fn threads(&self, configured: usize) -> usize {
+        if self.threads_set {
+            configured
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        }
+    }
+}
+
+/// Which trainer a task runs, with its options.
+#[derive(Debug, Clone, Copy)]
+enum Trainer<'a> {
+    Word2Vec(&'a EmbeddingOptions<Word2VecConfig>),
+    Subword(&'a EmbeddingOptions<SubwordConfig>),
+    Glove(&'a EmbeddingOptions<GloveConfig>),
+}
+
+/// Trains word2vec and scores its vectors.
+pub(super) fn run_word2vec(
+    context: &TaskContext<'_>,
+    options: &EmbeddingOptions<Word2VecConfig>,
+) -> Result<Map<String, Value>> {
+    run(context, Trainer::Word2Vec(options))
+}
+
+/// Trains subword skip-gram and scores its vectors.
+pub(super) fn run_subword(
+    context: &TaskContext<'_>,
+    options: &EmbeddingOptions<SubwordConfig>,
+) -> Result<Map<String, Value>> {
+    run(context, Trainer::Subword(options))
+}
+
+/// Trains GloVe and scores its vectors.
+pub(super) fn run_glove(
+    context: &TaskContext<'_>,
+    options: &EmbeddingOptions<GloveConfig>,
+) -> Result<Map<String, Value>> {
+    run(context, Trainer::Glove(options))
+}
+
+fn run(context: &TaskContext<'_>, trainer: Trainer<'_>) -> Result<Map<String, Value>> {
     let epochs = |configured: usize| {
         if context.max_examples.is_some() {
             1
@@ -45,9 +97,9 @@ pub(super) fn run(context: &TaskContext<'_>, trainer: Trainer) -> Result<Map<Str
     let tokenizer = Words::corpus();
     let mut facts = Map::new();
     let vectors: WordVectors = match trainer {
-        Trainer::Word2Vec => {
-            let mut config: Word2VecConfig = spec.options_as()?;
-            config.threads = threads;
+        Trainer::Word2Vec(options) => {
+            let mut config = options.config.clone();
+            config.threads = options.threads(config.threads);
             config.epochs = epochs(config.epochs);
             config.progress = context.progress;
             let (vectors, report) = word2vec::train(&corpus, &tokenizer, &config)?;
@@ -58,9 +110,9 @@ pub(super) fn run(context: &TaskContext<'_>, trainer: Trainer) -> Result<Map<Str
             facts.insert("epoch_loss".into(), json!(report.epoch_loss));
             vectors
         }
-        Trainer::Subword => {
-            let mut config: SubwordConfig = spec.options_as()?;
-            config.threads = threads;
+        Trainer::Subword(options) => {
+            let mut config = options.config.clone();
+            config.threads = options.threads(config.threads);
             config.epochs = epochs(config.epochs);
             config.progress = context.progress;
             let (model, report) = SubwordModel::train(&corpus, &tokenizer, &config)?;
@@ -71,9 +123,9 @@ pub(super) fn run(context: &TaskContext<'_>, trainer: Trainer) -> Result<Map<Str
             facts.insert("epoch_loss".into(), json!(report.epoch_loss));
             model.vectors()
         }
-        Trainer::Glove => {
-            let mut config: GloveConfig = spec.options_as()?;
-            config.threads = threads;
+        Trainer::Glove(options) => {
+            let mut config = options.config.clone();
+            config.threads = options.threads(config.threads);
             config.epochs = epochs(config.epochs);
             let (vectors, report) = glove::train(&corpus, &tokenizer, &config)?;
             facts.insert("config".into(), json!(config));

@@ -1,13 +1,10 @@
-//! C-LSTM (Zhou et al. 2015, "A C-LSTM Neural Network for Text Classification"): a CNN + RNN
-//! hybrid. One convolution turns the sentence into a sequence of window features (no
-//! pooling); an LSTM reads that sequence and its state after each sentence's last window
-//! feeds dropout and a linear layer.
+//! C-LSTM (Zhou et al. 2015, "A C-LSTM Neural Network for Text Classification",
+//! <https://arxiv.org/abs/1511.08630>): a CNN + RNN hybrid. One convolution turns the sentence
+//! into a sequence of window features (no pooling); an LSTM reads that sequence and its state
+//! after each sentence's last window feeds dropout and a linear layer.
 
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig, Lstm,
-    LstmConfig,
-};
+use kindling_core::burn::nn::{Lstm, LstmConfig};
 use kindling_core::burn::tensor::activation::{relu, softmax};
 use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use kindling_core::seed::SeededRng;
@@ -15,14 +12,16 @@ use kindling_core::train::{StepOutput, TrainStep};
 use kindling_data::Vocab;
 use kindling_data::batch::SequenceBatch;
 use kindling_embed::WordVectors;
-use kindling_embed::pretrained::{Coverage, Trainable, check_dim, pretrained_embedding};
+use kindling_embed::pretrained::Coverage;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Channels, WeightInit, rescaled, unknown_init};
+use crate::embedding::{Channels, WordEmbedding, rescaled, unknown_init};
+use crate::error::{check_dropout, check_positive, check_positive_bound};
 use crate::filter_bank::FilterBank;
-use crate::lookup::lookup;
-use crate::model::{classification_step, initial_filters};
+use crate::head::{ClassifierHead, classification_step};
+use crate::init::{WeightInit, initial_filters};
 use crate::window_max::window_responses;
+use crate::{Error, Result};
 
 /// The C-LSTM's settings; the defaults are Zhou et al.'s for TREC (filter width 3, 150 maps,
 /// 150 memory cells, dropout 0.5) over GloVe 6B 50-d vectors.
@@ -51,9 +50,16 @@ pub struct ConvLstmConfig {
 
 impl Default for ConvLstmConfig {
     fn default() -> Self {
+        Self::new(50)
+    }
+}
+
+impl ConvLstmConfig {
+    /// Zhou et al.'s settings over `dim`-dimensional pretrained vectors, fine-tuned.
+    pub fn new(dim: usize) -> Self {
         Self {
             channels: Channels::NonStatic,
-            dim: 50,
+            dim,
             width: 3,
             maps: 150,
             hidden: 150,
@@ -62,97 +68,167 @@ impl Default for ConvLstmConfig {
             pretrained_std: None,
         }
     }
-}
 
-/// The CNN + LSTM classifier.
-#[derive(Module, Debug)]
-pub struct ConvLstm {
-    embedding: Embedding,
-    /// `[dim, width · maps]`, laid out as [`FilterBank`] describes.
-    filters: Param<Tensor<2>>,
-    /// `[maps]`.
-    biases: Param<Tensor<1>>,
-    lstm: Lstm,
-    dropout: Dropout,
-    output: Linear,
-    #[module(skip)]
-    bank: FilterBank,
-}
+    /// Sets the embedding variant (the `channels` field).
+    pub fn with_channels(mut self, channels: Channels) -> Self {
+        self.channels = channels;
+        self
+    }
 
-impl ConvLstm {
-    /// A model whose word vectors are drawn from `U(-0.25, 0.25)` (used for
-    /// [`Channels::Rand`], and as the placeholder to load a checkpoint into).
-    pub fn random(
-        config: &ConvLstmConfig,
-        vocab_size: usize,
-        classes: usize,
-        device: &Device,
-    ) -> Self {
-        let embedding = EmbeddingConfig::new(vocab_size, config.dim)
-            .with_initializer(Initializer::Uniform {
-                min: -0.25,
-                max: 0.25,
-            })
-            .init(device);
-        Self::assemble(config, embedding, classes, device)
+    /// Sets the word-vector size (the `dim` field).
+    pub fn with_dim(mut self, dim: usize) -> Self {
+        self.dim = dim;
+        self
+    }
+
+    /// Sets the convolution width (the `width` field).
+    pub fn with_width(mut self, width: usize) -> Self {
+        self.width = width;
+        self
+    }
+
+    /// Sets the feature maps (the `maps` field).
+    pub fn with_maps(mut self, maps: usize) -> Self {
+        self.maps = maps;
+        self
+    }
+
+    /// Sets the LSTM's memory cells (the `hidden` field).
+    pub fn with_hidden(mut self, hidden: usize) -> Self {
+        self.hidden = hidden;
+        self
+    }
+
+    /// Sets the dropout before the output layer (the `dropout` field).
+    pub fn with_dropout(mut self, dropout: f64) -> Self {
+        self.dropout = dropout;
+        self
+    }
+
+    /// Sets the bound of the draws of words without a vector (the `unknown_bound` field).
+    pub fn with_unknown_bound(mut self, unknown_bound: Option<f32>) -> Self {
+        self.unknown_bound = unknown_bound;
+        self
+    }
+
+    /// Sets the spread the pretrained vectors are rescaled to (the `pretrained_std` field).
+    pub fn with_pretrained_std(mut self, pretrained_std: Option<f64>) -> Self {
+        self.pretrained_std = pretrained_std;
+        self
+    }
+
+    /// Checks every value that its type does not.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
+        check_positive("dim", self.dim)?;
+        check_positive("width", self.width)?;
+        check_positive("maps", self.maps)?;
+        check_positive("hidden", self.hidden)?;
+        check_dropout("dropout", self.dropout)?;
+        check_positive_bound("unknown_bound", self.unknown_bound.map(f64::from))?;
+        check_positive_bound("pretrained_std", self.pretrained_std)?;
+        if self.channels == Channels::Multichannel {
+            return Err(Error::invalid(
+                "channels",
+                "C-LSTM takes rand, static or non-static vectors, not multichannel",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A model whose word vectors are drawn from `U(-0.25, 0.25)` and trained (C-LSTM with
+    /// random vectors).
+    ///
+    /// # Errors
+    /// When the config is invalid.
+    pub fn init(&self, vocab_size: usize, classes: usize, device: &Device) -> Result<ConvLstm> {
+        self.validate()?;
+        let embedding = WordEmbedding::random(vocab_size, self.dim, 0.25, device);
+        ConvLstm::assemble(self, embedding, classes, device)
     }
 
     /// A static or non-static model whose vectors come from `vectors` aligned to `vocab`;
-    /// words without a vector are drawn with `rng` as `config.unknown_bound` says.
+    /// words without a vector are drawn with `rng` as `unknown_bound` says.
     ///
     /// # Errors
-    /// When the vectors' dimension is not `config.dim`, or `config.channels` is not static or
-    /// non-static.
-    pub fn pretrained(
-        config: &ConvLstmConfig,
+    /// When the config is invalid, the vectors' dimension is not `dim`, or `channels` is
+    /// not static or non-static.
+    pub fn init_pretrained(
+        &self,
         vectors: &WordVectors,
         vocab: &Vocab,
         classes: usize,
         rng: &mut SeededRng,
         device: &Device,
-    ) -> kindling_embed::Result<(Self, Coverage)> {
-        check_dim(vectors, config.dim)?;
-        let vectors = &*rescaled(vectors, config.pretrained_std);
-        let trainable = match config.channels {
-            Channels::Static => Trainable::Static,
-            Channels::NonStatic => Trainable::NonStatic,
-            other => {
-                return Err(kindling_embed::Error::Invalid {
-                    what: "channels",
-                    problem: format!(
-                        "C-LSTM takes static or non-static pretrained vectors, not {other:?}"
-                    ),
-                });
-            }
-        };
-        let (embedding, coverage) = pretrained_embedding(
+    ) -> Result<(ConvLstm, Coverage)> {
+        self.validate()?;
+        let vectors = &*rescaled(vectors, self.pretrained_std);
+        let (embedding, coverage) = WordEmbedding::pretrained(
+            self.channels,
+            self.dim,
             vectors,
             vocab,
-            unknown_init(config.unknown_bound),
-            trainable,
+            unknown_init(self.unknown_bound),
             rng,
             device,
-        );
-        Ok((Self::assemble(config, embedding, classes, device), coverage))
+        )?;
+        Ok((
+            ConvLstm::assemble(self, embedding, classes, device)?,
+            coverage,
+        ))
     }
 
-    fn assemble(
-        config: &ConvLstmConfig,
-        embedding: Embedding,
+    /// A model of this structure with placeholder weights, to restore a checkpoint into.
+    ///
+    /// # Errors
+    /// When the config is invalid.
+    pub fn init_for_loading(
+        &self,
+        vocab_size: usize,
         classes: usize,
         device: &Device,
-    ) -> Self {
-        let bank = FilterBank::new(vec![config.width], config.maps, 0);
+    ) -> Result<ConvLstm> {
+        self.validate()?;
+        let embedding = WordEmbedding::placeholder(self.channels, vocab_size, self.dim, device);
+        ConvLstm::assemble(self, embedding, classes, device)
+    }
+}
+
+/// The CNN + LSTM classifier. Built by [`ConvLstmConfig::init`] or
+/// [`ConvLstmConfig::init_pretrained`].
+#[derive(Module, Debug)]
+pub struct ConvLstm {
+    embedding: WordEmbedding,
+    /// `[dim, width · maps]`, laid out as [`FilterBank`] describes.
+    filters: Param<Tensor<2>>,
+    /// `[maps]`.
+    biases: Param<Tensor<1>>,
+    lstm: Lstm,
+    head: ClassifierHead,
+    #[module(skip)]
+    bank: FilterBank,
+}
+
+impl ConvLstm {
+    fn assemble(
+        config: &ConvLstmConfig,
+        embedding: WordEmbedding,
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self> {
+        let bank = FilterBank::new(vec![config.width], config.maps, 0)?;
         let (filters, biases) = initial_filters(&bank, config.dim, &WeightInit::Burn, device);
-        Self {
+        let lstm = LstmConfig::new(config.maps, config.hidden, true).init(device);
+        Ok(Self {
             embedding,
             filters,
             biases,
-            lstm: LstmConfig::new(config.maps, config.hidden, true).init(device),
-            dropout: DropoutConfig::new(config.dropout).init(),
-            output: LinearConfig::new(config.hidden, classes).init(device),
+            lstm,
+            head: ClassifierHead::new(config.hidden, classes, config.dropout, false, device),
             bank,
-        }
+        })
     }
 
     /// Class scores (before softmax). The LSTM reads each sentence's windows in order and
@@ -162,7 +238,7 @@ impl ConvLstm {
     /// `tokens`: `[batch, len]`; `lengths`: one per sentence → `[batch, classes]`.
     pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
         let device = tokens.device();
-        let words = lookup(self.embedding.weight.val(), tokens);
+        let words = self.embedding.forward(tokens);
         let responses = window_responses(words, self.filters.val(), lengths, &self.bank)
             .pop()
             .expect("one filter width");
@@ -178,7 +254,7 @@ impl ConvLstm {
             .reshape([batch, 1, 1])
             .expand([batch, 1, hidden]);
         let final_states = states.gather(1, last).reshape([batch, hidden]);
-        self.output.forward(self.dropout.forward(final_states))
+        self.head.forward(final_states)
     }
 
     /// Class probabilities (softmax of [`ConvLstm::forward`]).
@@ -199,8 +275,30 @@ impl TrainStep<SequenceBatch> for ConvLstm {
     }
 }
 
-#[cfg(all(test, feature = "flex"))]
+#[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn multichannel_and_zero_sizes_are_errors() {
+        let field = |config: ConvLstmConfig| match config.validate() {
+            Err(Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        let zhou = ConvLstmConfig::default;
+        assert_eq!(
+            field(zhou().with_channels(Channels::Multichannel)),
+            "channels"
+        );
+        assert_eq!(field(zhou().with_hidden(0)), "hidden");
+        assert_eq!(field(zhou().with_width(0)), "width");
+        assert_eq!(field(zhou().with_dropout(1.5)), "dropout");
+        assert!(zhou().validate().is_ok());
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod flex_tests {
     use super::*;
     use kindling_core::BackendKind;
     use kindling_core::optim::OptimizerConfig;
@@ -209,16 +307,12 @@ mod tests {
     use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
 
     fn small() -> ConvLstmConfig {
-        ConvLstmConfig {
-            channels: Channels::Rand,
-            dim: 8,
-            width: 2,
-            maps: 6,
-            hidden: 5,
-            dropout: 0.0,
-            unknown_bound: None,
-            pretrained_std: None,
-        }
+        ConvLstmConfig::new(8)
+            .with_channels(Channels::Rand)
+            .with_width(2)
+            .with_maps(6)
+            .with_hidden(5)
+            .with_dropout(0.0)
     }
 
     fn tokens(rows: Vec<Vec<i64>>, device: &Device) -> Tensor<2, Int> {
@@ -230,7 +324,7 @@ mod tests {
     #[test]
     fn padding_changes_nothing() {
         let device = BackendKind::Flex.device().unwrap();
-        let model = build_seeded(&device, 3, || ConvLstm::random(&small(), 20, 3, &device));
+        let model = build_seeded(&device, 3, || small().init(20, 3, &device).unwrap());
         let sentence = vec![4i64, 9, 2, 7];
         let alone: Vec<f32> = model
             .forward(tokens(vec![sentence.clone()], &device), &[4])
@@ -268,7 +362,7 @@ mod tests {
             .collect();
         let train_device = device.clone().autodiff();
         let model = build_seeded(&train_device, 1, || {
-            ConvLstm::random(&small(), 10, 2, &train_device)
+            small().init(10, 2, &train_device).unwrap()
         });
         let batcher = SequenceBatcher::new(Padding {
             min_len: 2,

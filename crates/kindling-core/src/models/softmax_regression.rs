@@ -1,11 +1,11 @@
 //! Multinomial logistic (softmax) regression over dense feature vectors.
 
-use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
-use kindling_core::burn::nn::{Linear, LinearConfig};
-use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
-use kindling_core::init::Init;
-use kindling_core::train::{Batcher, Outcome, StepOutput, TrainStep};
+use crate::init::Init;
+use crate::train::{Batcher, Outcome, StepOutput, TrainStep};
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// Configuration of a [`SoftmaxRegression`].
@@ -30,9 +30,9 @@ impl SoftmaxRegressionConfig {
     }
 
     /// Builds the model on `device`.
-    pub fn init(&self, device: &Device) -> kindling_core::Result<SoftmaxRegression> {
+    pub fn init(&self, device: &Device) -> crate::Result<SoftmaxRegression> {
         let initializer = self.init.to_burn().ok_or_else(|| {
-            kindling_core::Error::InvalidConfig("identity init needs a square layer".into())
+            crate::Error::InvalidConfig("identity init needs a square layer".into())
         })?;
         Ok(SoftmaxRegression {
             linear: LinearConfig::new(self.d_input, self.n_classes)
