@@ -37,9 +37,14 @@ fuzz_target!(|data: &[u8]| {
         .expect("known tokens encode");
     let _ = vocab.decode(&ids, true).expect("known ids decode");
     let _ = vocab.encode(&["\u{0}never-a-token"], OnUnknown::Skip);
-    for id in [vocab.pad_id(), vocab.unk_id(), vocab.bos_id(), vocab.eos_id()]
-        .into_iter()
-        .flatten()
+    for id in [
+        vocab.pad_id(),
+        vocab.unk_id(),
+        vocab.bos_id(),
+        vocab.eos_id(),
+    ]
+    .into_iter()
+    .flatten()
     {
         assert!(vocab.is_special(id));
     }
