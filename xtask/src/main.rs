@@ -8,6 +8,8 @@ use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
 
+mod fuzz;
+
 /// kindling's project automation.
 #[derive(Parser)]
 #[command(name = "cargo xtask")]
@@ -73,6 +75,16 @@ enum Task {
     Data {
         #[command(subcommand)]
         which: Data,
+    },
+    /// Builds and runs every fuzz target in turn (needs cargo-fuzz; installs nothing).
+    Fuzz {
+        /// Seconds to run each target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Skips the targets that build burn (checkpoints, word vectors, embedding models),
+        /// whose instrumented build is slow.
+        #[arg(long)]
+        burn_free: bool,
     },
 }
 
@@ -234,6 +246,7 @@ fn main() -> ExitCode {
         Task::Data {
             which: Data::Check { data, require_all },
         } => data_check(data, require_all),
+        Task::Fuzz { seconds, burn_free } => fuzz::fuzz(seconds, burn_free),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,18 +2,17 @@
 //!
 //! # Format
 //!
+//! A [`kindling_io::container`] file with magic `KNDLCKPT`, format version 2:
+//!
 //! ```text
-//! "KNDLCKPT"            8-byte magic
-//! version               u32, little endian (currently 1)
-//! header length         u64, little endian
-//! header                JSON: the trainer state, the run config, section lengths and checksums
-//! model section         burnpack bytes of the module record
-//! optimizer section     burnpack bytes of the optimizer record
+//! "KNDLCKPT" | version 2 | header length | header | header checksum | model | optimizer
 //! ```
 //!
-//! Each section carries an FNV-1a 64 checksum in the header, and the file length must equal
-//! the sum of its parts, so a truncated or bit-flipped file is reported as such rather than
-//! half-loaded. Files are written atomically ([`crate::atomic`]).
+//! The JSON header holds the trainer state, the run config and each section's length and
+//! FNV-1a 64 checksum; the header has a checksum of its own. A truncated file, trailing bytes,
+//! a flipped bit in a section or a changed digit in the header (the epoch, the RNG state) is
+//! reported as such rather than half-loaded. Version 1 files (no header checksum) are refused
+//! with the version found. Files are written atomically ([`crate::atomic`]).
 
 use std::path::Path;
 
@@ -21,23 +20,23 @@ use burn::module::Module;
 use burn::optim::ModuleOptimizer;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
+use kindling_io::container::{self, FileKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Error, Result, atomic::write_atomic};
+use crate::{Error, Result};
 
-const MAGIC: &[u8; 8] = b"KNDLCKPT";
-const VERSION: u32 = 1;
-const PREAMBLE: usize = 8 + 4 + 8;
+pub use kindling_io::fnv::fnv1a;
+
+/// Magic bytes and format version of checkpoint files.
+pub const KIND: FileKind = FileKind::new(*b"KNDLCKPT", 2);
+const MODEL: &str = "model";
+const OPTIMIZER: &str = "optimizer";
 
 #[derive(Serialize, Deserialize)]
 struct Header {
     state: Value,
     config: Value,
-    model_len: u64,
-    model_fnv: String,
-    optimizer_len: u64,
-    optimizer_fnv: String,
 }
 
 /// The contents of a checkpoint file, before they are applied to a model and optimizer.
@@ -76,86 +75,56 @@ impl Checkpoint {
 
     /// Writes the checkpoint to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.encode(path)?;
+        crate::atomic::write_atomic(path, &bytes)
+    }
+
+    /// The checkpoint file's bytes, as [`Checkpoint::save`] writes them.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.encode(Path::new("<memory>"))
+    }
+
+    fn encode(&self, path: &Path) -> Result<Vec<u8>> {
         let header = Header {
             state: self.state.clone(),
             config: self.config.clone(),
-            model_len: self.model.len() as u64,
-            model_fnv: format!("{:016x}", fnv1a(&self.model)),
-            optimizer_len: self.optimizer.len() as u64,
-            optimizer_fnv: format!("{:016x}", fnv1a(&self.optimizer)),
         };
-        let header = serde_json::to_vec(&header).map_err(|source| Error::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut bytes =
-            Vec::with_capacity(PREAMBLE + header.len() + self.model.len() + self.optimizer.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&header);
-        bytes.extend_from_slice(&self.model);
-        bytes.extend_from_slice(&self.optimizer);
-        write_atomic(path, &bytes)
+        container::encode(
+            KIND,
+            &header,
+            &[
+                (MODEL, self.model.as_slice()),
+                (OPTIMIZER, self.optimizer.as_slice()),
+            ],
+        )
+        .map_err(|e| from_container(path, e))
     }
 
     /// Reads and verifies a checkpoint file.
     ///
     /// # Errors
-    /// [`Error::Checkpoint`] when the file is not a kindling checkpoint, has another version,
-    /// is truncated or has trailing bytes, or fails its checksums.
+    /// [`Error::Io`] when the file cannot be read; [`Error::Checkpoint`] when it is not a
+    /// kindling checkpoint, has another format version, is truncated or has trailing bytes,
+    /// or fails its header or section checksums.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io("reading checkpoint", path, e))?;
-        let bad = |problem: String| Error::checkpoint(path, problem);
-        if bytes.len() < PREAMBLE || &bytes[..8] != MAGIC {
-            return Err(bad("not a kindling checkpoint (bad magic bytes)".into()));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(bad(format!(
-                "format version {version}, this build reads version {VERSION}"
-            )));
-        }
-        let header_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
-        let header_end = PREAMBLE
-            .checked_add(header_len)
-            .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| {
-                bad(format!(
-                    "truncated: header of {header_len} bytes is cut off"
-                ))
-            })?;
-        let header: Header = serde_json::from_slice(&bytes[PREAMBLE..header_end])
-            .map_err(|e| bad(format!("unreadable header: {e}")))?;
-        let expected = header_end as u64 + header.model_len + header.optimizer_len;
-        if expected != bytes.len() as u64 {
-            let what = if (bytes.len() as u64) < expected {
-                "truncated"
-            } else {
-                "trailing bytes"
-            };
-            return Err(bad(format!(
-                "{what}: expected {expected} bytes, found {}",
-                bytes.len()
-            )));
-        }
-        let model_end = header_end + header.model_len as usize;
-        let model = bytes[header_end..model_end].to_vec();
-        let optimizer = bytes[model_end..].to_vec();
-        for (name, section, checksum) in [
-            ("model", &model, &header.model_fnv),
-            ("optimizer", &optimizer, &header.optimizer_fnv),
-        ] {
-            let actual = format!("{:016x}", fnv1a(section));
-            if &actual != checksum {
-                return Err(bad(format!(
-                    "{name} section is corrupt: checksum {actual}, header says {checksum}"
-                )));
-            }
-        }
+        Self::from_bytes(bytes, path)
+    }
+
+    /// Verifies and parses a checkpoint file's `bytes`; `origin` names them in errors.
+    ///
+    /// # Errors
+    /// As [`Checkpoint::load`].
+    pub fn from_bytes(bytes: Vec<u8>, origin: &Path) -> Result<Self> {
+        let file = container::decode::<Header>(bytes, KIND, origin)
+            .map_err(|e| from_container(origin, e))?;
+        let model = file.take(MODEL).map_err(|e| from_container(origin, e))?;
+        let optimizer = file
+            .take(OPTIMIZER)
+            .map_err(|e| from_container(origin, e))?;
         Ok(Self {
-            state: header.state,
-            config: header.config,
+            state: file.header.state,
+            config: file.header.config,
             model,
             optimizer,
         })
@@ -185,25 +154,106 @@ impl Checkpoint {
     }
 }
 
-/// FNV-1a, 64-bit: a fast checksum against truncation and corruption (not against tampering).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// A container error as a checkpoint error: format problems become [`Error::Checkpoint`].
+fn from_container(path: &Path, e: kindling_io::Error) -> Error {
+    match e {
+        kindling_io::Error::Format { problem, .. } => Error::checkpoint(path, problem.to_string()),
+        other => other.into(),
     }
-    hash
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn sample() -> Checkpoint {
+        Checkpoint {
+            state: json!({"epoch": 3, "step": 120, "rng": {"state": 987654321}}),
+            config: json!({"epochs": 10}),
+            model: b"model section".to_vec(),
+            optimizer: b"optimizer section".to_vec(),
+        }
+    }
+
+    fn problem(bytes: Vec<u8>) -> String {
+        match Checkpoint::from_bytes(bytes, Path::new("run/last.ckpt")) {
+            Err(e @ Error::Checkpoint { .. }) => e.to_string(),
+            Err(e) => panic!("not a checkpoint error: {e}"),
+            Ok(_) => panic!("corrupt checkpoint accepted"),
+        }
+    }
 
     #[test]
-    fn fnv1a_matches_reference_vectors() {
-        // Test vectors from the FNV reference (draft-eastlake-fnv).
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    fn fnv1a_is_reachable_from_here() {
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn round_trips_through_bytes() {
+        let bytes = sample().to_bytes().unwrap();
+        let back = Checkpoint::from_bytes(bytes, Path::new("x")).unwrap();
+        assert_eq!(back.state, sample().state);
+        assert_eq!(back.config, sample().config);
+        assert_eq!(back.model, sample().model);
+        assert_eq!(back.optimizer, sample().optimizer);
+    }
+
+    #[test]
+    fn flipped_epoch_digit_in_a_saved_checkpoint_is_reported() {
+        let dir = std::env::temp_dir().join(format!("kindling-ckpt-{}", std::process::id()));
+        let path = dir.join("last.ckpt");
+        sample().save(&path).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.windows(9).position(|w| w == b"\"epoch\":3").unwrap() + 8;
+        bytes[at] = b'4';
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Checkpoint::load(&path).err().unwrap().to_string();
+        assert!(
+            err.contains("last.ckpt") && err.contains("the header") && err.contains("corrupt"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn flipped_rng_digit_is_reported() {
+        let mut bytes = sample().to_bytes().unwrap();
+        let at = bytes.windows(9).position(|w| w == b"987654321").unwrap();
+        bytes[at + 4] = b'0';
+        assert!(problem(bytes).contains("the header at byte 20 is corrupt"));
+    }
+
+    #[test]
+    fn flipped_section_byte_names_the_section() {
+        let mut bytes = sample().to_bytes().unwrap();
+        *bytes.last_mut().unwrap() ^= 0x10;
+        assert!(problem(bytes).contains("section `optimizer`"));
+    }
+
+    #[test]
+    fn truncation_and_trailing_bytes_are_reported() {
+        let bytes = sample().to_bytes().unwrap();
+        let err = problem(bytes[..bytes.len() - 3].to_vec());
+        assert!(
+            err.starts_with("checkpoint run/last.ckpt: truncated"),
+            "{err}"
+        );
+        let mut longer = bytes;
+        longer.push(0);
+        assert!(problem(longer).contains("trailing bytes"));
+    }
+
+    #[test]
+    fn version_1_files_are_refused_with_their_version() {
+        let mut bytes = sample().to_bytes().unwrap();
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let err = problem(bytes);
+        assert_eq!(
+            err,
+            "checkpoint run/last.ckpt: format version 1, this build reads version 2"
+        );
+        let err = problem(b"NOTACKPT........................".to_vec());
+        assert!(err.contains("not a `KNDLCKPT` file"), "{err}");
     }
 }

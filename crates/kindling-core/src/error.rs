@@ -84,10 +84,33 @@ pub enum Error {
     /// Nothing to train or evaluate on.
     #[error("empty {0}: at least one example is needed")]
     Empty(&'static str),
+
+    /// A container file (see [`kindling_io::container`]) that is not well-formed.
+    #[error(transparent)]
+    File(kindling_io::Error),
 }
 
 /// `Result` with kindling-core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<kindling_io::Error> for Error {
+    /// I/O and JSON errors keep their kind; format errors become [`Error::File`].
+    fn from(e: kindling_io::Error) -> Self {
+        match e {
+            kindling_io::Error::Io {
+                action,
+                path,
+                source,
+            } => Self::Io {
+                action,
+                path,
+                source,
+            },
+            kindling_io::Error::Json { path, source } => Self::Json { path, source },
+            other => Self::File(other),
+        }
+    }
+}
 
 impl Error {
     /// An [`Error::Io`] for `path`.

@@ -135,6 +135,28 @@ pub enum Error {
         /// What differs.
         problem: String,
     },
+
+    /// A file error from [`kindling_io`] that is not a plain I/O error.
+    #[error(transparent)]
+    File(kindling_io::Error),
+}
+
+impl From<kindling_io::Error> for Error {
+    /// I/O errors keep their kind; anything else becomes [`Error::File`].
+    fn from(e: kindling_io::Error) -> Self {
+        match e {
+            kindling_io::Error::Io {
+                action,
+                path,
+                source,
+            } => Self::Io {
+                action,
+                path,
+                source,
+            },
+            other => Self::File(other),
+        }
+    }
 }
 
 /// `Result` with the data layer's [`Error`].

@@ -6,7 +6,7 @@
 //! sentences.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -91,29 +91,15 @@ pub fn from_reader(
     }
 }
 
-/// Writes `bytes` to `path` through a hidden `.NAME.PID.partial` file in the same directory
-/// that is synced and renamed over `path`, so a crash leaves the old file or the new one, never
-/// a torn one.
+/// Writes `bytes` to `path` through a hidden partial file in the same directory that is
+/// synced and renamed over `path` (then the directory is synced), so a crash leaves the old file
+/// or the new one, never a torn one. This is [`kindling_io::write_atomic`] with the data
+/// layer's [`Error`].
 ///
 /// # Errors
 /// [`Error::Io`] when any step fails (the partial file is removed).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating directory", dir, e))?;
-    let mut name = std::ffi::OsString::from(".");
-    name.push(path.file_name().unwrap_or_default());
-    name.push(format!(".{}.partial", std::process::id()));
-    let partial = dir.join(name);
-    let outcome = File::create(&partial)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&partial, path));
-    outcome.map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        Error::io("writing", path, e)
-    })
+    Ok(kindling_io::write_atomic(path, bytes)?)
 }
 
 /// A streaming line reader over one (possibly gzipped) file.

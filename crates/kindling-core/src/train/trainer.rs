@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -182,9 +183,8 @@ impl Trainer {
             .map_err(|e| Error::checkpoint(checkpoint, format!("trainer state: {e}")))?;
         let model = saved.restore_model(model.to_device(&self.device), checkpoint)?;
         let optimizer = saved.restore_optimizer(self.config.optimizer.init()?, checkpoint)?;
-        let best_path = checkpoint.with_file_name(files::BEST);
-        let best = if best_path.exists() && state.best_epoch > 0 {
-            Checkpoint::load(&best_path)?.restore_model(model.clone(), &best_path)?
+        let best = if state.best_epoch > 0 {
+            load_best(checkpoint, state.best_epoch, model.clone())?
         } else {
             model.clone()
         };
@@ -372,6 +372,39 @@ impl Trainer {
     }
 }
 
+/// The model of `best.ckpt` beside `checkpoint`, which must hold epoch `best_epoch`.
+///
+/// Every improving epoch writes `best.ckpt`, so a run that recorded a best epoch has one; a
+/// missing or mismatched file is an error rather than a silent substitution of the current
+/// model as the best.
+fn load_best<M: Module>(checkpoint: &Path, best_epoch: usize, model: M) -> Result<M> {
+    let path = checkpoint.with_file_name(files::BEST);
+    if !path.exists() {
+        return Err(Error::checkpoint(
+            &path,
+            format!(
+                "{} is missing, but {} records epoch {best_epoch} as the best; restore it, or \
+                 start a new run",
+                files::BEST,
+                checkpoint.display()
+            ),
+        ));
+    }
+    let saved = Checkpoint::load(&path)?;
+    let epoch = saved.state.get("epoch").and_then(Value::as_u64);
+    if epoch != Some(best_epoch as u64) {
+        return Err(Error::checkpoint(
+            &path,
+            format!(
+                "holds epoch {}, but {} records epoch {best_epoch} as the best",
+                epoch.map_or_else(|| "?".to_string(), |e| e.to_string()),
+                checkpoint.display()
+            ),
+        ));
+    }
+    saved.restore_model(model, &path)
+}
+
 /// Evaluates `model` on `data` without gradients, in batches of `batch_size`, on `device`
 /// (autodiff is removed from both).
 pub fn evaluate<M, I, B>(
@@ -402,4 +435,126 @@ where
         seen.add(loss, output.examples, &output.outcome);
     }
     Ok(seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::{Linear, LinearConfig};
+    use burn::tensor::{Tensor, TensorData};
+
+    use super::*;
+    use crate::BackendKind;
+    use crate::optim::OptimizerConfig;
+    use crate::train::{Outcome, StepOutput};
+
+    /// `y = w·x + b` fitted by squared error.
+    #[derive(Module, Debug)]
+    struct Line {
+        linear: Linear,
+    }
+
+    struct Pairs;
+
+    impl Batcher<(f32, f32)> for Pairs {
+        type Batch = (Tensor<2>, Tensor<2>);
+
+        fn batch(&self, items: &[(f32, f32)], device: &Device) -> Self::Batch {
+            let column = |values: Vec<f32>| {
+                Tensor::from_data(TensorData::new(values, [items.len(), 1]), device)
+            };
+            (
+                column(items.iter().map(|p| p.0).collect()),
+                column(items.iter().map(|p| p.1).collect()),
+            )
+        }
+    }
+
+    impl TrainStep<(Tensor<2>, Tensor<2>)> for Line {
+        fn step(&self, (x, y): &(Tensor<2>, Tensor<2>)) -> StepOutput {
+            let examples = x.dims()[0];
+            let diff = self.linear.forward(x.clone()) - y.clone();
+            StepOutput {
+                loss: (diff.clone() * diff).mean(),
+                examples,
+                outcome: Outcome::LossOnly,
+            }
+        }
+    }
+
+    /// Trains two epochs into a fresh run folder; returns it, the config and the data.
+    fn two_epoch_run(name: &str) -> (PathBuf, TrainConfig, Vec<(f32, f32)>, Device) {
+        let device = BackendKind::Flex.train_device().unwrap();
+        let dir = std::env::temp_dir().join(format!("kindling-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let data: Vec<(f32, f32)> = (0..16)
+            .map(|i| (i as f32 / 16.0, 2.0 * i as f32 / 16.0 + 1.0))
+            .collect();
+        let config = TrainConfig::new(
+            2,
+            4,
+            1,
+            OptimizerConfig::Sgd {
+                lr: 0.1,
+                momentum: 0.0,
+                nesterov: false,
+                weight_decay: 0.0,
+            },
+        );
+        let model = Line {
+            linear: LinearConfig::new(1, 1).init(&device),
+        };
+        let trained = Trainer::new(config.clone(), &device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(&dir)
+            .fit(model, &Pairs, &data, Some(&data))
+            .unwrap();
+        assert!(trained.best_epoch > 0);
+        (dir, config, data, device)
+    }
+
+    fn resume(dir: &Path, config: &TrainConfig, data: &[(f32, f32)], device: &Device) -> Error {
+        let config = TrainConfig {
+            epochs: 3,
+            ..config.clone()
+        };
+        let model = Line {
+            linear: LinearConfig::new(1, 1).init(device),
+        };
+        Trainer::new(config, device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(dir)
+            .resume(model, &dir.join(files::LAST), &Pairs, data, Some(data))
+            .err()
+            .expect("resume should fail")
+    }
+
+    #[test]
+    fn resume_without_best_checkpoint_is_an_error_naming_it() {
+        let (dir, config, data, device) = two_epoch_run("resume-no-best");
+        std::fs::remove_file(dir.join(files::BEST)).unwrap();
+        let err = resume(&dir, &config, &data, &device).to_string();
+        assert!(err.contains("best.ckpt is missing"), "{err}");
+        assert!(err.contains("as the best"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn resume_from_a_checkpoint_with_a_flipped_header_digit_is_an_error() {
+        let (dir, config, data, device) = two_epoch_run("resume-flipped");
+        let last = dir.join(files::LAST);
+        let mut bytes = std::fs::read(&last).unwrap();
+        let at = bytes.windows(9).position(|w| w == b"\"epoch\":2").unwrap() + 8;
+        bytes[at] = b'1';
+        std::fs::write(&last, &bytes).unwrap();
+        let err = resume(&dir, &config, &data, &device);
+        assert!(matches!(err, Error::Checkpoint { .. }), "{err}");
+        let err = err.to_string();
+        assert!(
+            err.contains("last.ckpt") && err.contains("the header at byte 20 is corrupt"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
