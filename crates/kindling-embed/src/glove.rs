@@ -274,7 +274,8 @@ impl Model {
             self.contexts.read(row, &mut c);
             data.extend(w[..self.dim].iter().zip(&c[..self.dim]).map(|(a, b)| a + b));
         }
-        WordVectors::new(vocab.tokens().to_vec(), self.dim, data).expect("one row per word")
+        WordVectors::from_training(vocab.tokens().to_vec(), self.dim, data)
+            .expect("one row per word")
     }
 }
 

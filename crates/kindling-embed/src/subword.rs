@@ -303,7 +303,7 @@ impl SubwordModel {
             .iter()
             .flat_map(|word| self.word_vector(word))
             .collect();
-        WordVectors::new(self.vocab.tokens().to_vec(), self.config.dim, data)
+        WordVectors::from_training(self.vocab.tokens().to_vec(), self.config.dim, data)
             .expect("one row per word")
     }
 
@@ -316,7 +316,7 @@ impl SubwordModel {
             .iter()
             .flat_map(|word| self.word_vector(word))
             .collect();
-        WordVectors::new(
+        WordVectors::from_training(
             words.iter().map(|w| (*w).to_owned()).collect(),
             self.config.dim,
             data,

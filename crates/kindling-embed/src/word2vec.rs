@@ -269,7 +269,7 @@ impl Word2Vec {
 
     /// The word vectors (input rows), in vocabulary order.
     pub fn vectors(&self) -> WordVectors {
-        WordVectors::new(
+        WordVectors::from_training(
             self.vocab.tokens().to_vec(),
             self.config.dim,
             self.input.clone(),
