@@ -243,4 +243,30 @@ mod tests {
         assert_eq!(acc[3], data[3] + 2.0 * x[3]);
         assert_eq!(m.into_vec()[dim..2 * dim], data[dim..2 * dim]);
     }
+
+    #[test]
+    fn racing_threads_lose_updates_but_never_tear_values() {
+        // Four threads add 1 to every weight of one shared row 1000 times each: some additions
+        // may be lost, but every weight ends as a whole number of additions.
+        let dim = 37;
+        let m = SharedMatrix::new(vec![0.0; 2 * dim], dim);
+        let ones = vec![1.0f32; dim];
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    let mut error = vec![0.0; dim];
+                    for _ in 0..1000 {
+                        m.add_to_row(1, 1.0, &ones);
+                        m.exchange(0, 0.0, &ones, &mut error);
+                        assert!(m.dot(1, &ones).is_finite());
+                    }
+                });
+            }
+        });
+        let values = m.into_vec();
+        assert!(values[..dim].iter().all(|&v| v == 0.0));
+        for &v in &values[dim..] {
+            assert!((1000.0..=4000.0).contains(&v) && v.fract() == 0.0, "{v}");
+        }
+    }
 }
