@@ -17,10 +17,10 @@ use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
-use crate::cooccur::{self, Cooccurrence, CountSettings};
-use crate::hogwild::SharedMatrix;
+use crate::train::cooccur::{self, Cooccurrence, CountSettings};
+use crate::train::hogwild::SharedMatrix;
+use crate::train::word2vec::{corpus_vocab, initial_rows};
 use crate::vectors::WordVectors;
-use crate::word2vec::{corpus_vocab, initial_rows};
 use crate::{Error, Result};
 
 /// Training settings; the defaults are the reference tool's (`glove.c`, `cooccur.c`) except

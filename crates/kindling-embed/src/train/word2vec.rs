@@ -18,12 +18,12 @@ use kindling_data::tokenize::Tokenizer;
 use kindling_data::{Specials, Vocab, VocabConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::hogwild::SharedMatrix;
-use crate::huffman::HuffmanTree;
-use crate::model_file::ModelFile;
-use crate::sampling::{keep_probabilities, unigram_table};
-use crate::trainer::{self, Network, Output, Schedule};
-pub use crate::trainer::{Architecture, TrainReport};
+use crate::io::model_file::ModelFile;
+use crate::train::hogwild::SharedMatrix;
+use crate::train::huffman::HuffmanTree;
+use crate::train::sampling::{keep_probabilities, unigram_table};
+use crate::train::trainer::{self, Network, Output, Schedule};
+pub use crate::train::trainer::{Architecture, TrainReport};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 

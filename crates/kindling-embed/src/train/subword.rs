@@ -6,7 +6,7 @@
 //! `min_n..=max_n` characters (not bytes) are taken, and each is hashed with 32-bit FNV-1a over
 //! its bytes (sign-extended, as fastText's C++ does) modulo `buckets`. Training is skip-gram
 //! (or CBOW) with negative sampling over a streamed corpus, lock-free across threads, on the
-//! engine [`crate::word2vec`] uses.
+//! engine [`crate::train::word2vec`] uses.
 
 use std::path::Path;
 
@@ -15,13 +15,13 @@ use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
-use crate::hogwild::SharedMatrix;
-use crate::model_file::ModelFile;
-use crate::sampling::{keep_probabilities, unigram_table};
-use crate::trainer::{self, InputRows, Network, Output, Schedule};
-pub use crate::trainer::{Architecture, TrainReport};
+use crate::io::model_file::ModelFile;
+use crate::train::hogwild::SharedMatrix;
+use crate::train::sampling::{keep_probabilities, unigram_table};
+use crate::train::trainer::{self, InputRows, Network, Output, Schedule};
+pub use crate::train::trainer::{Architecture, TrainReport};
+use crate::train::word2vec::{corpus_vocab, count_raw_words, initial_rows};
 use crate::vectors::WordVectors;
-use crate::word2vec::{corpus_vocab, count_raw_words, initial_rows};
 use crate::{Error, Result};
 
 /// Training settings; the defaults are fastText's `skipgram`.
@@ -333,7 +333,7 @@ impl SubwordModel {
         &self.config
     }
 
-    /// Saves the whole model atomically, in the format [`crate::word2vec::Word2Vec::save`]
+    /// Saves the whole model atomically, in the format [`crate::train::word2vec::Word2Vec::save`]
     /// describes (matrices `input`, word rows then bucket rows, and `output`).
     ///
     /// # Errors
@@ -502,7 +502,7 @@ mod tests {
             .continue_training(&corpus(), &Whitespace::default(), 1)
             .unwrap();
         assert_eq!(loaded, model);
-        let err = crate::word2vec::Word2Vec::load(&path)
+        let err = crate::train::word2vec::Word2Vec::load(&path)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a `word2vec` model"), "{err}");
