@@ -18,8 +18,8 @@ use kindling_data::tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
 use crate::train::cooccur::{self, Cooccurrence, CountSettings};
+use crate::train::driver::{corpus_vocab, initial_rows};
 use crate::train::hogwild::SharedMatrix;
-use crate::train::word2vec::{corpus_vocab, initial_rows};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 
