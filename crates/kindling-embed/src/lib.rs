@@ -9,10 +9,11 @@
 //!   - [`subword`]: fastText-style subword skip-gram: hashed character n-grams, vectors for
 //!     unseen words.
 //!   - [`glove`]: GloVe with co-occurrence counting in bounded memory (spilling to disk).
-//!   - the shared engine: the network and its threads, lock-free (Hogwild) weights, Huffman
-//!     trees, sampling tables and co-occurrence counting.
+//!   - the shared engine: one driver that trains, continues, saves and loads word2vec and
+//!     subword models; the network and its threads; lock-free (Hogwild) weights, relaxed
+//!     atomics with no unsafe races; Huffman trees, sampling tables and co-occurrence counting.
 //! - [`io`] holds files:
-//!   - [`format`]: word2vec text and binary, GloVe text and fastText `.vec`; gzip
+//!   - [`format`](mod@format): word2vec text and binary, GloVe text and fastText `.vec`; gzip
 //!     transparently; hostile headers and non-finite values are errors.
 //!   - the model file that saves word2vec and subword models whole (settings, vocabulary,
 //!     every weight matrix, checksums).

@@ -4,7 +4,8 @@
 //!
 //! Memory is O(vocabulary × dim): the corpus is never held, only one line at a time per thread.
 //! Threads update the shared weights without locks (Hogwild: stale reads and lost updates are
-//! tolerated, as in word2vec.c). With one thread a seed gives the same vectors bit for bit.
+//! tolerated, as in word2vec.c), through relaxed atomic loads and stores, so the races are not
+//! undefined behaviour. With one thread a seed gives the same vectors bit for bit.
 //!
 //! A [`Word2Vec`] keeps its vocabulary and output weights: save it, load it and continue training
 //! on more text (words outside its vocabulary are skipped, as in gensim without a vocabulary
