@@ -1,38 +1,41 @@
 //! kindling-embed: word vectors — training, file formats, similarity queries and evaluation.
 //!
+//! The crate is laid out in three folders around the vector table itself:
+//!
 //! - [`vectors`]: [`WordVectors`], words with a row-major matrix.
-//! - [`word2vec`]: skip-gram and CBOW with negative sampling and/or hierarchical softmax over a
-//!   streamed corpus; models saved whole ([`model_file`]) continue training later.
-//! - [`subword`]: fastText-style subword skip-gram: hashed character n-grams, vectors for
-//!   unseen words.
-//! - [`glove`]: GloVe with co-occurrence counting in bounded memory (spilling to disk).
-//! - [`format`]: word2vec text and binary, GloVe text and fastText `.vec`; gzip transparently.
-//! - [`query`]: nearest neighbours, 3CosAdd / 3CosMul analogies and odd-one-out, batched as
-//!   matrix products on a burn device.
-//! - [`evaluate`]: the Google analogy set and word-pair similarity with gensim's protocols.
+//! - [`train`] holds training:
+//!   - [`word2vec`]: skip-gram and CBOW with negative sampling and/or hierarchical softmax over
+//!     a streamed corpus; models saved whole continue training later.
+//!   - [`subword`]: fastText-style subword skip-gram: hashed character n-grams, vectors for
+//!     unseen words.
+//!   - [`glove`]: GloVe with co-occurrence counting in bounded memory (spilling to disk).
+//!   - the shared engine: one driver that trains, continues, saves and loads word2vec and
+//!     subword models; the network and its threads; lock-free (Hogwild) weights, relaxed
+//!     atomics with no unsafe races; Huffman trees, sampling tables and co-occurrence counting.
+//! - [`io`] holds files:
+//!   - [`format`](mod@format): word2vec text and binary, GloVe text and fastText `.vec`; gzip
+//!     transparently; hostile headers and non-finite values are errors.
+//!   - the model file that saves word2vec and subword models whole (settings, vocabulary,
+//!     every weight matrix, checksums).
+//! - [`query`] holds questions asked of vectors:
+//!   - [`Similarity`]: nearest neighbours, 3CosAdd / 3CosMul analogies and odd-one-out,
+//!     batched as matrix products on a burn device.
+//!   - [`evaluate`]: the Google analogy set and word-pair similarity with gensim's protocols.
 //! - [`pretrained`]: burn `Embedding`s aligned to a vocabulary from pretrained vectors, frozen,
 //!   fine-tuned or both (two channels).
+//!
+//! The training, file and evaluation modules are also reachable at the top level
+//! (`kindling_embed::word2vec`, `kindling_embed::format`, `kindling_embed::evaluate`, …).
 
-mod cooccur;
 mod error;
-pub mod evaluate;
-pub mod format;
-pub mod glove;
-// The one module with unsafe code: weights shared by training threads without locks.
-#[allow(unsafe_code)]
-mod hogwild;
-mod huffman;
-mod kernel;
-mod model_file;
+pub mod io;
 pub mod pretrained;
 pub mod query;
-mod sampling;
-pub mod subword;
-mod trainer;
+pub mod train;
 pub mod vectors;
-pub mod word2vec;
 
 pub use error::{Error, Result};
-pub use format::{VectorFormat, read_vectors, write_vectors};
-pub use query::{AnalogyMethod, Similarity};
+pub use io::format::{self, VectorFormat, read_vectors, write_vectors};
+pub use query::{AnalogyMethod, Similarity, evaluate};
+pub use train::{glove, subword, word2vec};
 pub use vectors::WordVectors;

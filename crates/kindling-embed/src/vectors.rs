@@ -20,24 +20,47 @@ impl WordVectors {
     /// Vectors of dimension `dim`, `data` holding `words.len() × dim` values row by row.
     ///
     /// # Errors
-    /// [`Error::Dimension`] when `data` does not hold exactly one row per word, or `dim` is 0.
+    /// [`Error::Dimension`] when `data` does not hold exactly one row per word, or `dim` is 0;
+    /// [`Error::Invalid`] naming the word, row and component of a NaN or infinite value.
     pub fn new(words: Vec<String>, dim: usize, data: Vec<f32>) -> Result<Self> {
-        if dim == 0 || data.len() != words.len() * dim {
-            return Err(Error::Dimension {
-                expected: words.len() * dim.max(1),
-                found: data.len(),
+        check_shape(&words, dim, &data)?;
+        if let Some(at) = data.iter().position(|v| !v.is_finite()) {
+            let row = at / dim;
+            return Err(Error::Invalid {
+                what: "word vectors",
+                problem: format!(
+                    "`{}` (row {}) has the non-finite value {} (component {})",
+                    words[row],
+                    row + 1,
+                    data[at],
+                    at % dim + 1
+                ),
             });
         }
+        Ok(Self::from_checked(words, dim, data))
+    }
+
+    /// Vectors computed by training: the shape must fit, but diverged (non-finite) values are
+    /// kept, so that a model can always hand out what it holds.
+    ///
+    /// # Errors
+    /// [`Error::Dimension`] as [`WordVectors::new`].
+    pub(crate) fn from_training(words: Vec<String>, dim: usize, data: Vec<f32>) -> Result<Self> {
+        check_shape(&words, dim, &data)?;
+        Ok(Self::from_checked(words, dim, data))
+    }
+
+    fn from_checked(words: Vec<String>, dim: usize, data: Vec<f32>) -> Self {
         let mut index = HashMap::with_capacity(words.len());
         for (i, word) in words.iter().enumerate() {
             index.entry(word.clone()).or_insert(i as u32);
         }
-        Ok(Self {
+        Self {
             words,
             index,
             dim,
             data,
-        })
+        }
     }
 
     /// Number of rows.
@@ -152,6 +175,21 @@ impl WordVectors {
     }
 }
 
+/// An error unless `data` holds exactly `words.len()` rows of `dim > 0` values.
+fn check_shape(words: &[String], dim: usize, data: &[f32]) -> Result<()> {
+    let expected = words.len().checked_mul(dim).ok_or(Error::Invalid {
+        what: "word vectors",
+        problem: format!("{} words of dimension {dim} are too many", words.len()),
+    })?;
+    if dim == 0 || data.len() != expected {
+        return Err(Error::Dimension {
+            expected: words.len().saturating_mul(dim.max(1)),
+            found: data.len(),
+        });
+    }
+    Ok(())
+}
+
 /// Cosine similarity of two vectors (0 when either is all zeros).
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let (mut dot, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
@@ -201,6 +239,35 @@ mod tests {
         assert_eq!(v.index("b"), Some(1));
         assert!(v.vector("zz").is_err());
         assert!(WordVectors::new(vec!["a".into()], 2, vec![1.0]).is_err());
+    }
+
+    #[test]
+    fn non_finite_values_and_impossible_shapes_are_errors() {
+        let words = || vec!["a".to_string(), "b".to_string()];
+        for (bad, shown) in [
+            (f32::NAN, "NaN"),
+            (f32::INFINITY, "inf"),
+            (f32::NEG_INFINITY, "-inf"),
+        ] {
+            let err = WordVectors::new(words(), 2, vec![1.0, 2.0, 3.0, bad])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!(
+                    "`b` (row 2) has the non-finite value {shown} (component 2)"
+                )),
+                "{err}"
+            );
+        }
+        let err = WordVectors::new(words(), usize::MAX, vec![])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("too many"), "{err}");
+        let err = WordVectors::new(words(), 0, vec![]).unwrap_err();
+        assert!(matches!(err, Error::Dimension { .. }), "{err}");
+        // What training produced is handed out as it is.
+        let trained = WordVectors::from_training(words(), 1, vec![f32::NAN, 1.0]).unwrap();
+        assert!(trained.data()[0].is_nan());
     }
 
     #[test]

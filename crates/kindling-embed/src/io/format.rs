@@ -4,6 +4,12 @@
 //!
 //! Floats are written in Rust's shortest round-trip form, so writing and reading back gives the
 //! same bits.
+//!
+//! Files are not trusted: NaN and infinite values are errors naming the file and line (or
+//! vector), and a binary header's counts are checked with overflow-safe arithmetic. Nothing is
+//! preallocated beyond what the file can hold (a gzipped file, whose size says nothing, gets a
+//! bounded preallocation), so a header claiming 10^12 words fails at the first missing entry
+//! instead of allocating terabytes.
 
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
@@ -58,9 +64,10 @@ fn parse_header(line: &str) -> Option<(usize, usize)> {
 /// Reads vectors in `format`, at most `limit` of them (the first ones in the file).
 ///
 /// # Errors
-/// [`Error::Format`] naming the line (entry, for binary) of a bad header, a wrong number of
-/// values, a value that is not a number, a truncated file or a count that disagrees with the
-/// header; [`Error::Data`] for I/O and encoding errors.
+/// [`Error::Format`] naming the line (entry, for binary) of a bad header, a dimension of 0, a
+/// wrong number of values, a value that is not a number or is NaN or infinite, a truncated
+/// file or a count that disagrees with the header; for binary files also a header whose sizes
+/// overflow; [`Error::Data`] for I/O and encoding errors.
 pub fn read_vectors(
     path: &Path,
     format: VectorFormat,
@@ -93,13 +100,17 @@ fn read_text(path: &Path, header: bool, limit: Option<usize>) -> Result<WordVect
                 "empty file: expected a `COUNT DIM` header",
             ));
         }
-        declared = Some(parse_header(&text).ok_or_else(|| {
+        let (count, dim) = parse_header(&text).ok_or_else(|| {
             format_error(
                 path,
                 1,
-                format!("expected a `COUNT DIM` header, found `{text}`"),
+                format!("expected a `COUNT DIM` header, found `{}`", text.trim_end()),
             )
-        })?);
+        })?;
+        if dim == 0 {
+            return Err(format_error(path, 1, "the header declares dimension 0"));
+        }
+        declared = Some((count, dim));
     }
     let mut dim = declared.map(|(_, d)| d);
     let limit = limit.unwrap_or(usize::MAX);
@@ -119,6 +130,14 @@ fn read_text(path: &Path, header: bool, limit: Option<usize>) -> Result<WordVect
             let value: f32 = field
                 .parse()
                 .map_err(|_| format_error(path, line, format!("`{field}` is not a number")))?;
+            if !value.is_finite() {
+                let component = data.len() - start + 1;
+                return Err(format_error(
+                    path,
+                    line,
+                    format!("`{word}` has the non-finite value `{field}` (component {component})"),
+                ));
+            }
             data.push(value);
         }
         let found = data.len() - start;
@@ -159,6 +178,23 @@ fn read_text(path: &Path, header: bool, limit: Option<usize>) -> Result<WordVect
     WordVectors::new(words, dim, data)
 }
 
+/// Values preallocated at most for a gzipped binary file, whose size says nothing about the
+/// size of its content (4 MiB; the table grows as rows are actually read).
+const GZIP_PREALLOCATION: usize = 1 << 20;
+
+/// Values of a binary vector read at a time.
+const READ_CHUNK: usize = 1 << 14;
+
+/// The size of `path` when it is a plain file (not gzip, which [`open`] would decompress).
+fn plain_file_size(path: &Path) -> Option<u64> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut magic = [0u8; 2];
+    let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    (!gzip)
+        .then(|| file.metadata().ok().map(|m| m.len()))
+        .flatten()
+}
+
 fn read_binary(path: &Path, limit: Option<usize>) -> Result<WordVectors> {
     let mut reader = open(path)?;
     let io = |entry: usize| {
@@ -166,24 +202,49 @@ fn read_binary(path: &Path, limit: Option<usize>) -> Result<WordVectors> {
     };
     let mut header = Vec::new();
     reader.read_until(b'\n', &mut header).map_err(io(0))?;
+    let header_len = header.len();
     let header = String::from_utf8_lossy(&header);
-    let (count, dim) = parse_header(&header)
-        .filter(|&(_, d)| d > 0)
-        .ok_or_else(|| {
-            format_error(
-                path,
-                0,
-                format!(
-                    "expected a `COUNT DIM` header, found `{}`",
-                    header.trim_end()
-                ),
-            )
-        })?;
-    let count = count.min(limit.unwrap_or(usize::MAX));
-    let mut words = Vec::with_capacity(count);
-    let mut data = Vec::with_capacity(count * dim);
+    let (declared, dim) = parse_header(&header).ok_or_else(|| {
+        format_error(
+            path,
+            0,
+            format!(
+                "expected a `COUNT DIM` header, found `{}`",
+                header.trim_end()
+            ),
+        )
+    })?;
+    if dim == 0 {
+        return Err(format_error(path, 0, "the header declares dimension 0"));
+    }
+    let count = declared.min(limit.unwrap_or(usize::MAX));
+    // Each entry holds at least a one-byte word, a space and `dim` f32s.
+    let too_large = || {
+        format_error(
+            path,
+            0,
+            format!("the header declares {declared} vectors of dimension {dim}: too large"),
+        )
+    };
+    let row_bytes = dim
+        .checked_mul(4)
+        .and_then(|b| b.checked_add(2))
+        .ok_or_else(too_large)?;
+    count.checked_mul(row_bytes).ok_or_else(too_large)?;
+    count.checked_mul(dim).ok_or_else(too_large)?;
+    // Preallocate no more rows than the file can hold; a short file then fails at the first
+    // missing entry, naming it.
+    let capacity = match plain_file_size(path) {
+        Some(size) => {
+            let available = size.saturating_sub(header_len as u64);
+            count.min(usize::try_from(available / row_bytes as u64).unwrap_or(usize::MAX))
+        }
+        None => count.min(GZIP_PREALLOCATION / dim),
+    };
+    let mut words = Vec::with_capacity(capacity);
+    let mut data = Vec::with_capacity(capacity * dim);
     let mut word = Vec::new();
-    let mut values = vec![0u8; dim * 4];
+    let mut values = vec![0u8; dim.min(READ_CHUNK) * 4];
     for entry in 1..=count {
         word.clear();
         loop {
@@ -208,20 +269,36 @@ fn read_binary(path: &Path, limit: Option<usize>) -> Result<WordVectors> {
                 ));
             }
         }
-        reader.read_exact(&mut values).map_err(|_| {
-            format_error(
-                path,
-                entry,
-                format!("file ends inside the vector of entry {entry} of {count}"),
-            )
-        })?;
         let word = String::from_utf8(std::mem::take(&mut word))
             .map_err(|_| format_error(path, entry, "the word is not valid UTF-8"))?;
-        data.extend(
-            values
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
+        // Read in bounded pieces, so that memory grows only with the bytes really there.
+        let mut component = 0;
+        while component < dim {
+            let take = (dim - component).min(READ_CHUNK);
+            let bytes = &mut values[..take * 4];
+            reader.read_exact(bytes).map_err(|_| {
+                format_error(
+                    path,
+                    entry,
+                    format!("file ends inside the vector of entry {entry} of {count}"),
+                )
+            })?;
+            for b in bytes.chunks_exact(4) {
+                let value = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                component += 1;
+                if !value.is_finite() {
+                    return Err(format_error(
+                        path,
+                        entry,
+                        format!(
+                            "`{word}` (vector {entry}) has the non-finite value {value} \
+                             (component {component})"
+                        ),
+                    ));
+                }
+                data.push(value);
+            }
+        }
         words.push(word);
     }
     WordVectors::new(words, dim, data)
@@ -405,6 +482,173 @@ mod tests {
         .to_string();
         assert!(
             err.contains("h.bin:0: expected a `COUNT DIM` header"),
+            "{err}"
+        );
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// A word2vec binary file: `header`, then each word with its values.
+    fn binary(header: &str, rows: &[(&str, &[f32])]) -> Vec<u8> {
+        let mut bytes = header.as_bytes().to_vec();
+        for (word, values) in rows {
+            bytes.extend_from_slice(word.as_bytes());
+            bytes.push(b' ');
+            for v in *values {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    fn binary_error(name: &str, content: &[u8]) -> String {
+        read_vectors(&scratch(name, content), VectorFormat::Word2VecBinary, None)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn binary_headers_larger_than_the_file_are_errors() {
+        // Whatever the header claims, memory grows only with the rows really there, and reading
+        // stops at the first missing one.
+        let row: &[f32] = &[1.0, 2.0];
+        for gzipped in [false, true] {
+            let file = |content: Vec<u8>| if gzipped { gzip(&content) } else { content };
+            let name = if gzipped { "many.bin.gz" } else { "many.bin" };
+            let err = binary_error(name, &file(binary("1000000000000 2\n", &[("a", row)])));
+            assert!(
+                err.contains(&format!(
+                    "{name}:2: file ends before vector 2 of 1000000000000"
+                )),
+                "{err}"
+            );
+            let name = if gzipped { "wide.bin.gz" } else { "wide.bin" };
+            let err = binary_error(name, &file(binary("1 1000000000000\n", &[("a", row)])));
+            assert!(
+                err.contains(&format!(
+                    "{name}:1: file ends inside the vector of entry 1 of 1"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn binary_headers_that_overflow_or_have_no_dimension_are_errors() {
+        let huge = format!("{} {}\n", usize::MAX / 2, usize::MAX / 2);
+        let err = binary_error("overflow.bin", huge.as_bytes());
+        assert!(
+            err.contains("overflow.bin:0:") && err.contains("too large"),
+            "{err}"
+        );
+        let err = binary_error("overflow.bin.gz", &gzip(huge.as_bytes()));
+        assert!(
+            err.contains("overflow.bin.gz:0:") && err.contains("too large"),
+            "{err}"
+        );
+        let dim = format!("2 {}\n", usize::MAX / 4 + 1);
+        let err = binary_error("dim.bin", dim.as_bytes());
+        assert!(
+            err.contains("dim.bin:0:") && err.contains("too large"),
+            "{err}"
+        );
+        let err = binary_error("zero.bin", &binary("1 0\n", &[("a", &[])]));
+        assert!(
+            err.contains("zero.bin:0: the header declares dimension 0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_finite_binary_values_name_the_vector() {
+        for (bad, shown) in [
+            (f32::NAN, "NaN"),
+            (f32::INFINITY, "inf"),
+            (f32::NEG_INFINITY, "-inf"),
+        ] {
+            let rows: [(&str, &[f32]); 2] = [("ok", &[1.0, 2.0]), ("bad", &[3.0, bad])];
+            let content = binary("2 2\n", &rows);
+            for name in ["nan.bin", "nan.bin.gz"] {
+                let content = if name.ends_with(".gz") {
+                    gzip(&content)
+                } else {
+                    content.clone()
+                };
+                let err = binary_error(name, &content);
+                assert!(
+                    err.contains(&format!(
+                        "{name}:2: `bad` (vector 2) has the non-finite value {shown} (component 2)"
+                    )),
+                    "{err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_text_values_name_the_line() {
+        let cases: [(&[u8], VectorFormat, &str); 5] = [
+            (
+                b"2 2\na 1 2\nb nan 1\n",
+                VectorFormat::Word2VecText,
+                ":3: `b` has the non-finite value `nan` (component 1)",
+            ),
+            (
+                b"a 1 2\nb 3 inf\n",
+                VectorFormat::GloveText,
+                ":2: `b` has the non-finite value `inf` (component 2)",
+            ),
+            (
+                b"a -infinity 2\n",
+                VectorFormat::GloveText,
+                ":1: `a` has the non-finite value `-infinity` (component 1)",
+            ),
+            (
+                b"1 3\nword 0.5 NaN 1e39\n",
+                VectorFormat::Word2VecText,
+                ":2: `word` has the non-finite value `NaN` (component 2)",
+            ),
+            // Too large for an f32: parses as infinity.
+            (
+                b"a 1 1e39\n",
+                VectorFormat::GloveText,
+                ":1: `a` has the non-finite value `1e39` (component 2)",
+            ),
+        ];
+        for (content, format, expected) in cases {
+            for name in ["bad.vec", "bad.vec.gz"] {
+                let content = if name.ends_with(".gz") {
+                    gzip(content)
+                } else {
+                    content.to_vec()
+                };
+                let err = read_vectors(&scratch(name, &content), format, None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("{name}{expected}")),
+                    "{err} / {expected}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_text_header_with_dimension_zero_is_an_error() {
+        let err = read_vectors(
+            &scratch("zero.vec", b"2 0\na\nb\n"),
+            VectorFormat::Word2VecText,
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("zero.vec:1: the header declares dimension 0"),
             "{err}"
         );
     }

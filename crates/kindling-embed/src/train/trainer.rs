@@ -21,9 +21,9 @@ use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 
 use crate::Result;
-use crate::hogwild::SharedMatrix;
-use crate::huffman::HuffmanTree;
-use crate::sampling::{AliasTable, kept};
+use crate::train::hogwild::SharedMatrix;
+use crate::train::huffman::HuffmanTree;
+use crate::train::sampling::{AliasTable, kept};
 
 /// Which prediction task trains the vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -211,7 +211,7 @@ pub(crate) struct Network {
     /// Each word's input rows when it has more than its own.
     pub(crate) subwords: Option<InputRows>,
     pub(crate) output: Output,
-    /// Keep probability of each word under subsampling (see [`crate::sampling`]).
+    /// Keep probability of each word under subsampling (see [`crate::train::sampling`]).
     pub(crate) keep: Vec<u32>,
 }
 

@@ -3,7 +3,7 @@
 
 use kindling_core::burn::tensor::{Device, Tensor, TensorData};
 
-use crate::kernel::{Excluded, MAX_EXCLUDED, excluded, top_k_dot, top_k_of_scores};
+use crate::query::kernel::{Excluded, MAX_EXCLUDED, excluded, top_k_dot, top_k_of_scores};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 

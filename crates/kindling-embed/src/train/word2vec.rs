@@ -4,7 +4,8 @@
 //!
 //! Memory is O(vocabulary × dim): the corpus is never held, only one line at a time per thread.
 //! Threads update the shared weights without locks (Hogwild: stale reads and lost updates are
-//! tolerated, as in word2vec.c). With one thread a seed gives the same vectors bit for bit.
+//! tolerated, as in word2vec.c), through relaxed atomic loads and stores, so the races are not
+//! undefined behaviour. With one thread a seed gives the same vectors bit for bit.
 //!
 //! A [`Word2Vec`] keeps its vocabulary and output weights: save it, load it and continue training
 //! on more text (words outside its vocabulary are skipped, as in gensim without a vocabulary
@@ -12,18 +13,14 @@
 
 use std::path::Path;
 
-use kindling_core::seed::SeededRng;
+use kindling_data::Vocab;
 use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
-use kindling_data::{Specials, Vocab, VocabConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::hogwild::SharedMatrix;
-use crate::huffman::HuffmanTree;
-use crate::model_file::ModelFile;
-use crate::sampling::{keep_probabilities, unigram_table};
-use crate::trainer::{self, Network, Output, Schedule};
-pub use crate::trainer::{Architecture, TrainReport};
+use super::driver::{self, Common, Model};
+use super::trainer::InputRows;
+pub use super::trainer::{Architecture, TrainReport};
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 
@@ -94,20 +91,6 @@ impl Word2VecConfig {
         }
         Ok(())
     }
-
-    pub(crate) fn schedule(&self, name: &'static str) -> Schedule {
-        Schedule {
-            architecture: self.architecture,
-            window: self.window,
-            alpha: self.alpha,
-            min_alpha: self.min_alpha,
-            epochs: self.epochs,
-            threads: self.threads,
-            seed: self.seed,
-            progress: self.progress,
-            name,
-        }
-    }
 }
 
 fn invalid(problem: impl Into<String>) -> Error {
@@ -115,49 +98,6 @@ fn invalid(problem: impl Into<String>) -> Error {
         what: "word2vec config",
         problem: problem.into(),
     }
-}
-
-/// The vocabulary of `corpus` under `min_count`, with its token total; an error when no word
-/// is frequent enough.
-pub(crate) fn corpus_vocab(
-    corpus: &Corpus,
-    tokenizer: &dyn Tokenizer,
-    min_count: u64,
-) -> Result<(Vocab, u64)> {
-    let counts = corpus.count_tokens(tokenizer)?;
-    let vocab = Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count,
-            max_size: None,
-            specials: Specials::none(),
-        },
-    );
-    if vocab.is_empty() {
-        return Err(Error::Invalid {
-            what: "corpus",
-            problem: format!("no word occurs {min_count} times"),
-        });
-    }
-    Ok((vocab, counts.total()))
-}
-
-/// Tokens in `corpus` (one counting pass).
-pub(crate) fn count_raw_words(corpus: &Corpus, tokenizer: &dyn Tokenizer) -> Result<u64> {
-    let mut total = 0u64;
-    corpus.for_each_line(|line| {
-        tokenizer.for_each_token(line, &mut |_| total += 1);
-        Ok(())
-    })?;
-    Ok(total)
-}
-
-/// `rows × dim` values drawn uniformly from `±bound`.
-pub(crate) fn initial_rows(rows: usize, dim: usize, seed: u64, bound: f64) -> Vec<f32> {
-    let mut rng = SeededRng::new(seed);
-    (0..rows * dim)
-        .map(|_| ((rng.next_f64() * 2.0 - 1.0) * bound) as f32)
-        .collect()
 }
 
 /// A trained word2vec model: vocabulary, settings, word vectors and output weights.
@@ -182,26 +122,7 @@ impl Word2Vec {
         tokenizer: &dyn Tokenizer,
         config: &Word2VecConfig,
     ) -> Result<(Self, TrainReport)> {
-        config.validate()?;
-        let (vocab, raw_words) = corpus_vocab(corpus, tokenizer, config.min_count)?;
-        let (words, dim) = (vocab.len(), config.dim);
-        let mut model = Self {
-            config: config.clone(),
-            // word2vec.c draws input rows from ±0.5/dim.
-            input: initial_rows(words, dim, config.seed, 0.5 / dim as f64),
-            negative_rows: vec![0.0; if config.negative > 0 { words * dim } else { 0 }],
-            tree_rows: vec![
-                0.0;
-                if config.hierarchical_softmax {
-                    words.saturating_sub(1) * dim
-                } else {
-                    0
-                }
-            ],
-            vocab,
-        };
-        let report = model.run(corpus, tokenizer, raw_words, config)?;
-        Ok((model, report))
+        driver::train(corpus, tokenizer, config)
     }
 
     /// Trains `epochs` more passes over `corpus` (the same text or new text) with the model's
@@ -216,60 +137,12 @@ impl Word2Vec {
         tokenizer: &dyn Tokenizer,
         epochs: usize,
     ) -> Result<TrainReport> {
-        let config = Word2VecConfig {
-            epochs,
-            ..self.config.clone()
-        };
-        config.validate()?;
-        let raw_words = count_raw_words(corpus, tokenizer)?;
-        self.run(corpus, tokenizer, raw_words, &config)
-    }
-
-    fn run(
-        &mut self,
-        corpus: &Corpus,
-        tokenizer: &dyn Tokenizer,
-        raw_words: u64,
-        config: &Word2VecConfig,
-    ) -> Result<TrainReport> {
-        let dim = config.dim;
-        let counts = self.vocab.counts();
-        let tree = config.hierarchical_softmax.then(|| {
-            (
-                HuffmanTree::new(counts),
-                SharedMatrix::new(std::mem::take(&mut self.tree_rows), dim),
-            )
-        });
-        let network = Network {
-            input: SharedMatrix::new(std::mem::take(&mut self.input), dim),
-            subwords: None,
-            output: Output {
-                negative: config.negative,
-                table: unigram_table(counts, 0.75),
-                negative_rows: SharedMatrix::new(std::mem::take(&mut self.negative_rows), dim),
-                tree,
-            },
-            keep: keep_probabilities(counts, config.sample),
-        };
-        let report = trainer::train(
-            &network,
-            &config.schedule("word2vec"),
-            corpus,
-            tokenizer,
-            &self.vocab,
-            raw_words,
-        );
-        self.input = network.input.into_vec();
-        self.negative_rows = network.output.negative_rows.into_vec();
-        if let Some((_, rows)) = network.output.tree {
-            self.tree_rows = rows.into_vec();
-        }
-        report
+        driver::continue_training(self, corpus, tokenizer, epochs)
     }
 
     /// The word vectors (input rows), in vocabulary order.
     pub fn vectors(&self) -> WordVectors {
-        WordVectors::new(
+        WordVectors::from_training(
             self.vocab.tokens().to_vec(),
             self.config.dim,
             self.input.clone(),
@@ -294,18 +167,7 @@ impl Word2Vec {
     /// # Errors
     /// Write failures.
     pub fn save(&self, path: &Path) -> Result<()> {
-        ModelFile::new(
-            "word2vec",
-            &self.config,
-            &self.vocab,
-            self.config.dim,
-            &[
-                ("input", &self.input),
-                ("negative", &self.negative_rows),
-                ("tree", &self.tree_rows),
-            ],
-        )
-        .save(path)
+        driver::save(self, path)
     }
 
     /// Loads a model written by [`Word2Vec::save`].
@@ -314,22 +176,92 @@ impl Word2Vec {
     /// [`Error::Format`] for a file that is not a word2vec model, truncated or corrupted, or
     /// whose matrices do not fit its settings.
     pub fn load(path: &Path) -> Result<Self> {
-        let (mut file, config, vocab) =
-            ModelFile::open(path, "word2vec", |c: &Word2VecConfig| c.validate())?;
-        let (words, dim) = (vocab.len(), config.dim);
+        driver::load(path)
+    }
+}
+
+impl Model for Word2Vec {
+    type Config = Word2VecConfig;
+    const KIND: &'static str = "word2vec";
+    const MATRICES: &'static [&'static str] = &["input", "negative", "tree"];
+    // word2vec.c draws input rows from ±0.5/dim and negatives by count^0.75.
+    const INIT_SCALE: f64 = 0.5;
+    const NEGATIVE_POWER: f64 = 0.75;
+
+    fn validate(config: &Word2VecConfig) -> Result<()> {
+        config.validate()
+    }
+
+    fn common(c: &Word2VecConfig) -> Common {
+        Common {
+            architecture: c.architecture,
+            dim: c.dim,
+            window: c.window,
+            negative: c.negative,
+            hierarchical_softmax: c.hierarchical_softmax,
+            min_count: c.min_count,
+            sample: c.sample,
+            alpha: c.alpha,
+            min_alpha: c.min_alpha,
+            epochs: c.epochs,
+            threads: c.threads,
+            seed: c.seed,
+            progress: c.progress,
+        }
+    }
+
+    fn with_epochs(config: &Word2VecConfig, epochs: usize) -> Word2VecConfig {
+        Word2VecConfig {
+            epochs,
+            ..config.clone()
+        }
+    }
+
+    fn rows(config: &Word2VecConfig, words: usize) -> Vec<usize> {
         let negative = if config.negative > 0 { words } else { 0 };
         let inner = if config.hierarchical_softmax {
             words.saturating_sub(1)
         } else {
             0
         };
-        Ok(Self {
-            input: file.take(path, "input", words, dim)?,
-            negative_rows: file.take(path, "negative", negative, dim)?,
-            tree_rows: file.take(path, "tree", inner, dim)?,
+        vec![words, negative, inner]
+    }
+
+    fn input_rows(_: &Word2VecConfig, _: &Vocab) -> Option<InputRows> {
+        None
+    }
+
+    fn from_parts(config: Word2VecConfig, vocab: Vocab, matrices: Vec<Vec<f32>>) -> Self {
+        let [input, negative_rows, tree_rows] =
+            <[Vec<f32>; 3]>::try_from(matrices).expect("three matrices");
+        Self {
             config,
             vocab,
-        })
+            input,
+            negative_rows,
+            tree_rows,
+        }
+    }
+
+    fn config(&self) -> &Word2VecConfig {
+        &self.config
+    }
+
+    fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    fn parts_mut(&mut self) -> (&Word2VecConfig, &Vocab, Vec<&mut Vec<f32>>) {
+        let matrices = vec![
+            &mut self.input,
+            &mut self.negative_rows,
+            &mut self.tree_rows,
+        ];
+        (&self.config, &self.vocab, matrices)
+    }
+
+    fn matrices(&self) -> Vec<&[f32]> {
+        vec![&self.input, &self.negative_rows, &self.tree_rows]
     }
 }
 
@@ -350,6 +282,7 @@ pub fn train(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kindling_core::seed::SeededRng;
     use kindling_data::read::corpus::CorpusFile;
     use kindling_data::source::Encoding;
     use kindling_data::tokenize::Whitespace;

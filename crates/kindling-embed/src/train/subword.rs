@@ -6,7 +6,8 @@
 //! `min_n..=max_n` characters (not bytes) are taken, and each is hashed with 32-bit FNV-1a over
 //! its bytes (sign-extended, as fastText's C++ does) modulo `buckets`. Training is skip-gram
 //! (or CBOW) with negative sampling over a streamed corpus, lock-free across threads, on the
-//! engine [`crate::word2vec`] uses.
+//! engine [`crate::train::word2vec`] uses, with the same driver for training, saving and
+//! loading.
 
 use std::path::Path;
 
@@ -15,13 +16,10 @@ use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
-use crate::hogwild::SharedMatrix;
-use crate::model_file::ModelFile;
-use crate::sampling::{keep_probabilities, unigram_table};
-use crate::trainer::{self, InputRows, Network, Output, Schedule};
-pub use crate::trainer::{Architecture, TrainReport};
+use super::driver::{self, Common, Model};
+use super::trainer::InputRows;
+pub use super::trainer::{Architecture, TrainReport};
 use crate::vectors::WordVectors;
-use crate::word2vec::{corpus_vocab, count_raw_words, initial_rows};
 use crate::{Error, Result};
 
 /// Training settings; the defaults are fastText's `skipgram`.
@@ -104,20 +102,6 @@ impl SubwordConfig {
         })
     }
 
-    fn schedule(&self) -> Schedule {
-        Schedule {
-            architecture: self.architecture,
-            window: self.window,
-            alpha: self.alpha,
-            min_alpha: self.min_alpha,
-            epochs: self.epochs,
-            threads: self.threads,
-            seed: self.seed,
-            progress: self.progress,
-            name: "subword",
-        }
-    }
-
     /// Buckets actually allocated (none without n-grams).
     fn bucket_rows(&self) -> usize {
         if self.max_n == 0 { 0 } else { self.buckets }
@@ -189,18 +173,7 @@ impl SubwordModel {
         tokenizer: &dyn Tokenizer,
         config: &SubwordConfig,
     ) -> Result<(Self, TrainReport)> {
-        config.validate()?;
-        let (vocab, raw_words) = corpus_vocab(corpus, tokenizer, config.min_count)?;
-        let rows = vocab.len() + config.bucket_rows();
-        let mut model = Self {
-            config: config.clone(),
-            // fastText draws every input row from ±1/dim.
-            input: initial_rows(rows, config.dim, config.seed, 1.0 / config.dim as f64),
-            output: vec![0.0; vocab.len() * config.dim],
-            vocab,
-        };
-        let report = model.run(corpus, tokenizer, raw_words, config)?;
-        Ok((model, report))
+        driver::train(corpus, tokenizer, config)
     }
 
     /// Trains `epochs` more passes over `corpus` with the model's settings (the learning rate
@@ -214,54 +187,7 @@ impl SubwordModel {
         tokenizer: &dyn Tokenizer,
         epochs: usize,
     ) -> Result<TrainReport> {
-        let config = SubwordConfig {
-            epochs,
-            ..self.config.clone()
-        };
-        config.validate()?;
-        let raw_words = count_raw_words(corpus, tokenizer)?;
-        self.run(corpus, tokenizer, raw_words, &config)
-    }
-
-    fn run(
-        &mut self,
-        corpus: &Corpus,
-        tokenizer: &dyn Tokenizer,
-        raw_words: u64,
-        config: &SubwordConfig,
-    ) -> Result<TrainReport> {
-        let (dim, words) = (config.dim, self.vocab.len());
-        let subwords = (config.max_n > 0).then(|| {
-            InputRows::new(self.vocab.tokens().iter().enumerate().map(|(id, word)| {
-                let mut rows = vec![id as u32];
-                rows.extend(ngram_rows(word, words, config));
-                rows
-            }))
-        });
-        let counts = self.vocab.counts();
-        let network = Network {
-            input: SharedMatrix::new(std::mem::take(&mut self.input), dim),
-            subwords,
-            output: Output {
-                negative: config.negative,
-                // fastText draws negatives by count^0.5.
-                table: unigram_table(counts, 0.5),
-                negative_rows: SharedMatrix::new(std::mem::take(&mut self.output), dim),
-                tree: None,
-            },
-            keep: keep_probabilities(counts, config.sample),
-        };
-        let report = trainer::train(
-            &network,
-            &config.schedule(),
-            corpus,
-            tokenizer,
-            &self.vocab,
-            raw_words,
-        );
-        self.input = network.input.into_vec();
-        self.output = network.output.negative_rows.into_vec();
-        report
+        driver::continue_training(self, corpus, tokenizer, epochs)
     }
 
     /// Mean of `rows` of the input matrix.
@@ -303,7 +229,7 @@ impl SubwordModel {
             .iter()
             .flat_map(|word| self.word_vector(word))
             .collect();
-        WordVectors::new(self.vocab.tokens().to_vec(), self.config.dim, data)
+        WordVectors::from_training(self.vocab.tokens().to_vec(), self.config.dim, data)
             .expect("one row per word")
     }
 
@@ -316,7 +242,7 @@ impl SubwordModel {
             .iter()
             .flat_map(|word| self.word_vector(word))
             .collect();
-        WordVectors::new(
+        WordVectors::from_training(
             words.iter().map(|w| (*w).to_owned()).collect(),
             self.config.dim,
             data,
@@ -333,20 +259,14 @@ impl SubwordModel {
         &self.config
     }
 
-    /// Saves the whole model atomically, in the format [`crate::word2vec::Word2Vec::save`]
-    /// describes (matrices `input`, word rows then bucket rows, and `output`).
+    /// Saves the whole model atomically, in the format
+    /// [`crate::train::word2vec::Word2Vec::save`] describes (matrices `input`, word rows then
+    /// bucket rows, and `output`).
     ///
     /// # Errors
     /// Write failures.
     pub fn save(&self, path: &Path) -> Result<()> {
-        ModelFile::new(
-            "subword",
-            &self.config,
-            &self.vocab,
-            self.config.dim,
-            &[("input", &self.input), ("output", &self.output)],
-        )
-        .save(path)
+        driver::save(self, path)
     }
 
     /// Loads a model written by [`SubwordModel::save`].
@@ -355,15 +275,90 @@ impl SubwordModel {
     /// [`Error::Format`] for a file that is not a subword model, truncated or corrupted, or
     /// whose matrices do not fit its settings.
     pub fn load(path: &Path) -> Result<Self> {
-        let (mut file, config, vocab) =
-            ModelFile::open(path, "subword", |c: &SubwordConfig| c.validate())?;
-        let (words, dim) = (vocab.len(), config.dim);
-        Ok(Self {
-            input: file.take(path, "input", words + config.bucket_rows(), dim)?,
-            output: file.take(path, "output", words, dim)?,
+        driver::load(path)
+    }
+}
+
+impl Model for SubwordModel {
+    type Config = SubwordConfig;
+    const KIND: &'static str = "subword";
+    const MATRICES: &'static [&'static str] = &["input", "output"];
+    // fastText draws every input row from ±1/dim and negatives by count^0.5.
+    const INIT_SCALE: f64 = 1.0;
+    const NEGATIVE_POWER: f64 = 0.5;
+
+    fn validate(config: &SubwordConfig) -> Result<()> {
+        config.validate()
+    }
+
+    fn common(c: &SubwordConfig) -> Common {
+        Common {
+            architecture: c.architecture,
+            dim: c.dim,
+            window: c.window,
+            negative: c.negative,
+            hierarchical_softmax: false,
+            min_count: c.min_count,
+            sample: c.sample,
+            alpha: c.alpha,
+            min_alpha: c.min_alpha,
+            epochs: c.epochs,
+            threads: c.threads,
+            seed: c.seed,
+            progress: c.progress,
+        }
+    }
+
+    fn with_epochs(config: &SubwordConfig, epochs: usize) -> SubwordConfig {
+        SubwordConfig {
+            epochs,
+            ..config.clone()
+        }
+    }
+
+    fn rows(config: &SubwordConfig, words: usize) -> Vec<usize> {
+        vec![words + config.bucket_rows(), words]
+    }
+
+    fn input_rows(config: &SubwordConfig, vocab: &Vocab) -> Option<InputRows> {
+        let words = vocab.len();
+        (config.max_n > 0).then(|| {
+            InputRows::new(vocab.tokens().iter().enumerate().map(|(id, word)| {
+                let mut rows = vec![id as u32];
+                rows.extend(ngram_rows(word, words, config));
+                rows
+            }))
+        })
+    }
+
+    fn from_parts(config: SubwordConfig, vocab: Vocab, matrices: Vec<Vec<f32>>) -> Self {
+        let [input, output] = <[Vec<f32>; 2]>::try_from(matrices).expect("two matrices");
+        Self {
             config,
             vocab,
-        })
+            input,
+            output,
+        }
+    }
+
+    fn config(&self) -> &SubwordConfig {
+        &self.config
+    }
+
+    fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    fn parts_mut(&mut self) -> (&SubwordConfig, &Vocab, Vec<&mut Vec<f32>>) {
+        (
+            &self.config,
+            &self.vocab,
+            vec![&mut self.input, &mut self.output],
+        )
+    }
+
+    fn matrices(&self) -> Vec<&[f32]> {
+        vec![&self.input, &self.output]
     }
 }
 
@@ -502,7 +497,7 @@ mod tests {
             .continue_training(&corpus(), &Whitespace::default(), 1)
             .unwrap();
         assert_eq!(loaded, model);
-        let err = crate::word2vec::Word2Vec::load(&path)
+        let err = crate::train::word2vec::Word2Vec::load(&path)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a `word2vec` model"), "{err}");

@@ -17,10 +17,10 @@ use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
-use crate::cooccur::{self, Cooccurrence, CountSettings};
-use crate::hogwild::SharedMatrix;
+use crate::train::cooccur::{self, Cooccurrence, CountSettings};
+use crate::train::driver::{corpus_vocab, initial_rows};
+use crate::train::hogwild::SharedMatrix;
 use crate::vectors::WordVectors;
-use crate::word2vec::{corpus_vocab, initial_rows};
 use crate::{Error, Result};
 
 /// Training settings; the defaults are the reference tool's (`glove.c`, `cooccur.c`) except
@@ -274,7 +274,8 @@ impl Model {
             self.contexts.read(row, &mut c);
             data.extend(w[..self.dim].iter().zip(&c[..self.dim]).map(|(a, b)| a + b));
         }
-        WordVectors::new(vocab.tokens().to_vec(), self.dim, data).expect("one row per word")
+        WordVectors::from_training(vocab.tokens().to_vec(), self.dim, data)
+            .expect("one row per word")
     }
 }
 

@@ -1,0 +1,23 @@
+//! Training word vectors.
+//!
+//! - [`word2vec`]: skip-gram and CBOW with negative sampling and/or hierarchical softmax.
+//! - [`subword`]: fastText-style subword skip-gram over hashed character n-grams.
+//! - [`glove`]: GloVe over co-occurrences counted in bounded memory.
+//!
+//! The engine behind them: `driver` (what word2vec and subword models share: training,
+//! training further, saving and loading), `trainer` (the shallow network and the threads streaming the
+//! corpus), `hogwild` (weights shared between threads without locks), `huffman` and
+//! `sampling` (hierarchical softmax, negatives and subsampling) and `cooccur` (GloVe's
+//! counting).
+
+mod cooccur;
+mod driver;
+pub mod glove;
+// The one module with unsafe code: a prefetch hint on weights shared by training threads.
+#[allow(unsafe_code)]
+mod hogwild;
+mod huffman;
+mod sampling;
+pub mod subword;
+mod trainer;
+pub mod word2vec;
