@@ -299,7 +299,7 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     let garbage = dir.join("garbage.ckpt");
     std::fs::write(&garbage, b"hello").unwrap();
     let err = Checkpoint::load(&garbage).err().unwrap().to_string();
-    assert!(err.contains("not a kindling checkpoint"), "{err}");
+    assert!(err.contains("not a `KNDLCKPT` file"), "{err}");
 
     // A checkpoint of a model with another shape.
     let wider = SoftmaxRegressionConfig::new(D + 1, 2)

@@ -14,6 +14,10 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] kindling_core::Error),
 
+    /// A model file that cannot be written, or is not a verified kindling model file.
+    #[error(transparent)]
+    File(#[from] kindling_io::Error),
+
     /// A vector file whose content is not what its format says.
     #[error("{path}:{line}: {problem}")]
     Format {

@@ -14,7 +14,8 @@
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
-use kindling_data::source::{Encoding, Lines, open, write_atomic};
+use kindling_data::source::{Encoding, Lines, open};
+use kindling_io::write_atomic;
 
 use crate::vectors::WordVectors;
 use crate::{Error, Result};

@@ -3,33 +3,25 @@
 //!
 //! # Format
 //!
-//! ```text
-//! "KNDLEMBD"        8-byte magic
-//! version           u32, little endian (currently 1)
-//! header length     u64, little endian
-//! header            JSON: {"kind", "config", "vocab": [[word, count], …],
-//!                          "matrices": [{"name", "rows", "cols", "fnv"}, …]}
-//! matrices          f32 little endian, row-major, in header order
-//! ```
-//!
-//! Each matrix carries an FNV-1a 64 checksum and the file length must equal the sum of its
-//! parts, so a truncated or corrupted file is an error, not a half-loaded model. Files are
-//! written atomically (temporary file, then rename).
+//! A [`kindling_io::container`] file of kind `KNDLEMBD` (version 2): the JSON header holds
+//! `{"kind", "config", "vocab": [[word, count], …], "matrices": [{"name", "rows", "cols"}, …]}`
+//! and each matrix is one checksummed section of f32 little endian, row-major, named after the
+//! matrix. The container checks the header's own checksum, every length with checked arithmetic
+//! and the file's exact size, so a truncated or corrupted file is an error, not a half-loaded
+//! model. Files are written atomically.
 
 use std::path::Path;
 
-use kindling_core::checkpoint::fnv1a;
-use kindling_data::source::write_atomic;
 use kindling_data::{Specials, Vocab};
+use kindling_io::container::{self, FileKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::{Error, Result};
 
-const MAGIC: &[u8; 8] = b"KNDLEMBD";
-const VERSION: u32 = 1;
-const PREAMBLE: usize = 8 + 4 + 8;
+/// Embedding model files: magic `KNDLEMBD`, version 2 (version 1 had no header checksum).
+const KIND: FileKind = FileKind::new(*b"KNDLEMBD", 2);
 
 /// One named weight matrix.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +55,6 @@ struct MatrixEntry {
     name: String,
     rows: usize,
     cols: usize,
-    fnv: String,
 }
 
 fn matrix_bytes(data: &[f32]) -> Vec<u8> {
@@ -142,73 +133,52 @@ impl ModelFile {
             matrices: self
                 .matrices
                 .iter()
-                .zip(&sections)
-                .map(|(m, bytes)| MatrixEntry {
+                .map(|m| MatrixEntry {
                     name: m.name.clone(),
                     rows: m.rows,
                     cols: m.cols,
-                    fnv: format!("{:016x}", fnv1a(bytes)),
                 })
                 .collect(),
         };
-        let header = serde_json::to_vec(&header).map_err(|e| Error::Invalid {
-            what: "model",
-            problem: format!("cannot serialise the header: {e}"),
-        })?;
-        let total = PREAMBLE + header.len() + sections.iter().map(Vec::len).sum::<usize>();
-        let mut out = Vec::with_capacity(total);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
-        out.extend_from_slice(&header);
-        for section in &sections {
-            out.extend_from_slice(section);
-        }
-        Ok(write_atomic(path, &out)?)
+        let named: Vec<(&str, &[u8])> = self
+            .matrices
+            .iter()
+            .zip(&sections)
+            .map(|(m, bytes)| (m.name.as_str(), bytes.as_slice()))
+            .collect();
+        Ok(container::write(path, KIND, &header, &named)?)
     }
 
     /// Reads a model of `kind` from `path`, checking lengths and checksums.
     pub(crate) fn load(path: &Path, kind: &str) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| corrupt(path, format!("cannot read: {e}")))?;
-        if bytes.len() < PREAMBLE || &bytes[..8] != MAGIC {
-            return Err(corrupt(path, "not a kindling embedding model (bad magic)"));
-        }
-        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(corrupt(
-                path,
-                format!("model file version {version}; this build reads version {VERSION}"),
-            ));
-        }
-        let header_len = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes")) as usize;
-        let header_end = PREAMBLE
-            .checked_add(header_len)
-            .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| corrupt(path, "truncated header"))?;
-        let header: Header = serde_json::from_slice(&bytes[PREAMBLE..header_end])
-            .map_err(|e| corrupt(path, format!("bad header: {e}")))?;
+        let file = container::read::<Header>(path, KIND)?;
+        let header = &file.header;
         if header.kind != kind {
             return Err(corrupt(
                 path,
                 format!("holds a `{}` model, not a `{kind}` model", header.kind),
             ));
         }
-        let mut offset = header_end;
         let mut matrices = Vec::with_capacity(header.matrices.len());
-        for entry in header.matrices {
+        for entry in &header.matrices {
+            let section = file
+                .section(&entry.name)
+                .ok_or_else(|| corrupt(path, format!("no section for matrix `{}`", entry.name)))?;
             let len = entry
                 .rows
                 .checked_mul(entry.cols)
                 .and_then(|n| n.checked_mul(4))
                 .ok_or_else(|| corrupt(path, format!("matrix `{}` is too large", entry.name)))?;
-            let section = offset
-                .checked_add(len)
-                .and_then(|end| bytes.get(offset..end))
-                .ok_or_else(|| corrupt(path, format!("truncated in matrix `{}`", entry.name)))?;
-            if format!("{:016x}", fnv1a(section)) != entry.fnv {
+            if section.len() != len {
                 return Err(corrupt(
                     path,
-                    format!("checksum mismatch in matrix `{}`", entry.name),
+                    format!(
+                        "matrix `{}` is declared {}×{} but its section holds {} bytes",
+                        entry.name,
+                        entry.rows,
+                        entry.cols,
+                        section.len()
+                    ),
                 ));
             }
             let data = section
@@ -216,23 +186,25 @@ impl ModelFile {
                 .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
                 .collect();
             matrices.push(Matrix {
-                name: entry.name,
+                name: entry.name.clone(),
                 rows: entry.rows,
                 cols: entry.cols,
                 data,
             });
-            offset += len;
         }
-        if offset != bytes.len() {
-            return Err(corrupt(
-                path,
-                format!("{} bytes after the last matrix", bytes.len() - offset),
-            ));
+        if file.names().count() != matrices.len() {
+            return Err(corrupt(path, "sections that no matrix declares"));
         }
+        let Header {
+            kind,
+            config,
+            vocab,
+            ..
+        } = file.header;
         Ok(Self {
-            kind: header.kind,
-            config: header.config,
-            vocab: header.vocab,
+            kind,
+            config,
+            vocab,
             matrices,
         })
     }
@@ -317,16 +289,27 @@ mod tests {
 
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
-        assert!(err.contains("truncated in matrix `input`"), "{err}");
+        assert!(err.contains("truncated") && err.contains("input"), "{err}");
 
         let mut flipped = bytes.clone();
         *flipped.last_mut().unwrap() ^= 1;
         std::fs::write(&path, &flipped).unwrap();
         let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
-        assert!(err.contains("checksum mismatch in matrix `input`"), "{err}");
+        assert!(
+            err.contains("section `input`") && err.contains("corrupt"),
+            "{err}"
+        );
+
+        // A flipped digit in the JSON header (here a vocabulary count) fails its checksum.
+        let at = bytes.windows(3).position(|w| w == b",3]").unwrap() + 1;
+        let mut digit = bytes.clone();
+        digit[at] = b'4';
+        std::fs::write(&path, &digit).unwrap();
+        let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
+        assert!(err.contains("header") && err.contains("corrupt"), "{err}");
 
         std::fs::write(&path, b"not a model at all").unwrap();
         let err = ModelFile::load(&path, "word2vec").unwrap_err().to_string();
-        assert!(err.contains("bad magic"), "{err}");
+        assert!(err.contains("not a `KNDLEMBD` file"), "{err}");
     }
 }
