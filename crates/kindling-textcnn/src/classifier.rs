@@ -81,12 +81,12 @@ impl ClassifierConfig {
         device: &Device,
     ) -> Result<TrainedModel> {
         Ok(match self {
-            Self::Cnn(config) => {
-                TrainedModel::Cnn(config.init_for_loading(vocab_size, classes, device)?)
-            }
-            Self::Clstm(config) => {
-                TrainedModel::Clstm(config.init_for_loading(vocab_size, classes, device)?)
-            }
+            Self::Cnn(config) => TrainedModel::Cnn(Box::new(
+                config.init_for_loading(vocab_size, classes, device)?,
+            )),
+            Self::Clstm(config) => TrainedModel::Clstm(Box::new(
+                config.init_for_loading(vocab_size, classes, device)?,
+            )),
         })
     }
 }
@@ -95,9 +95,9 @@ impl ClassifierConfig {
 #[derive(Debug)]
 pub enum TrainedModel {
     /// Kim's CNN.
-    Cnn(TextCnn),
+    Cnn(Box<TextCnn>),
     /// The CNN + LSTM hybrid.
-    Clstm(ConvLstm),
+    Clstm(Box<ConvLstm>),
 }
 
 impl TrainedModel {
@@ -114,8 +114,8 @@ impl TrainedModel {
 
     fn restore(self, checkpoint: &Checkpoint, path: &Path) -> Result<Self> {
         Ok(match self {
-            Self::Cnn(model) => Self::Cnn(checkpoint.restore_model(model, path)?),
-            Self::Clstm(model) => Self::Clstm(checkpoint.restore_model(model, path)?),
+            Self::Cnn(model) => Self::Cnn(Box::new(checkpoint.restore_model(*model, path)?)),
+            Self::Clstm(model) => Self::Clstm(Box::new(checkpoint.restore_model(*model, path)?)),
         })
     }
 }
@@ -332,7 +332,7 @@ mod tests {
                 let fit = trainer()
                     .fit(model, &batcher, &examples, Some(&examples))
                     .unwrap();
-                TrainedModel::Cnn(fit.best_model.valid())
+                TrainedModel::Cnn(Box::new(fit.best_model.valid()))
             }
             ClassifierConfig::Clstm(clstm) => {
                 let model = build_seeded(&train_device, 1, || {
@@ -341,7 +341,7 @@ mod tests {
                 let fit = trainer()
                     .fit(model, &batcher, &examples, Some(&examples))
                     .unwrap();
-                TrainedModel::Clstm(fit.best_model.valid())
+                TrainedModel::Clstm(Box::new(fit.best_model.valid()))
             }
         };
         save_classifier(&dir, &config, &labels, &tokenizer, &vocab).unwrap();
