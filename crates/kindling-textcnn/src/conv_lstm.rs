@@ -15,7 +15,7 @@ use kindling_embed::WordVectors;
 use kindling_embed::pretrained::Coverage;
 use serde::{Deserialize, Serialize};
 
-use crate::embedding::{Channels, WordEmbedding, rescaled, unknown_init};
+use crate::embedding::{Channels, WordEmbedding, WordVectorModel};
 use crate::error::{check_dropout, check_positive, check_positive_bound};
 use crate::filter_bank::FilterBank;
 use crate::head::{ClassifierHead, classification_step};
@@ -163,21 +163,7 @@ impl ConvLstmConfig {
         rng: &mut SeededRng,
         device: &Device,
     ) -> Result<(ConvLstm, Coverage)> {
-        self.validate()?;
-        let vectors = &*rescaled(vectors, self.pretrained_std);
-        let (embedding, coverage) = WordEmbedding::pretrained(
-            self.channels,
-            self.dim,
-            vectors,
-            vocab,
-            unknown_init(self.unknown_bound),
-            rng,
-            device,
-        )?;
-        Ok((
-            ConvLstm::assemble(self, embedding, classes, device)?,
-            coverage,
-        ))
+        self.build_pretrained(vectors, vocab, classes, rng, device)
     }
 
     /// A model of this structure with placeholder weights, to restore a checkpoint into.
@@ -190,8 +176,39 @@ impl ConvLstmConfig {
         classes: usize,
         device: &Device,
     ) -> Result<ConvLstm> {
-        self.validate()?;
-        let embedding = WordEmbedding::placeholder(self.channels, vocab_size, self.dim, device);
+        self.build_for_loading(vocab_size, classes, device)
+    }
+}
+
+impl WordVectorModel for ConvLstmConfig {
+    type Model = ConvLstm;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+
+    fn variant(&self) -> Channels {
+        self.channels
+    }
+
+    fn vector_dim(&self) -> usize {
+        self.dim
+    }
+
+    fn rescale_to(&self) -> Option<f64> {
+        self.pretrained_std
+    }
+
+    fn unknown(&self) -> Option<f32> {
+        self.unknown_bound
+    }
+
+    fn assemble(
+        &self,
+        embedding: WordEmbedding,
+        classes: usize,
+        device: &Device,
+    ) -> Result<ConvLstm> {
         ConvLstm::assemble(self, embedding, classes, device)
     }
 }

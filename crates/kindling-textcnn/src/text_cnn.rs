@@ -15,7 +15,7 @@ use kindling_embed::WordVectors;
 use kindling_embed::pretrained::{Coverage, UnknownInit};
 use serde::{Deserialize, Serialize};
 
-use crate::embedding::{Channels, WordEmbedding, rescaled, unknown_init};
+use crate::embedding::{Channels, WordEmbedding, WordVectorModel, unknown_init};
 use crate::error::{check_dropout, check_positive, check_positive_bound};
 use crate::filter_bank::FilterBank;
 use crate::head::{ClassifierHead, classification_step};
@@ -264,21 +264,7 @@ impl TextCnnConfig {
         rng: &mut SeededRng,
         device: &Device,
     ) -> Result<(TextCnn, Coverage)> {
-        self.validate()?;
-        let vectors = &*rescaled(vectors, self.pretrained_std);
-        let (embedding, coverage) = WordEmbedding::pretrained(
-            self.channels,
-            self.dim,
-            vectors,
-            vocab,
-            self.unknown_init(),
-            rng,
-            device,
-        )?;
-        Ok((
-            TextCnn::assemble(self, embedding, classes, device)?,
-            coverage,
-        ))
+        self.build_pretrained(vectors, vocab, classes, rng, device)
     }
 
     /// A model of this structure with placeholder weights, to restore a checkpoint into
@@ -292,8 +278,39 @@ impl TextCnnConfig {
         classes: usize,
         device: &Device,
     ) -> Result<TextCnn> {
-        self.validate()?;
-        let embedding = WordEmbedding::placeholder(self.channels, vocab_size, self.dim, device);
+        self.build_for_loading(vocab_size, classes, device)
+    }
+}
+
+impl WordVectorModel for TextCnnConfig {
+    type Model = TextCnn;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+
+    fn variant(&self) -> Channels {
+        self.channels
+    }
+
+    fn vector_dim(&self) -> usize {
+        self.dim
+    }
+
+    fn rescale_to(&self) -> Option<f64> {
+        self.pretrained_std
+    }
+
+    fn unknown(&self) -> Option<f32> {
+        self.unknown_bound
+    }
+
+    fn assemble(
+        &self,
+        embedding: WordEmbedding,
+        classes: usize,
+        device: &Device,
+    ) -> Result<TextCnn> {
         TextCnn::assemble(self, embedding, classes, device)
     }
 }
