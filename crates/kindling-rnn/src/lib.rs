@@ -17,13 +17,19 @@
 //!   per-sequence reversal of the backward direction).
 
 mod error;
+pub mod gru;
 pub mod gru_cell;
 pub mod init;
+pub mod lstm;
 pub mod lstm_cell;
+pub mod rnn;
 pub mod rnn_cell;
 pub mod sequence;
 
 pub use error::{Error, Result};
+pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruReset};
+pub use lstm::{Lstm, LstmConfig, LstmStates};
 pub use lstm_cell::{LstmCell, LstmCellConfig, LstmState};
+pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{RnnActivation, RnnCell, RnnCellConfig};

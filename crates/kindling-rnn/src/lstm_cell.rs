@@ -109,7 +109,7 @@ impl LstmCellConfig {
 /// An LSTM's hidden and cell states.
 #[derive(Debug, Clone)]
 pub struct LstmState {
-    /// `h`: `[batch, d_hidden]` (or `[layers · directions, batch, d_hidden]` for a layer).
+    /// `h`: `[batch, d_hidden]`.
     pub hidden: Tensor<2>,
     /// `c`: `[batch, d_hidden]`.
     pub cell: Tensor<2>,

@@ -275,3 +275,142 @@ pub(crate) fn run_stack<C: Recurrence>(
     }
     (x, finals)
 }
+
+/// The config and module of a stacked, optionally bidirectional sequence layer over one cell
+/// type; each layer file adds its `forward`.
+macro_rules! sequence_layer {
+    (
+        $(#[$config_doc:meta])* config $config:ident,
+        $(#[$layer_doc:meta])* layer $layer:ident,
+        cell $cell_config:ident => $cell:ident $(,)?
+    ) => {
+        $(#[$config_doc])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $config {
+            /// The cell of the first layer (`d_input` is the layer's input size); later layers
+            /// take `directions · d_hidden` inputs and are otherwise the same.
+            pub cell: $cell_config,
+            /// Stacked layers (at least 1).
+            pub n_layers: usize,
+            /// Whether each layer also reads the sequences backwards.
+            pub bidirectional: bool,
+            /// Dropout on the outputs of every layer but the last, in `[0, 1)`.
+            pub dropout: f64,
+        }
+
+        impl $config {
+            /// One unidirectional layer from `d_input` to `d_hidden`, no dropout.
+            pub fn new(d_input: usize, d_hidden: usize) -> Self {
+                Self {
+                    cell: $cell_config::new(d_input, d_hidden),
+                    n_layers: 1,
+                    bidirectional: false,
+                    dropout: 0.0,
+                }
+            }
+
+            /// Sets the cell's settings (the `cell` field).
+            pub fn with_cell(mut self, cell: $cell_config) -> Self {
+                self.cell = cell;
+                self
+            }
+
+            /// Sets the number of stacked layers (the `n_layers` field).
+            pub fn with_n_layers(mut self, n_layers: usize) -> Self {
+                self.n_layers = n_layers;
+                self
+            }
+
+            /// Sets whether each layer reads both ways (the `bidirectional` field).
+            pub fn with_bidirectional(mut self, bidirectional: bool) -> Self {
+                self.bidirectional = bidirectional;
+                self
+            }
+
+            /// Sets the dropout between layers (the `dropout` field).
+            pub fn with_dropout(mut self, dropout: f64) -> Self {
+                self.dropout = dropout;
+                self
+            }
+
+            /// Checks every value that its type does not.
+            ///
+            /// # Errors
+            /// [`crate::Error::InvalidConfig`] naming the first bad field.
+            pub fn validate(&self) -> $crate::Result<()> {
+                self.cell.validate()?;
+                $crate::error::check_positive("n_layers", self.n_layers)?;
+                $crate::error::check_dropout("dropout", self.dropout)
+            }
+
+            /// A layer with freshly drawn weights.
+            ///
+            /// # Errors
+            /// When the config is invalid or an initialiser cannot fill its weight.
+            pub fn init(
+                &self,
+                device: &kindling_core::burn::tensor::Device,
+            ) -> $crate::Result<$layer> {
+                self.validate()?;
+                let directions = if self.bidirectional { 2 } else { 1 };
+                let mut cells = Vec::with_capacity(self.n_layers * directions);
+                for layer in 0..self.n_layers {
+                    let mut cell = self.cell.clone();
+                    if layer > 0 {
+                        cell.d_input = directions * self.cell.d_hidden;
+                    }
+                    for _ in 0..directions {
+                        cells.push(cell.init(device)?);
+                    }
+                }
+                Ok($layer {
+                    cells,
+                    dropout: kindling_core::burn::nn::DropoutConfig::new(self.dropout).init(),
+                    directions,
+                })
+            }
+        }
+
+        $(#[$layer_doc])*
+        #[derive(kindling_core::burn::module::Module, Debug)]
+        pub struct $layer {
+            /// The cells, layer-major: layer 0 forwards, layer 0 backwards (when
+            /// bidirectional), layer 1 forwards, … — PyTorch's order of its `_l{k}` and
+            /// `_l{k}_reverse` weights.
+            pub cells: Vec<$cell>,
+            /// Dropout between layers.
+            pub dropout: kindling_core::burn::nn::Dropout,
+            /// 1, or 2 when bidirectional.
+            pub directions: usize,
+        }
+
+        impl $layer {
+            /// The number of stacked layers.
+            pub fn n_layers(&self) -> usize {
+                self.cells.len() / self.directions
+            }
+
+            /// The hidden size of every cell.
+            pub fn d_hidden(&self) -> usize {
+                $crate::sequence::Recurrence::d_hidden(&self.cells[0])
+            }
+
+            /// The input size of the first layer.
+            pub fn d_input(&self) -> usize {
+                $crate::sequence::Recurrence::d_input(&self.cells[0])
+            }
+
+            /// Checks the input and lengths; returns `[batch, len]`.
+            fn check(
+                &self,
+                input: &kindling_core::burn::tensor::Tensor<3>,
+                lengths: Option<&[usize]>,
+            ) -> $crate::Result<[usize; 2]> {
+                $crate::sequence::check_sequence(input, lengths, self.d_input())
+            }
+        }
+    };
+}
+
+pub(crate) use sequence_layer;
