@@ -33,3 +33,6 @@ pub use lstm::{Lstm, LstmConfig, LstmStates};
 pub use lstm_cell::{LstmCell, LstmCellConfig, LstmState};
 pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{RnnActivation, RnnCell, RnnCellConfig};
+
+#[cfg(all(test, feature = "flex"))]
+mod tests;
