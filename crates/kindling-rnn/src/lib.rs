@@ -1,0 +1,38 @@
+//! kindling-rnn: recurrent layers — Elman RNN, LSTM and GRU — as cells with a per-step API
+//! (for decoders) and as whole-sequence layers built for speed (for encoders, taggers and
+//! language models).
+//!
+//! Each pairs a config with burn's shape — `XxxConfig::new(d_input, d_hidden)`, `with_*`
+//! setters, `validate()`, `init(&device)` — and invalid settings or inputs are [`Error`]s,
+//! never panics. Gate orders and weight layouts follow PyTorch (LSTM `i, f, g, o`; GRU
+//! `r, z, n`; `h' = (1 − z) ⊙ n + z ⊙ h`), transposed to burn's `[d_in, d_out]`, so trained
+//! PyTorch weights map 1:1.
+//!
+//! - [`rnn_cell`], [`lstm_cell`], [`gru_cell`]: the cells.
+//! - [`rnn`], [`lstm`], [`gru`]: batch-first sequence layers — stacked, bidirectional,
+//!   dropout between layers, optional initial state, masking by per-sequence lengths.
+//! - [`init`]: Xavier-uniform input weights, orthogonal or identity recurrent weights, zero
+//!   biases and the LSTM's forget-gate bias of 1.
+//! - [`sequence`]: how the sequence layers run (the fused input projection, masking and the
+//!   per-sequence reversal of the backward direction).
+
+mod error;
+pub mod gru;
+pub mod gru_cell;
+pub mod init;
+pub mod lstm;
+pub mod lstm_cell;
+pub mod rnn;
+pub mod rnn_cell;
+pub mod sequence;
+
+pub use error::{Error, Result};
+pub use gru::{Gru, GruConfig};
+pub use gru_cell::{GruCell, GruCellConfig, GruReset};
+pub use lstm::{Lstm, LstmConfig, LstmStates};
+pub use lstm_cell::{LstmCell, LstmCellConfig, LstmState};
+pub use rnn::{Rnn, RnnConfig};
+pub use rnn_cell::{RnnActivation, RnnCell, RnnCellConfig};
+
+#[cfg(all(test, feature = "flex"))]
+mod tests;
