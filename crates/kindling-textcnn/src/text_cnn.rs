@@ -543,7 +543,10 @@ mod tests {
             };
             build_seeded(&device, 6, || config.init(20, 3, &device).unwrap())
         };
-        let (plain, dropped) = (build(0.0), build(0.5));
+        // The same weights in both: other tests draw from the device's random numbers in
+        // parallel, so two seeded builds need not agree.
+        let plain = build(0.0);
+        let dropped = build(0.5).load_record(plain.clone().into_record());
         let batch = || tokens(vec![vec![3, 5, 7, 9, 11, 2]], &device);
         let scores = |model: &TextCnn| -> Vec<f32> {
             model

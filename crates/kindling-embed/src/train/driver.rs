@@ -12,9 +12,9 @@ use kindling_data::{Specials, Vocab, VocabConfig};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::hogwild::SharedMatrix;
 use super::huffman::HuffmanTree;
 use super::sampling::{keep_probabilities, unigram_table};
+use super::shared_matrix::SharedMatrix;
 use super::trainer::{self, Architecture, InputRows, Network, Output, Schedule, TrainReport};
 use crate::io::model_file::ModelFile;
 use crate::{Error, Result};

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::train::cooccur::{self, Cooccurrence, CountSettings};
 use crate::train::driver::{corpus_vocab, initial_rows};
-use crate::train::hogwild::SharedMatrix;
+use crate::train::shared_matrix::SharedMatrix;
 use crate::vectors::WordVectors;
 use crate::{Error, Result};
 

@@ -6,18 +6,19 @@
 //!
 //! The engine behind them: `driver` (what word2vec and subword models share: training,
 //! training further, saving and loading), `trainer` (the shallow network and the threads streaming the
-//! corpus), `hogwild` (weights shared between threads without locks), `huffman` and
+//! corpus), `shared_matrix` (weights shared between threads, one spin lock per row), `huffman` and
 //! `sampling` (hierarchical softmax, negatives and subsampling) and `cooccur` (GloVe's
 //! counting).
 
 mod cooccur;
 mod driver;
 pub mod glove;
-// The one module with unsafe code: a prefetch hint on weights shared by training threads.
-#[allow(unsafe_code)]
-mod hogwild;
+// The one module with unsafe code: rows of weights shared by training threads, each behind
+// its own lock, and a prefetch hint.
 mod huffman;
 mod sampling;
+#[allow(unsafe_code)]
+mod shared_matrix;
 pub mod subword;
 mod trainer;
 pub mod word2vec;

@@ -1,6 +1,6 @@
 //! The training engine shared by word2vec and subword (fastText-style) training: a shallow
 //! network whose input layer is a sum of rows per word, an output layer of negative sampling
-//! and/or hierarchical softmax, and threads streaming the corpus with Hogwild updates.
+//! and/or hierarchical softmax, and threads streaming the corpus, updating shared rows under per-row locks.
 //!
 //! A word's input vector is the mean of its input rows: one row for word2vec; the word's row
 //! and its hashed character n-grams' rows for subword models (Bojanowski et al. 2017).
@@ -21,9 +21,9 @@ use kindling_data::read::corpus::Corpus;
 use kindling_data::tokenize::Tokenizer;
 
 use crate::Result;
-use crate::train::hogwild::SharedMatrix;
 use crate::train::huffman::HuffmanTree;
 use crate::train::sampling::{AliasTable, kept};
+use crate::train::shared_matrix::SharedMatrix;
 
 /// Which prediction task trains the vectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -182,22 +182,21 @@ impl Output {
         if let Some((tree, rows)) = &self.tree {
             let (nodes, branches) = tree.path(target);
             for (&node, &branch) in nodes.iter().zip(branches) {
-                let x = rows.dot(node, hidden);
                 // Branch 0 is the positive class, as in word2vec.c.
                 let label = 1.0 - f32::from(branch);
-                rows.exchange(node, (label - table.sigmoid(x)) * alpha, hidden, error);
+                let x = rows.learn(node, hidden, error, |x| (label - table.sigmoid(x)) * alpha);
                 loss.add(table.log_sigmoid(if branch == 0 { x } else { -x }));
             }
         }
         if self.negative > 0 {
-            let x = self.negative_rows.dot(target, hidden);
-            self.negative_rows
-                .exchange(target, (1.0 - table.sigmoid(x)) * alpha, hidden, error);
+            let x = self
+                .negative_rows
+                .learn(target, hidden, error, |x| (1.0 - table.sigmoid(x)) * alpha);
             loss.add(table.log_sigmoid(x));
             for &word in negatives.iter() {
-                let x = self.negative_rows.dot(word, hidden);
-                self.negative_rows
-                    .exchange(word, -table.sigmoid(x) * alpha, hidden, error);
+                let x = self
+                    .negative_rows
+                    .learn(word, hidden, error, |x| -table.sigmoid(x) * alpha);
                 loss.add(table.log_sigmoid(-x));
             }
         }

@@ -3,9 +3,10 @@
 //! decaying learning rate, over a corpus streamed from disk once per epoch.
 //!
 //! Memory is O(vocabulary × dim): the corpus is never held, only one line at a time per thread.
-//! Threads update the shared weights without locks (Hogwild: stale reads and lost updates are
-//! tolerated, as in word2vec.c), through relaxed atomic loads and stores, so the races are not
-//! undefined behaviour. With one thread a seed gives the same vectors bit for bit.
+//! Threads update the shared weights row by row, each row behind its own spin lock (where
+//! word2vec.c races without locks, which in Rust would be undefined behaviour); the row
+//! kernels vectorise as on private buffers. With one thread a seed gives the same vectors bit
+//! for bit.
 //!
 //! A [`Word2Vec`] keeps its vocabulary and output weights: save it, load it and continue training
 //! on more text (words outside its vocabulary are skipped, as in gensim without a vocabulary
