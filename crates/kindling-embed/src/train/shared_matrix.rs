@@ -9,13 +9,18 @@
 //! turns atomic accesses into vector loads and stores, and moving each weight on its own cost
 //! skip-gram two thirds of its speed (README, "The price of sound shared weights").
 //!
-//! Here each row has a spin lock (one byte). A kernel takes the row's lock, works on the row
-//! as an ordinary `&mut [f32]` — so its loops vectorise exactly as on a thread's own buffers —
-//! and releases the lock. The lock is acquired with `Acquire` and released with `Release`, so
-//! every access to a row happens-before the next thread's access to it: no data race, and no
-//! lost update either (Hogwild loses some). Locks are held for one row operation and never
-//! nested, so there is no deadlock; with two threads and tens of thousands of rows they are
-//! almost never contended.
+//! Here rows are guarded by spin locks. A kernel takes its row's lock, works on the row as an
+//! ordinary `&mut [f32]` — so its loops vectorise exactly as on a thread's own buffers — and
+//! releases the lock. The lock is acquired with `Acquire` and released with `Release`, so every
+//! access to a row happens-before the next thread's access to it: no data race, and no lost
+//! update either (Hogwild loses some). Locks are held for one row operation and never nested,
+//! so there is no deadlock.
+//!
+//! The locks are striped: row `r` is guarded by lock `r mod STRIPES`, and each lock has a cache
+//! line of its own. One lock per row, packed, would put the locks of the most frequent words
+//! (the lowest ids, which negative sampling picks again and again) on one cache line that both
+//! threads keep taking from each other; a fixed, padded set keeps memory small for millions of
+//! subword rows and lets neighbouring rows be locked without interference.
 //!
 //! The arithmetic and its order are those of plain `f32` kernels, so one thread with a seed
 //! gives bit-identical results run after run.
@@ -26,18 +31,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Values per chunk of the dot product's partial sums: one AVX2 register of `f32`s.
 const LANES: usize = 8;
 
+/// Locks shared by all rows (`row mod STRIPES`): 64 KiB of padded locks.
+const STRIPES: usize = 1024;
+
+/// A lock on a cache line of its own.
+#[repr(align(64))]
+struct StripeLock(AtomicBool);
+
 /// `rows × dim` f32 weights shared between training threads.
 pub(crate) struct SharedMatrix {
     data: Box<[UnsafeCell<f32>]>,
-    /// One lock per row: `true` while a thread works on it.
-    locks: Box<[AtomicBool]>,
+    /// The striped row locks: `true` while a thread works on a row of that stripe.
+    locks: Box<[StripeLock]>,
     dim: usize,
 }
 
-// SAFETY: the values are only reached through `SharedMatrix::with_row`, which holds the row's
-// lock for the whole access; lock and unlock are an `Acquire` compare-exchange and a `Release`
-// store of the same atomic, so two threads' accesses to one row are ordered by happens-before
-// and never race. The locks themselves are atomics.
+// SAFETY: the values are only reached through `SharedMatrix::with_row`, which holds the lock of
+// the row's stripe for the whole access (every row has exactly one stripe); lock and unlock are
+// an `Acquire` compare-exchange and a `Release` store of the same atomic, so two threads'
+// accesses to one row are ordered by happens-before and never race. The locks are atomics.
 unsafe impl Sync for SharedMatrix {}
 
 impl SharedMatrix {
@@ -47,7 +59,9 @@ impl SharedMatrix {
         let rows = data.len() / dim.max(1);
         Self {
             data: data.into_iter().map(UnsafeCell::new).collect(),
-            locks: (0..rows).map(|_| AtomicBool::new(false)).collect(),
+            locks: (0..rows.clamp(1, STRIPES))
+                .map(|_| StripeLock(AtomicBool::new(false)))
+                .collect(),
             dim,
         }
     }
@@ -55,7 +69,7 @@ impl SharedMatrix {
     /// Number of rows.
     #[cfg(test)]
     pub(crate) fn rows(&self) -> usize {
-        self.locks.len()
+        self.data.len() / self.dim
     }
 
     /// Row length.
@@ -75,7 +89,7 @@ impl SharedMatrix {
     /// Runs `work` on row `row` while holding its lock.
     #[inline(always)]
     fn with_row<R>(&self, row: u32, work: impl FnOnce(&mut [f32]) -> R) -> R {
-        let lock = &self.locks[row as usize];
+        let lock = &self.locks[row as usize % self.locks.len()].0;
         let mut spins = 0u32;
         while lock
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -96,7 +110,7 @@ impl SharedMatrix {
         let cells = &self.data[start..start + self.dim];
         // SAFETY: `UnsafeCell<f32>` has the layout of `f32`, so the row's cells are `dim`
         // contiguous `f32`s, in bounds of the allocation that `&self` keeps alive, and the
-        // pointer carries the provenance of the whole row. The row's lock is held until
+        // pointer carries the provenance of the whole row. The row's stripe lock is held until
         // `_unlock` drops after `work` returns (also if it unwinds), and every other access to
         // these cells takes the same lock, so this is the only reference to them meanwhile.
         let values = unsafe {
