@@ -11,7 +11,7 @@
 //!   - [`glove`]: GloVe with co-occurrence counting in bounded memory (spilling to disk).
 //!   - the shared engine: one driver that trains, continues, saves and loads word2vec and
 //!     subword models; the network and its threads; weights shared by the threads
-//!     with one spin lock per row (no data races, vectorised kernels); Huffman trees, sampling tables and co-occurrence counting.
+//!     with rows behind striped spin locks (no data races, vectorised kernels); Huffman trees, sampling tables and co-occurrence counting.
 //! - [`io`] holds files:
 //!   - [`format`](mod@format): word2vec text and binary, GloVe text and fastText `.vec`; gzip
 //!     transparently; hostile headers and non-finite values are errors.

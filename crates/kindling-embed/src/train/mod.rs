@@ -6,7 +6,7 @@
 //!
 //! The engine behind them: `driver` (what word2vec and subword models share: training,
 //! training further, saving and loading), `trainer` (the shallow network and the threads streaming the
-//! corpus), `shared_matrix` (weights shared between threads, one spin lock per row), `huffman` and
+//! corpus), `shared_matrix` (weights shared between threads, rows behind striped spin locks), `huffman` and
 //! `sampling` (hierarchical softmax, negatives and subsampling) and `cooccur` (GloVe's
 //! counting).
 

@@ -3,7 +3,7 @@
 //! decaying learning rate, over a corpus streamed from disk once per epoch.
 //!
 //! Memory is O(vocabulary × dim): the corpus is never held, only one line at a time per thread.
-//! Threads update the shared weights row by row, each row behind its own spin lock (where
+//! Threads update the shared weights row by row, each row behind a (striped) spin lock (where
 //! word2vec.c races without locks, which in Rust would be undefined behaviour); the row
 //! kernels vectorise as on private buffers. With one thread a seed gives the same vectors bit
 //! for bit.
