@@ -189,11 +189,11 @@ impl Optimizer for Adadelta {
 /// place; elsewhere two row reductions (largest and smallest entry) come back instead of the
 /// whole matrix.
 fn touched_rows(grad: &Tensor<2>) -> Vec<i64> {
-    let [rows, cols] = grad.dims();
     #[cfg(feature = "flex")]
     if let Ok(flex) = grad.clone().try_into_primitive::<burn::backend::Flex>()
         && let Some(values) = flex.as_slice::<f32>()
     {
+        let [rows, cols] = grad.dims();
         // OR of the bits without the sign: zero exactly when every entry is ±0, and a loop
         // without an early exit, which vectorises.
         let nonzero = |row: &[f32]| row.iter().fold(0u32, |bits, v| bits | (v.to_bits() << 1)) != 0;
