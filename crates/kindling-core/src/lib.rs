@@ -24,6 +24,8 @@ pub mod backend;
 pub mod checkpoint;
 pub mod constraint;
 mod error;
+#[cfg(feature = "flex")]
+pub mod flex_tensors;
 pub mod init;
 pub mod metrics;
 pub mod models;

@@ -22,13 +22,17 @@
 //!     batched as matrix products on a burn device.
 //!   - [`evaluate`]: the Google analogy set and word-pair similarity with gensim's protocols.
 //! - [`pretrained`]: burn `Embedding`s aligned to a vocabulary from pretrained vectors, frozen,
-//!   fine-tuned or both (two channels).
+//!   fine-tuned or both (two channels); [`layer`]: the input layer of the classifiers and
+//!   taggers built from them ([`layer::WordEmbedding`], [`layer::Channels`]); [`lookup`]: an
+//!   embedding lookup whose CPU backward pass writes only the rows a batch used.
 //!
 //! The training, file and evaluation modules are also reachable at the top level
 //! (`kindling_embed::word2vec`, `kindling_embed::format`, `kindling_embed::evaluate`, …).
 
 mod error;
 pub mod io;
+pub mod layer;
+pub mod lookup;
 pub mod pretrained;
 pub mod query;
 pub mod train;

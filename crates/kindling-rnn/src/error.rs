@@ -22,9 +22,26 @@ pub enum Error {
         problem: String,
     },
 
-    /// An error from the core layer (initialisers).
+    /// An error from the core layer (initialisers, checkpoints).
     #[error(transparent)]
     Core(#[from] kindling_core::Error),
+
+    /// An error from the data layer (vocabularies, files).
+    #[error(transparent)]
+    Data(#[from] kindling_data::Error),
+
+    /// An error building an embedding from pretrained vectors.
+    #[error(transparent)]
+    Embed(#[from] kindling_embed::Error),
+
+    /// A saved model's description that cannot be used.
+    #[error("{path}: {problem}")]
+    Manifest {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// `Result` with the recurrent-layer crate's [`Error`].

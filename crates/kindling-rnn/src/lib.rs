@@ -15,7 +15,12 @@
 //!   biases and the LSTM's forget-gate bias of 1.
 //! - [`sequence`]: how the sequence layers run (the fused input projection, masking and the
 //!   per-sequence reversal of the backward direction).
+//! - [`encoder`]: any of the three layers chosen by name, as the models' configs give it.
+//! - Models that train with [`kindling_core::train::Trainer`]: [`classifier`] (sentence
+//!   classification with last, mean or max pooling).
 
+pub mod classifier;
+pub mod encoder;
 mod error;
 pub mod gru;
 pub mod gru_cell;
@@ -26,6 +31,8 @@ pub mod rnn;
 pub mod rnn_cell;
 pub mod sequence;
 
+pub use classifier::{Pooling, RnnClassifier, RnnClassifierConfig};
+pub use encoder::{CellKind, Encoded, Encoder, EncoderConfig};
 pub use error::{Error, Result};
 pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruReset};

@@ -1,7 +1,8 @@
 //! Text classifiers as a run trains and saves them, and loaded back for inference.
 //!
 //! [`ClassifierConfig`] picks the architecture (`architecture = "cnn"` for Kim's CNN,
-//! `"clstm"` for C-LSTM, with that model's settings beside it). A run's output directory holds
+//! `"clstm"` for C-LSTM, `"rnn"` for kindling-rnn's recurrent classifier, with that model's
+//! settings beside it). A run's output directory holds
 //! all inference needs: `classifier.json` (architecture, label names, tokenisation, written by
 //! [`save_classifier`]), `vocab.txt` and `best.ckpt` (the weights of the best dev epoch, written
 //! by the trainer); [`Classifier::load`] reads them back.
@@ -17,6 +18,8 @@ use kindling_data::{LabelSet, OnUnknown, Vocab};
 use serde::{Deserialize, Serialize};
 
 use crate::embedding::Channels;
+use kindling_rnn::{RnnClassifier, RnnClassifierConfig};
+
 use crate::{ConvLstm, ConvLstmConfig, Error, Result, TextCnn, TextCnnConfig};
 
 /// The description of a trained classifier, beside its checkpoint.
@@ -32,6 +35,8 @@ pub enum ClassifierConfig {
     Cnn(TextCnnConfig),
     /// The CNN + LSTM hybrid.
     Clstm(ConvLstmConfig),
+    /// A recurrent encoder with pooling (kindling-rnn).
+    Rnn(RnnClassifierConfig),
 }
 
 impl ClassifierConfig {
@@ -40,6 +45,7 @@ impl ClassifierConfig {
         match self {
             Self::Cnn(config) => config.channels,
             Self::Clstm(config) => config.channels,
+            Self::Rnn(config) => config.channels,
         }
     }
 
@@ -48,14 +54,16 @@ impl ClassifierConfig {
         match self {
             Self::Cnn(config) => config.dim,
             Self::Clstm(config) => config.dim,
+            Self::Rnn(config) => config.dim,
         }
     }
 
-    /// The shortest padded batch the model takes: its widest filter.
+    /// The shortest padded batch the model takes: its widest filter, one step for an RNN.
     pub fn min_len(&self) -> usize {
         match self {
             Self::Cnn(config) => config.widest_filter(),
             Self::Clstm(config) => config.width,
+            Self::Rnn(_) => 1,
         }
     }
 
@@ -67,6 +75,7 @@ impl ClassifierConfig {
         match self {
             Self::Cnn(config) => config.validate(),
             Self::Clstm(config) => config.validate(),
+            Self::Rnn(config) => Ok(config.validate()?),
         }
     }
 
@@ -87,6 +96,9 @@ impl ClassifierConfig {
             Self::Clstm(config) => TrainedModel::Clstm(Box::new(
                 config.init_for_loading(vocab_size, classes, device)?,
             )),
+            Self::Rnn(config) => TrainedModel::Rnn(Box::new(
+                config.init_for_loading(vocab_size, classes, device)?,
+            )),
         })
     }
 }
@@ -98,6 +110,8 @@ pub enum TrainedModel {
     Cnn(Box<TextCnn>),
     /// The CNN + LSTM hybrid.
     Clstm(Box<ConvLstm>),
+    /// The recurrent classifier.
+    Rnn(Box<RnnClassifier>),
 }
 
 impl TrainedModel {
@@ -105,17 +119,22 @@ impl TrainedModel {
     ///
     /// # Shapes
     /// `tokens`: `[batch, len]`, `lengths`: one per sentence → `[batch, classes]`.
-    pub fn probabilities(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
-        match self {
+    ///
+    /// # Errors
+    /// When `lengths` does not fit `tokens`.
+    pub fn probabilities(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Result<Tensor<2>> {
+        Ok(match self {
             Self::Cnn(model) => model.probabilities(tokens, lengths),
             Self::Clstm(model) => model.probabilities(tokens, lengths),
-        }
+            Self::Rnn(model) => model.probabilities(tokens, lengths)?,
+        })
     }
 
     fn restore(self, checkpoint: &Checkpoint, path: &Path) -> Result<Self> {
         Ok(match self {
             Self::Cnn(model) => Self::Cnn(Box::new(checkpoint.restore_model(*model, path)?)),
             Self::Clstm(model) => Self::Clstm(Box::new(checkpoint.restore_model(*model, path)?)),
+            Self::Rnn(model) => Self::Rnn(Box::new(checkpoint.restore_model(*model, path)?)),
         })
     }
 }
@@ -237,7 +256,7 @@ impl Classifier {
         let batch = PaddedBatch::new(&encoded, &self.padding);
         let probabilities: Vec<f32> = self
             .model
-            .probabilities(batch.ids_tensor(&self.device), &batch.lengths)
+            .probabilities(batch.ids_tensor(&self.device), &batch.lengths)?
             .into_data()
             .convert::<f32>()
             .try_to_vec()
@@ -343,6 +362,15 @@ mod tests {
                     .unwrap();
                 TrainedModel::Clstm(Box::new(fit.best_model.valid()))
             }
+            ClassifierConfig::Rnn(rnn) => {
+                let model = build_seeded(&train_device, 1, || {
+                    rnn.init(vocab.len(), 2, &train_device).unwrap()
+                });
+                let fit = trainer()
+                    .fit(model, &batcher, &examples, Some(&examples))
+                    .unwrap();
+                TrainedModel::Rnn(Box::new(fit.best_model.valid()))
+            }
         };
         save_classifier(&dir, &config, &labels, &tokenizer, &vocab).unwrap();
 
@@ -361,6 +389,7 @@ mod tests {
         let padded = PaddedBatch::new(&ids, &classifier.padding);
         let expected: Vec<f32> = trained
             .probabilities(padded.ids_tensor(&device), &padded.lengths)
+            .unwrap()
             .into_data()
             .try_to_vec()
             .unwrap();
@@ -398,6 +427,21 @@ mod tests {
                     .with_hidden(4),
             ),
         );
+    }
+
+    #[test]
+    fn a_saved_rnn_run_classifies_like_the_trained_model() {
+        use kindling_rnn::{CellKind, EncoderConfig, Pooling};
+        for (name, cell, pooling) in [
+            ("bilstm-max", CellKind::Lstm, Pooling::Max),
+            ("gru-last", CellKind::Gru, Pooling::Last),
+        ] {
+            let encoder = EncoderConfig::new(cell, 4).with_bidirectional(true);
+            round_trip(
+                name,
+                ClassifierConfig::Rnn(RnnClassifierConfig::new(6, encoder).with_pooling(pooling)),
+            );
+        }
     }
 
     #[test]

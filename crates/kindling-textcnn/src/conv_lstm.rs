@@ -4,21 +4,21 @@
 //! after each sentence's last window feeds dropout and a linear layer.
 
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::nn::{Lstm, LstmConfig};
 use kindling_core::burn::tensor::activation::{relu, softmax};
-use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling_core::burn::tensor::{Device, Int, Tensor};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{StepOutput, TrainStep};
 use kindling_data::Vocab;
 use kindling_data::batch::SequenceBatch;
 use kindling_embed::WordVectors;
 use kindling_embed::pretrained::Coverage;
+use kindling_rnn::{Lstm, LstmConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::embedding::{Channels, WordEmbedding, WordVectorModel};
 use crate::error::{check_dropout, check_positive, check_positive_bound};
 use crate::filter_bank::FilterBank;
-use crate::head::{ClassifierHead, classification_step};
+use kindling_core::models::{ClassifierHead, classification_step};
 use crate::init::{WeightInit, initial_filters};
 use crate::window_max::window_responses;
 use crate::{Error, Result};
@@ -237,7 +237,7 @@ impl ConvLstm {
     ) -> Result<Self> {
         let bank = FilterBank::new(vec![config.width], config.maps, 0)?;
         let (filters, biases) = initial_filters(&bank, config.dim, &WeightInit::Burn, device);
-        let lstm = LstmConfig::new(config.maps, config.hidden, true).init(device);
+        let lstm = LstmConfig::new(config.maps, config.hidden).init(device)?;
         Ok(Self {
             embedding,
             filters,
@@ -254,23 +254,21 @@ impl ConvLstm {
     /// # Shapes
     /// `tokens`: `[batch, len]`; `lengths`: one per sentence → `[batch, classes]`.
     pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
-        let device = tokens.device();
         let words = self.embedding.forward(tokens);
         let responses = window_responses(words, self.filters.val(), lengths, &self.bank)
             .pop()
             .expect("one filter width");
         let features = relu(responses + self.biases.val().unsqueeze::<3>());
         let [batch, _, _] = features.dims();
-        let (states, _) = self.lstm.forward(features, None);
-        let hidden = states.dims()[2];
-        let last: Vec<i64> = lengths
+        let windows: Vec<usize> = lengths
             .iter()
-            .map(|&n| (self.bank.windows(n, self.bank.widest()) - 1) as i64)
+            .map(|&n| self.bank.windows(n, self.bank.widest()))
             .collect();
-        let last = Tensor::<1, Int>::from_data(TensorData::new(last, [batch]), &device)
-            .reshape([batch, 1, 1])
-            .expand([batch, 1, hidden]);
-        let final_states = states.gather(1, last).reshape([batch, hidden]);
+        let (_, states) = self
+            .lstm
+            .forward(features, Some(&windows), None)
+            .expect("one window count per sentence, none longer than the batch's");
+        let final_states = states.hidden.reshape([batch, self.lstm.d_hidden()]);
         self.head.forward(final_states)
     }
 
@@ -318,6 +316,7 @@ mod tests {
 mod flex_tests {
     use super::*;
     use kindling_core::BackendKind;
+    use kindling_core::burn::tensor::TensorData;
     use kindling_core::optim::OptimizerConfig;
     use kindling_core::seed::build_seeded;
     use kindling_core::train::{Outcome, TrainConfig, Trainer};

@@ -35,6 +35,10 @@ pub enum Error {
     /// An error about word vectors (dimension mismatch, bad files).
     #[error(transparent)]
     Embed(#[from] kindling_embed::Error),
+
+    /// An error from the recurrent layers or the recurrent classifier.
+    #[error(transparent)]
+    Rnn(#[from] kindling_rnn::Error),
 }
 
 /// `Result` with the text CNN crate's [`Error`].

@@ -10,26 +10,21 @@
 //! - [`text_cnn`]: [`TextCnnConfig`] and [`TextCnn`] — embedding channels (rand, static,
 //!   non-static, multichannel), filter widths and feature maps, activation, dropout, max-norm.
 //! - [`conv_lstm`]: [`ConvLstmConfig`] and [`ConvLstm`], the CNN + LSTM hybrid (C-LSTM).
-//! - [`embedding`]: [`Channels`] and [`WordEmbedding`], one table or Kim's two channels.
-//! - [`head`]: dropout and the output layer every classifier ends with.
+//! - [`embedding`]: [`Channels`] and [`WordEmbedding`] (from `kindling_embed::layer`), one
+//!   table or Kim's two channels.
 //! - [`init`]: [`WeightInit`], burn's or Kim's initialisation of the filters.
 //! - [`classifier`]: [`ClassifierConfig`] (either model, chosen by `architecture`), saving a
 //!   trained run's description and loading it back as a [`Classifier`] of raw sentences.
 //! - [`filter_bank`]: how the filters of all widths share one matrix.
 //! - [`window_max`]: convolution and max-over-time pooling as one operation that ignores
 //!   padding, with a sparse backward pass on the CPU.
-//! - [`lookup`]: embedding lookup whose CPU backward pass writes only the rows a batch used.
 
 pub mod classifier;
 pub mod conv_lstm;
 pub mod embedding;
 mod error;
 pub mod filter_bank;
-#[cfg(feature = "flex")]
-mod flex_tensors;
-pub mod head;
 pub mod init;
-pub mod lookup;
 pub mod text_cnn;
 pub mod window_max;
 mod window_max_kernel;

@@ -42,7 +42,7 @@ pub fn window_max(
         "filter matrix shape for {dim}-d words"
     );
     #[cfg(feature = "flex")]
-    if crate::flex_tensors::runs_on_flex(&words.device()) {
+    if kindling_core::flex_tensors::runs_on_flex(&words.device()) {
         return flex::window_max(words, filters, lengths, bank);
     }
     composed_window_max(words, filters, lengths, bank)
@@ -166,7 +166,7 @@ mod flex {
     use kindling_core::burn::tensor::Tensor;
 
     use crate::filter_bank::FilterBank;
-    use crate::flex_tensors::{floats, tensor};
+    use kindling_core::flex_tensors::{floats, tensor};
     use crate::window_max_kernel::{
         Batch, filter_gradient, max_over_windows, pack_words, transpose, word_gradient,
     };

@@ -21,7 +21,7 @@ use kindling_data::tokenize::KimClean;
 use kindling_data::{DataDir, OnUnknown};
 use kindling_textcnn::TextCnnConfig;
 
-use crate::tasks::textcnn::kim_vocabulary;
+use crate::tasks::sentence_classifier::kim_vocabulary;
 use crate::{Error, Result};
 
 const SCRIPT: &str = include_str!("torch_textcnn.py");

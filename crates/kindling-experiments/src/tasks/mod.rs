@@ -3,7 +3,7 @@
 
 mod brown_genre;
 mod embedding_eval;
-pub(crate) mod textcnn;
+pub(crate) mod sentence_classifier;
 mod train_embeddings;
 
 use kindling_embed::glove::GloveConfig;
@@ -18,7 +18,7 @@ use crate::runner::TaskContext;
 pub use brown_genre::BrownGenreOptions;
 pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
-pub use textcnn::TextCnnOptions;
+pub use sentence_classifier::SentenceClassifierOptions;
 pub use train_embeddings::EmbeddingOptions;
 
 /// What an experiment runs, with that task's options (`task = "NAME"` and `[options]` in the
@@ -36,8 +36,8 @@ pub enum Task {
     Subword(EmbeddingOptions<SubwordConfig>),
     /// Training GloVe on `corpus-en` and scoring the vectors.
     Glove(EmbeddingOptions<GloveConfig>),
-    /// Kim's CNN or C-LSTM on a sentence classification set.
-    Textcnn(TextCnnOptions),
+    /// Kim's CNN, C-LSTM or a recurrent classifier on a sentence classification set.
+    SentenceClassifier(SentenceClassifierOptions),
 }
 
 /// The name of a [`Task`], as the experiment file's `task` key gives it.
@@ -54,8 +54,8 @@ pub enum TaskKind {
     Subword,
     /// [`Task::Glove`].
     Glove,
-    /// [`Task::Textcnn`].
-    Textcnn,
+    /// [`Task::SentenceClassifier`].
+    SentenceClassifier,
 }
 
 /// An options table that failed to type, with the path of the offending key inside it.
@@ -70,7 +70,7 @@ impl TaskKind {
             Self::Word2vec => "word2vec",
             Self::Subword => "subword",
             Self::Glove => "glove",
-            Self::Textcnn => "textcnn",
+            Self::SentenceClassifier => "sentence-classifier",
         }
     }
 
@@ -90,7 +90,7 @@ impl TaskKind {
             Self::Word2vec => Task::Word2vec(EmbeddingOptions::new(typed(&options)?, &options)),
             Self::Subword => Task::Subword(EmbeddingOptions::new(typed(&options)?, &options)),
             Self::Glove => Task::Glove(EmbeddingOptions::new(typed(&options)?, &options)),
-            Self::Textcnn => Task::Textcnn(typed(&options)?),
+            Self::SentenceClassifier => Task::SentenceClassifier(typed(&options)?),
         })
     }
 }
@@ -104,13 +104,13 @@ impl Task {
             Self::Word2vec(_) => TaskKind::Word2vec,
             Self::Subword(_) => TaskKind::Subword,
             Self::Glove(_) => TaskKind::Glove,
-            Self::Textcnn(_) => TaskKind::Textcnn,
+            Self::SentenceClassifier(_) => TaskKind::SentenceClassifier,
         }
     }
 
     /// Whether the task trains with the kindling-core trainer, and so needs `[train]`.
     pub fn trains(&self) -> bool {
-        matches!(self, Self::BrownGenre(_) | Self::Textcnn(_))
+        matches!(self, Self::BrownGenre(_) | Self::SentenceClassifier(_))
     }
 
     /// Checks the values that their types do not.
@@ -123,7 +123,7 @@ impl Task {
             Self::EmbeddingEval(_) => Ok(()),
             // The trainers check their own settings when they start.
             Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_) => Ok(()),
-            Self::Textcnn(options) => options.validate(),
+            Self::SentenceClassifier(options) => options.validate(),
         }
     }
 }
@@ -136,6 +136,6 @@ pub fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         Task::Word2vec(options) => train_embeddings::run_word2vec(context, options),
         Task::Subword(options) => train_embeddings::run_subword(context, options),
         Task::Glove(options) => train_embeddings::run_glove(context, options),
-        Task::Textcnn(options) => textcnn::run(context, options),
+        Task::SentenceClassifier(options) => sentence_classifier::run(context, options),
     }
 }

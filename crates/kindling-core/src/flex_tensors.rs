@@ -1,13 +1,13 @@
-//! Moving values in and out of burn-flex tensors for the CPU kernels.
+//! Moving values in and out of burn-flex tensors, for the CPU kernels of the model crates.
 
 use std::borrow::Cow;
 
-use kindling_core::burn::backend::DispatchDevice;
-use kindling_core::burn::backend::flex::FlexTensor;
-use kindling_core::burn::tensor::{DType, Device, TensorData};
+use burn::backend::DispatchDevice;
+use burn::backend::flex::FlexTensor;
+use burn::tensor::{DType, Device, TensorData};
 
 /// Whether tensors on `device` live on burn-flex (with or without autodiff).
-pub(crate) fn runs_on_flex(device: &Device) -> bool {
+pub fn runs_on_flex(device: &Device) -> bool {
     matches!(
         device.clone().inner().as_dispatch(),
         DispatchDevice::Flex(_)
@@ -18,7 +18,7 @@ pub(crate) fn runs_on_flex(device: &Device) -> bool {
 ///
 /// # Panics
 /// When the tensor is not `f32` (the model computes in `f32`).
-pub(crate) fn floats(tensor: &FlexTensor) -> Cow<'_, [f32]> {
+pub fn floats(tensor: &FlexTensor) -> Cow<'_, [f32]> {
     assert_eq!(tensor.dtype(), DType::F32, "the CPU kernels compute in f32");
     match tensor.as_slice::<f32>() {
         Some(values) => Cow::Borrowed(values),
@@ -36,7 +36,7 @@ pub(crate) fn floats(tensor: &FlexTensor) -> Cow<'_, [f32]> {
 ///
 /// # Panics
 /// When a value is negative or the tensor is not an integer tensor.
-pub(crate) fn indices(tensor: &FlexTensor) -> Vec<usize> {
+pub fn indices(tensor: &FlexTensor) -> Vec<usize> {
     let tensor = tensor.to_contiguous();
     let index = |v: i64| usize::try_from(v).expect("a non-negative index");
     match tensor.dtype() {
@@ -63,6 +63,6 @@ pub(crate) fn indices(tensor: &FlexTensor) -> Vec<usize> {
 }
 
 /// A burn-flex tensor owning `values` (no copy).
-pub(crate) fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+pub fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }

@@ -1,12 +1,12 @@
-//! What every classifier of the crate ends with: dropout, a linear layer to class scores, and
-//! the training step's cross-entropy.
+//! What every sentence classifier ends with: dropout, a linear layer to class scores, and the
+//! training step's cross-entropy.
 
-use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
-use kindling_core::burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
-use kindling_core::burn::tensor::{Device, Int, Tensor};
-use kindling_core::constraint::max_norm_param;
-use kindling_core::train::{Outcome, StepOutput};
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::tensor::{Device, Int, Tensor};
+use crate::constraint::max_norm_param;
+use crate::train::{Outcome, StepOutput};
 
 /// Dropout on a feature vector, then a linear layer to one score per class.
 #[derive(Module, Debug)]
@@ -19,7 +19,7 @@ impl ClassifierHead {
     /// A head from `features` to `classes` scores with dropout probability `dropout` (checked
     /// by the model configs to lie in `[0, 1)`); `zero_output` starts the linear layer at zero
     /// (Kim's initialisation) instead of burn's default.
-    pub(crate) fn new(
+    pub fn new(
         features: usize,
         classes: usize,
         dropout: f64,
@@ -48,14 +48,13 @@ impl ClassifierHead {
 
     /// The head with every output unit's weight vector rescaled to an L2 norm of at most
     /// `limit` (Kim's max-norm constraint).
-    pub(crate) fn with_max_norm(mut self, limit: f64) -> Self {
+    pub fn with_max_norm(mut self, limit: f64) -> Self {
         self.output.weight = max_norm_param(self.output.weight, limit, 0);
         self
     }
 
-    /// The output layer, for inspection.
-    #[cfg(test)]
-    pub(crate) fn output(&self) -> &Linear {
+    /// The output layer.
+    pub fn output(&self) -> &Linear {
         &self.output
     }
 }
@@ -64,7 +63,7 @@ impl ClassifierHead {
 ///
 /// # Shapes
 /// `logits`: `[batch, classes]`, `labels`: `[batch]`.
-pub(crate) fn classification_step(logits: Tensor<2>, labels: Tensor<1, Int>) -> StepOutput {
+pub fn classification_step(logits: Tensor<2>, labels: Tensor<1, Int>) -> StepOutput {
     let to_classes = |t: Tensor<1, Int>| -> Vec<u32> {
         t.into_data()
             .convert::<i64>()

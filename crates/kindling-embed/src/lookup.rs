@@ -6,7 +6,7 @@
 //! operation allocates the gradient once and adds each token's row into it. Other backends use
 //! burn's [`Embedding`](kindling_core::burn::nn::Embedding) lookup unchanged.
 
-use kindling_core::burn::tensor::{Int, Tensor};
+use burn::tensor::{Int, Tensor};
 
 /// The rows of `weight` named by `tokens`.
 ///
@@ -14,7 +14,7 @@ use kindling_core::burn::tensor::{Int, Tensor};
 /// `weight`: `[vocab, dim]`, `tokens`: `[batch, len]` → `[batch, len, dim]`.
 pub fn lookup(weight: Tensor<2>, tokens: Tensor<2, Int>) -> Tensor<3> {
     #[cfg(feature = "flex")]
-    if crate::flex_tensors::runs_on_flex(&weight.device()) {
+    if kindling_core::flex_tensors::runs_on_flex(&weight.device()) {
         return flex::lookup(weight, tokens);
     }
     kindling_core::burn::tensor::module::embedding(weight, tokens)
@@ -36,7 +36,7 @@ mod flex {
     };
     use kindling_core::burn::tensor::{Int, Tensor};
 
-    use crate::flex_tensors::{floats, indices, tensor};
+    use kindling_core::flex_tensors::{floats, indices, tensor};
 
     /// [`super::lookup`] through the extension.
     pub(super) fn lookup(weight: Tensor<2>, tokens: Tensor<2, Int>) -> Tensor<3> {

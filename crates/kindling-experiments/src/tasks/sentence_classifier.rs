@@ -1,15 +1,18 @@
-//! Kim's (2014) convolutional sentence classifier on TREC, SST-1 or SST-2 (their published
-//! test sets; 10 % of train, stratified and seeded, as dev when there is none) or MR (stratified
+//! Sentence classification — Kim's (2014) CNN, C-LSTM or a recurrent classifier — on TREC,
+//! SST-1 or SST-2 (their published test sets; 10 % of train, stratified and seeded, as dev when there is none) or MR (stratified
 //! 10-fold cross-validation, `test_accuracy` the mean over folds with `test_accuracy_std`).
 //!
 //! Sentences are tokenised with Kim's `clean_str` (lowercased unless `lowercase = false`); the
 //! vocabulary holds every word of every split, as in Kim's code: words seen only in dev or test
-//! keep their initial vector. Options ([`TextCnnOptions`]): `dataset` (`mr`, `trec`, `sst1`,
+//! keep their initial vector. Options ([`SentenceClassifierOptions`]): `dataset` (`mr`, `trec`, `sst1`,
 //! `sst2`), `lowercase`, `dev_fraction`, `folds` (MR), and the model, `[options.model]`: a
 //! [`ClassifierConfig`] whose `architecture` is `cnn` (Kim's CNN, the fields of
 //! [`kindling_textcnn::TextCnnConfig`], `channels = "rand" | "static" | "non-static" |
-//! "multichannel"`) or `clstm` (the CNN + LSTM hybrid, [`kindling_textcnn::ConvLstmConfig`]).
-//! Pretrained variants use GloVe 6B 50-d, so `dim = 50`.
+//! "multichannel"`), `clstm` (the CNN + LSTM hybrid, [`kindling_textcnn::ConvLstmConfig`]) or
+//! `rnn` (an RNN / LSTM / GRU encoder with pooling, [`kindling_rnn::RnnClassifierConfig`]).
+//! Pretrained variants use GloVe 6B 50-d, so `dim = 50`. `bucket_pool = k` groups sentences of
+//! similar length into batches (pools of `k` batches sorted by length), which saves an RNN most
+//! of its padding.
 
 use std::path::Path;
 
@@ -43,7 +46,7 @@ const DATASETS: [DatasetName; 4] = [
 /// Options of the `textcnn` task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TextCnnOptions {
+pub struct SentenceClassifierOptions {
     /// `mr`, `sst1`, `sst2` or `trec`.
     pub dataset: DatasetName,
     /// Lowercase before tokenising (Kim does, except for TREC).
@@ -55,6 +58,10 @@ pub struct TextCnnOptions {
     /// Cross-validation folds for a dataset without a test set (MR).
     #[serde(default = "ten")]
     pub folds: usize,
+    /// Length bucketing of the training batches: pools of this many batches' worth of
+    /// shuffled sentences, each sorted by length and cut into batches (default: none).
+    #[serde(default)]
+    pub bucket_pool: Option<usize>,
     /// The model.
     pub model: ClassifierConfig,
 }
@@ -71,7 +78,7 @@ fn ten() -> usize {
     10
 }
 
-impl TextCnnOptions {
+impl SentenceClassifierOptions {
     /// A sentence classification set, a dev fraction in `(0, 1)`, at least two folds and a valid
     /// model.
     pub(super) fn validate(&self) -> std::result::Result<(), String> {
@@ -89,6 +96,9 @@ impl TextCnnOptions {
                 self.dev_fraction
             ));
         }
+        if self.bucket_pool == Some(0) {
+            return Err("bucket_pool: expected at least 1 batch per pool".into());
+        }
         if self.folds < 2 {
             return Err(format!("folds: expected at least 2, got {}", self.folds));
         }
@@ -98,7 +108,7 @@ impl TextCnnOptions {
 
 pub(super) fn run(
     context: &TaskContext<'_>,
-    options: &TextCnnOptions,
+    options: &SentenceClassifierOptions,
 ) -> Result<Map<String, Value>> {
     let train_config = context.train()?;
     let setup = Setup {
@@ -108,6 +118,7 @@ pub(super) fn run(
             lowercase: options.lowercase,
         },
         dev_fraction: options.dev_fraction,
+        bucket_pool: options.bucket_pool,
     };
     let data = DataDir::new(&context.data_dir);
     let corpus = match options.dataset {
@@ -196,6 +207,7 @@ pub(super) fn run(
     match &setup.model {
         ClassifierConfig::Cnn(model) => metrics.insert("model".into(), json!(model)),
         ClassifierConfig::Clstm(model) => metrics.insert("clstm".into(), json!(model)),
+        ClassifierConfig::Rnn(model) => metrics.insert("rnn".into(), json!(model)),
     };
     Ok(metrics)
 }
@@ -228,6 +240,7 @@ struct Setup<'a> {
     model: ClassifierConfig,
     tokenizer: KimClean,
     dev_fraction: f64,
+    bucket_pool: Option<usize>,
 }
 
 impl Setup<'_> {
@@ -282,6 +295,15 @@ impl Setup<'_> {
                 )?;
                 (self.fit_and_score(model, splits, pad, out_dir)?, words)
             }
+            ClassifierConfig::Rnn(config) => {
+                let (model, words) = self.build(
+                    seed,
+                    vectors,
+                    |vectors, rng| Ok(config.init_pretrained(vectors, vocab, classes, rng, device)?),
+                    || Ok(config.init(vocab.len(), classes, device)?),
+                )?;
+                (self.fit_and_score(model, splits, pad, out_dir)?, words)
+            }
         };
         save_classifier(out_dir, &self.model, labels, &self.tokenizer, vocab)?;
         metrics.insert("pretrained_words".into(), json!(pretrained_words));
@@ -321,10 +343,13 @@ impl Setup<'_> {
         let context = self.context;
         let train_config = context.train()?;
         let [train, dev, test] = splits;
-        let batcher = SequenceBatcher::new(Padding {
-            min_len: self.model.min_len(),
-            ..Padding::new(pad)
-        });
+        let batcher = SequenceBatcher {
+            bucket_pool: self.bucket_pool,
+            ..SequenceBatcher::new(Padding {
+                min_len: self.model.min_len(),
+                ..Padding::new(pad)
+            })
+        };
         let trained = Trainer::new(train_config.clone(), &context.device)?
             .with_output(out_dir)
             .with_progress(context.progress)
