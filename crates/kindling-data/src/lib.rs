@@ -20,11 +20,14 @@
 //! # Features
 //!
 //! `burn` (on by default, and implied by the backend features `flex`, `ndarray`, `wgpu`,
-//! `cuda`) adds [`batch`], [`sampler`], [`loader`] and [`split`]. Without it the crate does not
+//! `cuda`) adds [`batch`], [`tagged`] (sequence-labelling batches), [`bptt`] (language-model
+//! windows), [`sampler`], [`loader`] and [`split`]. Without it the crate does not
 //! depend on burn.
 
 #[cfg(feature = "burn")]
 pub mod batch;
+#[cfg(feature = "burn")]
+pub mod bptt;
 pub mod check;
 mod error;
 pub mod labels;
@@ -37,6 +40,8 @@ pub mod sampler;
 pub mod source;
 #[cfg(feature = "burn")]
 pub mod split;
+#[cfg(feature = "burn")]
+pub mod tagged;
 pub mod tokenize;
 pub mod vocab;
 

@@ -17,11 +17,14 @@
 //!   per-sequence reversal of the backward direction).
 //! - [`encoder`]: any of the three layers chosen by name, as the models' configs give it.
 //! - Models that train with [`kindling_core::train::Trainer`]: [`classifier`] (sentence
-//!   classification with last, mean or max pooling).
+//!   classification with last, mean or max pooling), [`tagger`] (a softmax over tags at every
+//!   token) and [`language_model`] (a stacked LSTM language model with truncated BPTT).
 
 pub mod classifier;
 pub mod encoder;
 mod error;
+pub mod language_model;
+pub mod tagger;
 pub mod gru;
 pub mod gru_cell;
 pub mod init;
@@ -34,6 +37,8 @@ pub mod sequence;
 pub use classifier::{Pooling, RnnClassifier, RnnClassifierConfig};
 pub use encoder::{CellKind, Encoded, Encoder, EncoderConfig};
 pub use error::{Error, Result};
+pub use language_model::{LanguageModel, LanguageModelConfig};
+pub use tagger::{Tagger, TaggerConfig};
 pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruReset};
 pub use lstm::{Lstm, LstmConfig, LstmStates};
