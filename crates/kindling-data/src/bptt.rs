@@ -141,9 +141,20 @@ mod tests {
         let windows = bptt_windows(&stream, 2, 4);
         let batch = BpttBatcher.batch(&windows[..2], &device);
         assert!(batch.fresh);
-        let inputs: Vec<i64> = batch.inputs.into_data().convert::<i64>().try_to_vec().unwrap();
-        assert_eq!(inputs, vec![0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 15, 16, 17, 18]);
+        let inputs: Vec<i64> = batch
+            .inputs
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(
+            inputs,
+            vec![0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 15, 16, 17, 18]
+        );
         assert!(!BpttBatcher.batch(&windows[1..], &device).fresh);
-        assert_eq!(BpttBatcher.plan(&windows, 20, None), vec![vec![0], vec![1], vec![2]]);
+        assert_eq!(
+            BpttBatcher.plan(&windows, 20, None),
+            vec![vec![0], vec![1], vec![2]]
+        );
     }
 }

@@ -115,9 +115,19 @@ mod tests {
         let batch = TaggedBatcher::new(0).batch(&items, &device);
         assert_eq!(batch.lengths, vec![3, 1]);
         assert_eq!(batch.tokens.dims(), [2, 3]);
-        let tags: Vec<i64> = batch.tags.into_data().convert::<i64>().try_to_vec().unwrap();
+        let tags: Vec<i64> = batch
+            .tags
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec()
+            .unwrap();
         assert_eq!(tags, vec![1, 2, 3, 9]);
-        let ids: Vec<i64> = batch.tokens.into_data().convert::<i64>().try_to_vec().unwrap();
+        let ids: Vec<i64> = batch
+            .tokens
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec()
+            .unwrap();
         assert_eq!(ids, vec![4, 5, 6, 7, 0, 0]);
     }
 }

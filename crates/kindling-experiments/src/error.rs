@@ -26,6 +26,10 @@ pub enum Error {
     #[error(transparent)]
     TextCnn(#[from] kindling_textcnn::Error),
 
+    /// An error from the recurrent models.
+    #[error(transparent)]
+    Rnn(#[from] kindling_rnn::Error),
+
     /// An error reading or preparing data.
     #[error(transparent)]
     Data(#[from] kindling_data::Error),

@@ -176,7 +176,12 @@ impl RnnClassifierConfig {
     ///
     /// # Errors
     /// When the config is invalid.
-    pub fn init(&self, vocab_size: usize, classes: usize, device: &Device) -> Result<RnnClassifier> {
+    pub fn init(
+        &self,
+        vocab_size: usize,
+        classes: usize,
+        device: &Device,
+    ) -> Result<RnnClassifier> {
         self.validate()?;
         let embedding =
             WordEmbedding::random(vocab_size, self.dim, self.random_bound as f32, device);
@@ -268,7 +273,9 @@ impl RnnClassifier {
     /// [`Error::InvalidInput`] when `lengths` does not fit `tokens`.
     pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Result<Tensor<2>> {
         let lengths: Vec<usize> = lengths.iter().map(|&n| n.max(1)).collect();
-        let words = self.embedding_dropout.forward(self.embedding.forward(tokens));
+        let words = self
+            .embedding_dropout
+            .forward(self.embedding.forward(tokens));
         let encoded = self.encoder.forward(words, Some(&lengths))?;
         Ok(self.head.forward(self.pooling.pool(encoded, &lengths)))
     }

@@ -147,7 +147,10 @@ impl EncoderConfig {
                 if let Some(init) = &self.recurrent_init {
                     cell = cell.with_recurrent_init(init.clone());
                 }
-                Encoder::Rnn(self.stack(RnnConfig::new(d_input, h).with_cell(cell)).init(device)?)
+                Encoder::Rnn(
+                    self.stack(RnnConfig::new(d_input, h).with_cell(cell))
+                        .init(device)?,
+                )
             }
             CellKind::Lstm => {
                 let mut cell = LstmCellConfig::new(d_input, h);
@@ -173,7 +176,10 @@ impl EncoderConfig {
                 if let Some(init) = &self.recurrent_init {
                     cell = cell.with_recurrent_init(init.clone());
                 }
-                Encoder::Gru(self.stack(GruConfig::new(d_input, h).with_cell(cell)).init(device)?)
+                Encoder::Gru(
+                    self.stack(GruConfig::new(d_input, h).with_cell(cell))
+                        .init(device)?,
+                )
             }
         })
     }

@@ -296,9 +296,7 @@ impl TrainStep<BpttBatch> for LanguageModel {
             self.carried.take();
             None
         } else {
-            self.carried
-                .take()
-                .filter(|s| s.hidden.dims()[1] == rows)
+            self.carried.take().filter(|s| s.hidden.dims()[1] == rows)
         };
         let (logits, state) = self
             .forward(batch.inputs.clone(), state)

@@ -18,33 +18,35 @@
 //! - [`encoder`]: any of the three layers chosen by name, as the models' configs give it.
 //! - Models that train with [`kindling_core::train::Trainer`]: [`classifier`] (sentence
 //!   classification with last, mean or max pooling), [`tagger`] (a softmax over tags at every
-//!   token) and [`language_model`] (a stacked LSTM language model with truncated BPTT).
+//!   token) and [`language_model`] (a stacked LSTM language model with truncated BPTT);
+//!   [`saved`]: a trained tagger or language model loaded back from its run directory.
 
 pub mod classifier;
 pub mod encoder;
 mod error;
-pub mod language_model;
-pub mod tagger;
 pub mod gru;
 pub mod gru_cell;
 pub mod init;
+pub mod language_model;
 pub mod lstm;
 pub mod lstm_cell;
 pub mod rnn;
 pub mod rnn_cell;
+pub mod saved;
 pub mod sequence;
+pub mod tagger;
 
 pub use classifier::{Pooling, RnnClassifier, RnnClassifierConfig};
 pub use encoder::{CellKind, Encoded, Encoder, EncoderConfig};
 pub use error::{Error, Result};
-pub use language_model::{LanguageModel, LanguageModelConfig};
-pub use tagger::{Tagger, TaggerConfig};
 pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruReset};
+pub use language_model::{LanguageModel, LanguageModelConfig};
 pub use lstm::{Lstm, LstmConfig, LstmStates};
 pub use lstm_cell::{LstmCell, LstmCellConfig, LstmState};
 pub use rnn::{Rnn, RnnConfig};
 pub use rnn_cell::{RnnActivation, RnnCell, RnnCellConfig};
+pub use tagger::{Tagger, TaggerConfig};
 
 #[cfg(all(test, feature = "flex"))]
 mod tests;

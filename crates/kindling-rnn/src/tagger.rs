@@ -154,7 +154,12 @@ impl TaggerConfig {
     ///
     /// # Errors
     /// When the config is invalid.
-    pub fn init_for_loading(&self, vocab_size: usize, tags: usize, device: &Device) -> Result<Tagger> {
+    pub fn init_for_loading(
+        &self,
+        vocab_size: usize,
+        tags: usize,
+        device: &Device,
+    ) -> Result<Tagger> {
         self.validate()?;
         let embedding = WordEmbedding::placeholder(self.channels, vocab_size, self.dim, device);
         self.assemble(embedding, tags, device)
@@ -193,7 +198,9 @@ impl Tagger {
     /// [`Error::InvalidInput`] when `lengths` does not fit `tokens`.
     pub fn forward(&self, tokens: Tensor<2, Int>, lengths: &[usize]) -> Result<Tensor<2>> {
         let device = tokens.device();
-        let words = self.embedding_dropout.forward(self.embedding.forward(tokens));
+        let words = self
+            .embedding_dropout
+            .forward(self.embedding.forward(tokens));
         let [batch, len, _] = words.dims();
         let outputs = self.encoder.forward(words, Some(lengths))?.outputs;
         let d = outputs.dims()[2];

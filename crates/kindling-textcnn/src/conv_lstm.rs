@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use crate::embedding::{Channels, WordEmbedding, WordVectorModel};
 use crate::error::{check_dropout, check_positive, check_positive_bound};
 use crate::filter_bank::FilterBank;
-use kindling_core::models::{ClassifierHead, classification_step};
 use crate::init::{WeightInit, initial_filters};
 use crate::window_max::window_responses;
 use crate::{Error, Result};
+use kindling_core::models::{ClassifierHead, classification_step};
 
 /// The C-LSTM's settings; the defaults are Zhou et al.'s for TREC (filter width 3, 150 maps,
 /// 150 memory cells, dropout 0.5) over GloVe 6B 50-d vectors.

@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 use crate::embedding::{Channels, WordEmbedding, WordVectorModel, unknown_init};
 use crate::error::{check_dropout, check_positive, check_positive_bound};
 use crate::filter_bank::FilterBank;
-use kindling_core::models::{ClassifierHead, classification_step};
 use crate::init::{WeightInit, initial_filters};
 use crate::window_max::window_max;
 use crate::{Error, Result};
+use kindling_core::models::{ClassifierHead, classification_step};
 
 /// The non-linearity after each convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -166,10 +166,10 @@ mod flex {
     use kindling_core::burn::tensor::Tensor;
 
     use crate::filter_bank::FilterBank;
-    use kindling_core::flex_tensors::{floats, tensor};
     use crate::window_max_kernel::{
         Batch, filter_gradient, max_over_windows, pack_words, transpose, word_gradient,
     };
+    use kindling_core::flex_tensors::{floats, tensor};
 
     /// [`super::window_max`] through the extension.
     pub(super) fn window_max(

@@ -1,12 +1,12 @@
 //! What every sentence classifier ends with: dropout, a linear layer to class scores, and the
 //! training step's cross-entropy.
 
+use crate::constraint::max_norm_param;
+use crate::train::{Outcome, StepOutput};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor};
-use crate::constraint::max_norm_param;
-use crate::train::{Outcome, StepOutput};
 
 /// Dropout on a feature vector, then a linear layer to one score per class.
 #[derive(Module, Debug)]

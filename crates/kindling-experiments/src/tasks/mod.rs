@@ -1,8 +1,11 @@
 //! Task implementations: the code an experiment's `task` field selects, each with its typed
 //! options.
 
+mod adding;
 mod brown_genre;
 mod embedding_eval;
+mod language_model;
+mod pos_tagging;
 pub(crate) mod sentence_classifier;
 mod train_embeddings;
 
@@ -15,9 +18,12 @@ use serde_json::{Map, Value};
 
 use crate::Result;
 use crate::runner::TaskContext;
+pub use adding::AddingOptions;
 pub use brown_genre::BrownGenreOptions;
 pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
+pub use language_model::{LanguageModelOptions, Sampling};
+pub use pos_tagging::PosTaggingOptions;
 pub use sentence_classifier::SentenceClassifierOptions;
 pub use train_embeddings::EmbeddingOptions;
 
@@ -38,6 +44,12 @@ pub enum Task {
     Glove(EmbeddingOptions<GloveConfig>),
     /// Kim's CNN, C-LSTM or a recurrent classifier on a sentence classification set.
     SentenceClassifier(SentenceClassifierOptions),
+    /// Part-of-speech tagging of the Brown corpus with a recurrent tagger.
+    PosTagging(PosTaggingOptions),
+    /// A word-level LSTM language model of the Brown corpus.
+    LanguageModel(LanguageModelOptions),
+    /// The adding problem: long-range memory of a recurrent layer.
+    Adding(AddingOptions),
 }
 
 /// The name of a [`Task`], as the experiment file's `task` key gives it.
@@ -56,6 +68,12 @@ pub enum TaskKind {
     Glove,
     /// [`Task::SentenceClassifier`].
     SentenceClassifier,
+    /// [`Task::PosTagging`].
+    PosTagging,
+    /// [`Task::LanguageModel`].
+    LanguageModel,
+    /// [`Task::Adding`].
+    Adding,
 }
 
 /// An options table that failed to type, with the path of the offending key inside it.
@@ -71,6 +89,9 @@ impl TaskKind {
             Self::Subword => "subword",
             Self::Glove => "glove",
             Self::SentenceClassifier => "sentence-classifier",
+            Self::PosTagging => "pos-tagging",
+            Self::LanguageModel => "language-model",
+            Self::Adding => "adding",
         }
     }
 
@@ -91,6 +112,9 @@ impl TaskKind {
             Self::Subword => Task::Subword(EmbeddingOptions::new(typed(&options)?, &options)),
             Self::Glove => Task::Glove(EmbeddingOptions::new(typed(&options)?, &options)),
             Self::SentenceClassifier => Task::SentenceClassifier(typed(&options)?),
+            Self::PosTagging => Task::PosTagging(typed(&options)?),
+            Self::LanguageModel => Task::LanguageModel(typed(&options)?),
+            Self::Adding => Task::Adding(typed(&options)?),
         })
     }
 }
@@ -105,12 +129,22 @@ impl Task {
             Self::Subword(_) => TaskKind::Subword,
             Self::Glove(_) => TaskKind::Glove,
             Self::SentenceClassifier(_) => TaskKind::SentenceClassifier,
+            Self::PosTagging(_) => TaskKind::PosTagging,
+            Self::LanguageModel(_) => TaskKind::LanguageModel,
+            Self::Adding(_) => TaskKind::Adding,
         }
     }
 
     /// Whether the task trains with the kindling-core trainer, and so needs `[train]`.
     pub fn trains(&self) -> bool {
-        matches!(self, Self::BrownGenre(_) | Self::SentenceClassifier(_))
+        matches!(
+            self,
+            Self::BrownGenre(_)
+                | Self::SentenceClassifier(_)
+                | Self::PosTagging(_)
+                | Self::LanguageModel(_)
+                | Self::Adding(_)
+        )
     }
 
     /// Checks the values that their types do not.
@@ -124,6 +158,9 @@ impl Task {
             // The trainers check their own settings when they start.
             Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_) => Ok(()),
             Self::SentenceClassifier(options) => options.validate(),
+            Self::PosTagging(options) => options.validate(),
+            Self::LanguageModel(options) => options.validate(),
+            Self::Adding(options) => options.validate(),
         }
     }
 }
@@ -137,5 +174,8 @@ pub fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         Task::Subword(options) => train_embeddings::run_subword(context, options),
         Task::Glove(options) => train_embeddings::run_glove(context, options),
         Task::SentenceClassifier(options) => sentence_classifier::run(context, options),
+        Task::PosTagging(options) => pos_tagging::run(context, options),
+        Task::LanguageModel(options) => language_model::run(context, options),
+        Task::Adding(options) => adding::run(context, options),
     }
 }

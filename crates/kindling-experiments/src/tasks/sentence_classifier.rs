@@ -296,12 +296,15 @@ impl Setup<'_> {
                 (self.fit_and_score(model, splits, pad, out_dir)?, words)
             }
             ClassifierConfig::Rnn(config) => {
-                let (model, words) = self.build(
-                    seed,
-                    vectors,
-                    |vectors, rng| Ok(config.init_pretrained(vectors, vocab, classes, rng, device)?),
-                    || Ok(config.init(vocab.len(), classes, device)?),
-                )?;
+                let (model, words) =
+                    self.build(
+                        seed,
+                        vectors,
+                        |vectors, rng| {
+                            Ok(config.init_pretrained(vectors, vocab, classes, rng, device)?)
+                        },
+                        || Ok(config.init(vocab.len(), classes, device)?),
+                    )?;
                 (self.fit_and_score(model, splits, pad, out_dir)?, words)
             }
         };

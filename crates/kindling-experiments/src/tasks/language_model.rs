@@ -1,0 +1,226 @@
+//! A word-level LSTM language model of the Brown corpus.
+//!
+//! Words are lower-cased; every sentence ends with `<eos>`. Documents are split 80/10/10 at
+//! random with the experiment file's `split_seed` (the same split as `pos-tagging` for the
+//! same seed). The vocabulary holds the training words seen at least `min_count` times; the
+//! rest read as `<unk>`. Each split is one stream; training cuts it into `[train]
+//! batch_size` parallel rows and windows of `bptt` steps, carrying the state across windows
+//! (truncated BPTT); dev and test are read the same way with `eval_rows` rows. Reports
+//! `dev_perplexity` and `test_perplexity` (`exp` of the mean negative log-likelihood per
+//! word, `<eos>` included, as is usual) and writes sampled sentences to `generated.txt`.
+
+use std::fmt::Write as _;
+
+use kindling_core::burn::module::Module;
+use kindling_core::seed::try_build_seeded;
+use kindling_core::train::{Trainer, evaluate};
+use kindling_data::bptt::{BpttBatcher, bptt_windows};
+use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_rnn::{LanguageModel, LanguageModelConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::pos_tagging::split_documents;
+use crate::Result;
+use crate::runner::TaskContext;
+
+fn one() -> u64 {
+    1
+}
+
+fn two() -> u64 {
+    2
+}
+
+fn thirty_five() -> usize {
+    35
+}
+
+fn ten() -> usize {
+    10
+}
+
+/// What to sample after training.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sampling {
+    /// Sentences to sample (each from `<eos>`, i.e. a sentence start).
+    pub sentences: usize,
+    /// At most this many words each.
+    pub words: usize,
+    /// Softmax temperature.
+    pub temperature: f64,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self {
+            sentences: 5,
+            words: 30,
+            temperature: 0.8,
+        }
+    }
+}
+
+/// Options of the `language-model` task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageModelOptions {
+    /// Seed of the document split (kept apart from the training seed).
+    #[serde(default = "one")]
+    pub split_seed: u64,
+    /// Training words seen fewer times read as `<unk>`.
+    #[serde(default = "two")]
+    pub min_count: u64,
+    /// Steps per training window.
+    #[serde(default = "thirty_five")]
+    pub bptt: usize,
+    /// Parallel rows of the dev and test streams.
+    #[serde(default = "ten")]
+    pub eval_rows: usize,
+    /// What to sample after training.
+    #[serde(default)]
+    pub generate: Sampling,
+    /// The model.
+    pub model: LanguageModelConfig,
+}
+
+impl LanguageModelOptions {
+    /// Positive sizes, a positive temperature and a valid model.
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        for (key, value) in [
+            ("min_count", self.min_count as usize),
+            ("bptt", self.bptt),
+            ("eval_rows", self.eval_rows),
+        ] {
+            if value == 0 {
+                return Err(format!("{key}: expected at least 1"));
+            }
+        }
+        let t = self.generate.temperature;
+        if !(t.is_finite() && t > 0.0) {
+            return Err(format!(
+                "generate.temperature: expected a positive number, got {t}"
+            ));
+        }
+        self.model.validate().map_err(|e| format!("model: {e}"))
+    }
+}
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &LanguageModelOptions,
+) -> Result<Map<String, Value>> {
+    let train_config = context.train()?;
+    let data = DataDir::new(&context.data_dir);
+    let [train_docs, dev_docs, test_docs] = split_documents(data.brown()?, options.split_seed);
+    let sentences = |docs: &[kindling_data::read::brown::BrownDocument]| -> Vec<Vec<String>> {
+        docs.iter()
+            .flat_map(|d| &d.sentences)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.iter().map(|w| w.word.to_lowercase()).collect())
+            .collect()
+    };
+    let (mut train, dev, test) = (
+        sentences(&train_docs),
+        sentences(&dev_docs),
+        sentences(&test_docs),
+    );
+    if let Some(max) = context.max_examples {
+        train.truncate(max);
+    }
+    let mut counts = TokenCounts::new();
+    train.iter().flatten().for_each(|w| counts.add(w));
+    let vocab = Vocab::build(
+        &counts,
+        &VocabConfig {
+            min_count: options.min_count,
+            max_size: None,
+            specials: Specials::seq2seq(),
+        },
+    );
+    let eos = vocab.eos_id().expect("<eos> is a special");
+    let stream = |sentences: &[Vec<String>]| -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        for sentence in sentences {
+            ids.extend(vocab.encode(sentence, OnUnknown::MapToUnk)?);
+            ids.push(eos);
+        }
+        Ok(ids)
+    };
+    let (train_ids, dev_ids, test_ids) = (stream(&train)?, stream(&dev)?, stream(&test)?);
+    let train_windows = bptt_windows(&train_ids, train_config.batch_size, options.bptt);
+    let dev_windows = bptt_windows(&dev_ids, options.eval_rows, options.bptt);
+    let test_windows = bptt_windows(&test_ids, options.eval_rows, options.bptt);
+    if train_windows.is_empty() || dev_windows.is_empty() || test_windows.is_empty() {
+        return Err(context.spec.error(
+            "a split is too short for one window of its rows; lower batch_size or eval_rows",
+        ));
+    }
+
+    let device = &context.device;
+    let model: LanguageModel = try_build_seeded(device, train_config.seed, || {
+        options.model.init(vocab.len(), device)
+    })?;
+    let trained = Trainer::new(train_config.clone(), device)?
+        .with_output(&context.out_dir)
+        .with_progress(context.progress)
+        .fit(model, &BpttBatcher, &train_windows, Some(&dev_windows))?;
+
+    let eval_batch = train_config
+        .eval_batch_size
+        .unwrap_or(train_config.batch_size);
+    let mut metrics = Map::new();
+    for (split, windows) in [("dev", &dev_windows), ("test", &test_windows)] {
+        let scores = evaluate(
+            &trained.best_model,
+            &BpttBatcher,
+            windows,
+            eval_batch,
+            device,
+        )?;
+        for (name, value) in scores.metrics() {
+            metrics.insert(format!("{split}_{name}"), json!(value));
+        }
+    }
+    kindling_rnn::saved::save_language_model(&context.out_dir, &options.model, &vocab)?;
+
+    let sampling = &options.generate;
+    let model = trained.best_model.valid();
+    let mut text = String::new();
+    let mut samples = Vec::new();
+    for k in 0..sampling.sentences {
+        let ids = model.generate(
+            &[eos],
+            sampling.words,
+            sampling.temperature,
+            Some(eos),
+            &mut kindling_core::seed::SeededRng::new(train_config.seed + k as u64),
+        )?;
+        let words: Vec<&str> = vocab
+            .decode(&ids, false)?
+            .into_iter()
+            .filter(|w| *w != "<eos>")
+            .collect();
+        let sentence = words.join(" ");
+        let _ = writeln!(text, "{sentence}");
+        samples.push(sentence);
+    }
+    kindling_core::atomic::write_atomic(&context.out_dir.join("generated.txt"), text.as_bytes())?;
+
+    let train_tokens = train_ids.len();
+    metrics.insert("train_tokens".into(), json!(train_tokens));
+    metrics.insert("dev_tokens".into(), json!(dev_ids.len()));
+    metrics.insert("test_tokens".into(), json!(test_ids.len()));
+    metrics.insert("train_seconds".into(), json!(trained.train_seconds));
+    metrics.insert(
+        "train_tokens_per_second".into(),
+        json!((trained.epochs_run * train_tokens) as f64 / trained.train_seconds),
+    );
+    metrics.insert("best_epoch".into(), json!(trained.best_epoch));
+    metrics.insert("epochs_run".into(), json!(trained.epochs_run));
+    metrics.insert("vocabulary_size".into(), json!(vocab.len()));
+    metrics.insert("generated".into(), json!(samples));
+    metrics.insert("model".into(), json!(options.model));
+    Ok(metrics)
+}

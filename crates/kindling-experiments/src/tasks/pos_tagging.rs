@@ -1,0 +1,304 @@
+//! Part-of-speech tagging of the Brown corpus with a recurrent tagger.
+//!
+//! Tags lose Brown's decorations — the `-tl` (title), `-hl` (headline) and `-nc` (cited)
+//! suffixes and the `fw-` (foreign word) prefix — leaving the base tag (`nn-tl` → `nn`,
+//! `fw-in` → `in`; compound tags such as `ppss+md` stay). Documents are split 80/10/10 at
+//! random with the experiment file's `split_seed`, whole documents to one side. Words keep
+//! their case. The vocabulary holds the training words seen at least `min_count` times, and,
+//! with pretrained vectors, every word of any split that has one (it keeps its pretrained
+//! vector; training only moves the rows of training words); other words read as `<unk>`,
+//! which the rarer training words teach. `test_accuracy` is over tokens;
+//! `test_unknown_accuracy` over tokens whose word never occurs in the training documents.
+
+use std::collections::HashSet;
+
+use kindling_core::burn::module::Module;
+use kindling_core::seed::{SeededRng, try_build_seeded};
+use kindling_core::train::{Trainer, evaluate};
+use kindling_data::read::brown::BrownDocument;
+use kindling_data::tagged::{TaggedBatcher, TaggedExample};
+use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_embed::{VectorFormat, WordVectors, read_vectors};
+use kindling_rnn::{Tagger, TaggerConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::Result;
+use crate::runner::TaskContext;
+
+fn one() -> u64 {
+    1
+}
+
+fn two() -> u64 {
+    2
+}
+
+/// Options of the `pos-tagging` task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PosTaggingOptions {
+    /// Seed of the document split (kept apart from the training seed).
+    #[serde(default = "one")]
+    pub split_seed: u64,
+    /// Training words seen fewer times (and without a pretrained vector) read as `<unk>`.
+    #[serde(default = "two")]
+    pub min_count: u64,
+    /// Length bucketing of the training batches (pools of this many batches).
+    #[serde(default)]
+    pub bucket_pool: Option<usize>,
+    /// The tagger; pretrained channels read GloVe 6B 50-d.
+    pub model: TaggerConfig,
+}
+
+impl PosTaggingOptions {
+    /// A valid model and bucket pool.
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        if self.bucket_pool == Some(0) {
+            return Err("bucket_pool: expected at least 1 batch per pool".into());
+        }
+        if self.min_count == 0 {
+            return Err("min_count: expected at least 1".into());
+        }
+        self.model.validate().map_err(|e| format!("model: {e}"))
+    }
+}
+
+/// The base Brown tag: without `fw-` and any `-tl` / `-hl` / `-nc` suffixes.
+pub(crate) fn base_tag(tag: &str) -> &str {
+    let mut tag = tag.strip_prefix("fw-").unwrap_or(tag);
+    while let Some(rest) = ["-tl", "-hl", "-nc"]
+        .iter()
+        .find_map(|suffix| tag.strip_suffix(suffix))
+    {
+        tag = rest;
+    }
+    tag
+}
+
+/// Documents split 80/10/10 by a seeded permutation.
+pub(crate) fn split_documents(
+    mut documents: Vec<BrownDocument>,
+    seed: u64,
+) -> [Vec<BrownDocument>; 3] {
+    let order = SeededRng::new(seed).permutation(documents.len());
+    let mut slots: Vec<Option<BrownDocument>> = documents.drain(..).map(Some).collect();
+    let n = slots.len();
+    let (train_end, dev_end) = (n * 8 / 10, n * 9 / 10);
+    let mut parts = [Vec::new(), Vec::new(), Vec::new()];
+    for (rank, &i) in order.iter().enumerate() {
+        let part = if rank < train_end {
+            0
+        } else if rank < dev_end {
+            1
+        } else {
+            2
+        };
+        parts[part].push(slots[i].take().expect("a permutation visits each once"));
+    }
+    parts
+}
+
+type Sentence = Vec<(String, String)>;
+
+fn sentences(documents: &[BrownDocument]) -> Vec<Sentence> {
+    documents
+        .iter()
+        .flat_map(|d| &d.sentences)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.iter()
+                .map(|w| (w.word.clone(), base_tag(&w.tag).to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn has_vector(vectors: &WordVectors, word: &str) -> bool {
+    vectors.get(word).is_some() || vectors.get(&word.to_lowercase()).is_some()
+}
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &PosTaggingOptions,
+) -> Result<Map<String, Value>> {
+    let train_config = context.train()?;
+    let data = DataDir::new(&context.data_dir);
+    let [train_docs, dev_docs, test_docs] = split_documents(data.brown()?, options.split_seed);
+    let (mut train, dev, test) = (
+        sentences(&train_docs),
+        sentences(&dev_docs),
+        sentences(&test_docs),
+    );
+    if let Some(max) = context.max_examples {
+        train.truncate(max);
+    }
+    let vectors = if options.model.channels.pretrained() {
+        Some(read_vectors(
+            &data.glove_6b_50d()?,
+            VectorFormat::GloveText,
+            None,
+        )?)
+    } else {
+        None
+    };
+
+    // Tags: every tag of any split (the inventory is known in advance), sorted.
+    let mut tag_names: Vec<String> = train
+        .iter()
+        .chain(&dev)
+        .chain(&test)
+        .flatten()
+        .map(|(_, t)| t.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    tag_names.sort();
+    let tag_id = |t: &str| {
+        tag_names
+            .binary_search_by(|n| n.as_str().cmp(t))
+            .expect("every tag is listed") as u32
+    };
+
+    let mut train_counts = TokenCounts::new();
+    train
+        .iter()
+        .flatten()
+        .for_each(|(w, _)| train_counts.add(w));
+    let mut counts = TokenCounts::new();
+    for (word, count) in train_counts.sorted() {
+        let keep =
+            count >= options.min_count || vectors.as_ref().is_some_and(|v| has_vector(v, word));
+        if keep {
+            counts.add_n(word, count);
+        }
+    }
+    if let Some(vectors) = &vectors {
+        for (word, _) in dev.iter().chain(&test).flatten() {
+            if train_counts.get(word) == 0 && counts.get(word) == 0 && has_vector(vectors, word) {
+                counts.add_n(word, 1);
+            }
+        }
+    }
+    let vocab = Vocab::build(
+        &counts,
+        &VocabConfig {
+            min_count: 1,
+            max_size: None,
+            specials: Specials::default(),
+        },
+    );
+    let encode = |sentences: &[Sentence]| -> Result<Vec<TaggedExample>> {
+        sentences
+            .iter()
+            .map(|s| {
+                let words: Vec<&str> = s.iter().map(|(w, _)| w.as_str()).collect();
+                Ok(TaggedExample {
+                    ids: vocab.encode(&words, OnUnknown::MapToUnk)?,
+                    tags: s.iter().map(|(_, t)| tag_id(t)).collect(),
+                })
+            })
+            .collect()
+    };
+    let (train_set, dev_set, test_set) = (encode(&train)?, encode(&dev)?, encode(&test)?);
+
+    let device = &context.device;
+    let seed = train_config.seed;
+    let tags = tag_names.len();
+    let mut pretrained_words = None;
+    let model: Tagger = try_build_seeded(device, seed, || match &vectors {
+        Some(vectors) => {
+            let (model, coverage) = options.model.init_pretrained(
+                vectors,
+                &vocab,
+                tags,
+                &mut SeededRng::new(seed),
+                device,
+            )?;
+            pretrained_words = Some(coverage.pretrained);
+            Ok::<_, crate::Error>(model)
+        }
+        None => Ok(options.model.init(vocab.len(), tags, device)?),
+    })?;
+    let batcher = TaggedBatcher {
+        bucket_pool: options.bucket_pool,
+        ..TaggedBatcher::new(vocab.pad_id().expect("<pad> is a special"))
+    };
+    let trained = Trainer::new(train_config.clone(), device)?
+        .with_output(&context.out_dir)
+        .with_progress(context.progress)
+        .fit(model, &batcher, &train_set, Some(&dev_set))?;
+
+    let eval_batch = train_config
+        .eval_batch_size
+        .unwrap_or(train_config.batch_size);
+    let mut metrics = Map::new();
+    let train_words: HashSet<&str> = train.iter().flatten().map(|(w, _)| w.as_str()).collect();
+    let model = trained.best_model.valid();
+    let eval_device = device.clone().without_autodiff();
+    for (split, sentences, examples) in [("dev", &dev, &dev_set), ("test", &test, &test_set)] {
+        let scores = evaluate(&trained.best_model, &batcher, examples, eval_batch, device)?;
+        for (name, value) in scores.metrics() {
+            metrics.insert(format!("{split}_{name}"), json!(value));
+        }
+        // Accuracy on words the training documents never show.
+        let (mut unknown, mut right) = (0usize, 0usize);
+        for (chunk, chunk_sentences) in examples
+            .chunks(eval_batch)
+            .zip(sentences.chunks(eval_batch))
+        {
+            let batch = kindling_core::train::Batcher::batch(&batcher, chunk, &eval_device);
+            let predicted = model.predict(batch.tokens, &batch.lengths)?;
+            for ((example, sentence), tags) in chunk.iter().zip(chunk_sentences).zip(predicted) {
+                for ((gold, (word, _)), guess) in example.tags.iter().zip(sentence).zip(tags) {
+                    if !train_words.contains(word.as_str()) {
+                        unknown += 1;
+                        right += usize::from(*gold == guess);
+                    }
+                }
+            }
+        }
+        metrics.insert(format!("{split}_unknown_tokens"), json!(unknown));
+        metrics.insert(
+            format!("{split}_unknown_accuracy"),
+            json!(right as f64 / unknown.max(1) as f64),
+        );
+        let tokens: usize = examples.iter().map(|e| e.ids.len()).sum();
+        metrics.insert(format!("{split}_tokens"), json!(tokens));
+    }
+    let train_tokens: usize = train_set.iter().map(|e| e.ids.len()).sum();
+    metrics.insert("train_tokens".into(), json!(train_tokens));
+    metrics.insert("train_seconds".into(), json!(trained.train_seconds));
+    metrics.insert(
+        "train_tokens_per_second".into(),
+        json!((trained.epochs_run * train_tokens) as f64 / trained.train_seconds),
+    );
+    metrics.insert("best_epoch".into(), json!(trained.best_epoch));
+    metrics.insert("epochs_run".into(), json!(trained.epochs_run));
+    metrics.insert(
+        "documents".into(),
+        json!([train_docs.len(), dev_docs.len(), test_docs.len()]),
+    );
+    metrics.insert("tags".into(), json!(tags));
+    metrics.insert("vocabulary_size".into(), json!(vocab.len()));
+    metrics.insert("pretrained_words".into(), json!(pretrained_words));
+    metrics.insert("model".into(), json!(options.model));
+    kindling_rnn::saved::save_tagger(&context.out_dir, &options.model, &tag_names, &vocab)?;
+    Ok(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_tag;
+
+    #[test]
+    fn decorations_are_stripped() {
+        assert_eq!(base_tag("nn-tl"), "nn");
+        assert_eq!(base_tag("nn-tl-hl"), "nn");
+        assert_eq!(base_tag("fw-in"), "in");
+        assert_eq!(base_tag("fw-nn-tl"), "nn");
+        assert_eq!(base_tag("ppss+md"), "ppss+md");
+        assert_eq!(base_tag("-"), "-");
+        assert_eq!(base_tag("np$"), "np$");
+    }
+}
