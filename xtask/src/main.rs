@@ -69,6 +69,35 @@ enum Task {
         #[arg(long)]
         backend: Option<String>,
     },
+    /// Tags sentences with a trained tagger (a `pos-tagging` run).
+    Tag {
+        /// The run directory (e.g. runs/bilstm-pos-brown/<timestamp>).
+        run: PathBuf,
+        /// Sentences to tag (words split at spaces).
+        sentences: Vec<String>,
+        /// Backend: flex, ndarray, wgpu or cuda.
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// Continues a prompt with a trained language model (a `language-model` run).
+    Generate {
+        /// The run directory (e.g. runs/lstm-lm-brown/<timestamp>).
+        run: PathBuf,
+        /// The prompt's words.
+        prompt: Vec<String>,
+        /// Words to sample at most.
+        #[arg(long)]
+        words: Option<usize>,
+        /// Softmax temperature.
+        #[arg(long)]
+        temperature: Option<f64>,
+        /// Sampling seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Backend: flex, ndarray, wgpu or cuda.
+        #[arg(long)]
+        backend: Option<String>,
+    },
     /// Benchmarks (dependencies are optimised at opt-level 3 in every profile; run them on a
     /// quiet machine).
     Bench {
@@ -188,6 +217,41 @@ fn main() -> ExitCode {
                 args.extend(["--backend".to_string(), backend]);
             }
             args.extend(sentences);
+            runner(args)
+        }
+        Task::Tag {
+            run,
+            sentences,
+            backend,
+        } => {
+            let mut args = vec!["tag".to_string(), run.display().to_string()];
+            if let Some(backend) = backend {
+                args.extend(["--backend".to_string(), backend]);
+            }
+            args.extend(sentences);
+            runner(args)
+        }
+        Task::Generate {
+            run,
+            prompt,
+            words,
+            temperature,
+            seed,
+            backend,
+        } => {
+            let mut args = vec!["generate".to_string(), run.display().to_string()];
+            let options = [
+                ("--words", words.map(|v| v.to_string())),
+                ("--temperature", temperature.map(|v| v.to_string())),
+                ("--seed", seed.map(|v| v.to_string())),
+                ("--backend", backend),
+            ];
+            for (flag, value) in options {
+                if let Some(value) = value {
+                    args.extend([flag.to_string(), value]);
+                }
+            }
+            args.extend(prompt);
             runner(args)
         }
         Task::Bench {

@@ -55,13 +55,43 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
-    /// Classifies sentences (arguments, else standard input, one per line) with the text CNN
-    /// of a `textcnn` run: prints the label, then each label's probability.
+    /// Classifies sentences (arguments, else standard input, one per line) with the classifier
+    /// of a `sentence-classifier` run: prints the label, then each label's probability.
     Classify {
         /// The run's output directory (holding classifier.json, vocab.txt and best.ckpt).
         run: PathBuf,
         /// Sentences; none: read standard input.
         sentences: Vec<String>,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+    },
+    /// Tags sentences (arguments, else standard input, one per line; words split at spaces)
+    /// with the tagger of a `pos-tagging` run: prints `word/TAG` tokens.
+    Tag {
+        /// The run's output directory (holding model.json, vocab.txt and best.ckpt).
+        run: PathBuf,
+        /// Sentences; none: read standard input.
+        sentences: Vec<String>,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+    },
+    /// Continues a prompt with the language model of a `language-model` run.
+    Generate {
+        /// The run's output directory (holding model.json, vocab.txt and best.ckpt).
+        run: PathBuf,
+        /// The prompt's words (none: start a sentence).
+        prompt: Vec<String>,
+        /// Words to sample at most (sampling stops at the end of a sentence).
+        #[arg(long, default_value_t = 30)]
+        words: usize,
+        /// Softmax temperature (below 1: safer; above 1: more varied).
+        #[arg(long, default_value_t = 0.8)]
+        temperature: f64,
+        /// Sampling seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
         #[arg(long)]
         backend: Option<BackendKind>,
@@ -275,6 +305,57 @@ fn run(cli: Cli) -> Result<()> {
             kindling_core::atomic::write_atomic(&out, table.as_bytes())?;
             print!("{table}");
         }
+        Command::Tag {
+            run,
+            sentences,
+            backend,
+        } => {
+            let backend = match backend {
+                Some(kind) => kind,
+                None => BackendKind::from_env()?,
+            };
+            let tagger = kindling_rnn::saved::SavedTagger::load(&run, &backend.device()?)?;
+            let sentences = sentences_or_stdin(sentences)?;
+            let words: Vec<Vec<&str>> = sentences
+                .iter()
+                .map(|s| s.split_whitespace().collect())
+                .collect();
+            for (sentence, tags) in words.iter().zip(tagger.tag(&words)?) {
+                let tagged: Vec<String> = sentence
+                    .iter()
+                    .zip(&tags)
+                    .map(|(w, t)| format!("{w}/{t}"))
+                    .collect();
+                println!("{}", tagged.join(" "));
+            }
+        }
+        Command::Generate {
+            run,
+            prompt,
+            words,
+            temperature,
+            seed,
+            backend,
+        } => {
+            let backend = match backend {
+                Some(kind) => kind,
+                None => BackendKind::from_env()?,
+            };
+            let model = kindling_rnn::saved::SavedLanguageModel::load(&run, &backend.device()?)?;
+            let prompt: Vec<String> = if prompt.is_empty() {
+                vec!["<eos>".into()]
+            } else {
+                prompt.iter().map(|w| w.to_lowercase()).collect()
+            };
+            let sampled = model.generate(&prompt, words, temperature, seed)?;
+            let shown: Vec<&str> = prompt
+                .iter()
+                .map(String::as_str)
+                .chain(sampled.iter().map(String::as_str))
+                .filter(|w| *w != "<eos>")
+                .collect();
+            println!("{}", shown.join(" "));
+        }
         Command::Classify {
             run,
             sentences,
@@ -285,14 +366,7 @@ fn run(cli: Cli) -> Result<()> {
                 None => BackendKind::from_env()?,
             };
             let classifier = Classifier::load(&run, &backend.device()?)?;
-            let sentences = if sentences.is_empty() {
-                std::io::stdin()
-                    .lines()
-                    .collect::<std::io::Result<Vec<String>>>()
-                    .map_err(|e| kindling_experiments::Error::io("reading", "standard input", e))?
-            } else {
-                sentences
-            };
+            let sentences = sentences_or_stdin(sentences)?;
             for (sentence, prediction) in sentences.iter().zip(classifier.classify(&sentences)?) {
                 let probabilities: Vec<String> = prediction
                     .probabilities
@@ -441,4 +515,15 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `sentences`, or the lines of standard input when there are none.
+fn sentences_or_stdin(sentences: Vec<String>) -> kindling_experiments::Result<Vec<String>> {
+    if !sentences.is_empty() {
+        return Ok(sentences);
+    }
+    std::io::stdin()
+        .lines()
+        .collect::<std::io::Result<Vec<String>>>()
+        .map_err(|e| kindling_experiments::Error::io("reading", "standard input", e))
 }

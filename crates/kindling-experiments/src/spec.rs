@@ -267,7 +267,7 @@ mod tests {
         let path = Path::new("elsewhere/clstm.toml");
         let spec = |options: &str| {
             let text = format!(
-                "description = \"d\"\ntask = \"textcnn\"\n{options}\n\
+                "description = \"d\"\ntask = \"sentence-classifier\"\n{options}\n\
                  [train]\nepochs = 1\nbatch_size = 2\nseed = 1\n\
                  optimizer = {{ kind = \"adam\", lr = 0.1 }}\n"
             );

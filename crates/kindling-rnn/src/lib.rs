@@ -49,4 +49,6 @@ pub use rnn_cell::{RnnActivation, RnnCell, RnnCellConfig};
 pub use tagger::{Tagger, TaggerConfig};
 
 #[cfg(all(test, feature = "flex"))]
+mod model_tests;
+#[cfg(all(test, feature = "flex"))]
 mod tests;
