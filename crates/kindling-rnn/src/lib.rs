@@ -24,6 +24,8 @@
 pub mod classifier;
 pub mod encoder;
 mod error;
+#[cfg(feature = "flex")]
+mod fused_lstm;
 pub mod gru;
 pub mod gru_cell;
 pub mod init;

@@ -208,4 +208,40 @@ impl Recurrence for LstmCell {
             cell: blend(new.cell, &old.cell, mask),
         }
     }
+
+    #[cfg(feature = "flex")]
+    fn fused(
+        &self,
+        input: &Tensor<3>,
+        lengths: &[usize],
+        reverse: bool,
+        state: &LstmState,
+    ) -> Option<(Tensor<3>, LstmState)> {
+        use crate::fused_lstm::{Run, lstm_direction};
+        if !crate::sequence::fused_allowed()
+            || !kindling_core::flex_tensors::runs_on_flex(&input.device())
+        {
+            return None;
+        }
+        let [batch, len, d] = input.dims();
+        let h = self.d_hidden();
+        let projected = self.project(input.clone().swap_dims(0, 1).reshape([len * batch, d]));
+        let run = Run {
+            lengths: lengths.to_vec(),
+            len,
+            hidden: h,
+            reverse,
+        };
+        let out = lstm_direction(
+            projected,
+            self.recurrent_weight.val(),
+            state.hidden.clone(),
+            state.cell.clone(),
+            run,
+        );
+        let outputs = out.clone().narrow(0, 0, len).swap_dims(0, 1);
+        let hidden = out.clone().narrow(0, len, 1).reshape([batch, h]);
+        let cell = out.narrow(0, len + 1, 1).reshape([batch, h]);
+        Some((outputs, LstmState { hidden, cell }))
+    }
 }

@@ -66,6 +66,41 @@ pub(crate) trait Recurrence {
 
     /// `mask ⊙ new + (1 − mask) ⊙ old`, with `mask`: `[batch, 1]` of zeros and ones.
     fn blend(new: Self::State, old: &Self::State, mask: &Tensor<2>) -> Self::State;
+
+    /// The whole direction as one fused operation, where the backend has one (`reverse`: each
+    /// sequence read from its last real step); `None` runs the composed steps.
+    ///
+    /// # Shapes
+    /// `input`: `[batch, len, d_input]` → outputs `[batch, len, d_hidden]` in reading
+    /// position order, and the final state.
+    fn fused(
+        &self,
+        _input: &Tensor<3>,
+        _lengths: &[usize],
+        _reverse: bool,
+        _state: &Self::State,
+    ) -> Option<(Tensor<3>, Self::State)> {
+        None
+    }
+}
+
+thread_local! {
+    static COMPOSED_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the fused operations switched off on this thread, so that tests can hold
+/// them to the composed form.
+#[cfg(test)]
+pub(crate) fn composed_only<T>(f: impl FnOnce() -> T) -> T {
+    COMPOSED_ONLY.with(|flag| flag.set(true));
+    let out = f();
+    COMPOSED_ONLY.with(|flag| flag.set(false));
+    out
+}
+
+/// Whether the fused operations may run on this thread.
+pub(crate) fn fused_allowed() -> bool {
+    !COMPOSED_ONLY.with(std::cell::Cell::get)
 }
 
 /// `mask ⊙ new + (1 − mask) ⊙ old` for one tensor.
@@ -256,6 +291,11 @@ pub(crate) fn run_stack<C: Recurrence>(
         for direction in 0..directions {
             let cell = &cells[layer * directions + direction];
             let state = initial.next().expect("one initial state per cell");
+            if let Some(fused) = cell.fused(&x, lengths, direction == 1, &state) {
+                outputs.push(fused.0);
+                finals.push(fused.1);
+                continue;
+            }
             let (out, last) = match &indices {
                 Some(indices) if direction == 1 => {
                     let (out, last) =

@@ -1,0 +1,329 @@
+//! A whole LSTM direction as one operation on burn-flex: the time loop, the gates, masking and
+//! the per-sequence reversal of the backward direction run in plain loops over `f32` slices,
+//! with one matrix product per step forwards and backwards, and the recurrent weight's
+//! gradient as a single product over all steps at the end.
+//!
+//! Composed from burn tensor operations, a step of an LSTM is about twenty small operations,
+//! each recorded for autodiff and each visited again backwards; at the sizes of text models
+//! (batch 20–50, hundreds of units) that bookkeeping, not arithmetic, is most of the time.
+//! Other backends run the composed form ([`crate::sequence`]); tests hold the two to the same
+//! values and gradients.
+//!
+//! # Layout
+//!
+//! `projected` is the input projection of every step, time-major: row `t · batch + b` holds
+//! step `t` of sequence `b`, `[len · batch, 4 · hidden]`, gates `i, f, g, o`. The result is one
+//! `[len + 2, batch, hidden]` tensor: the outputs by position (zero at padded steps), then the
+//! final hidden state, then the final cell state. Kernel step `s` of sequence `b` reads
+//! position `s` (forwards) or `lengths[b] − 1 − s` (backwards), and only while
+//! `s < lengths[b]`; afterwards the sequence's state is carried unchanged.
+
+use kindling_core::burn::backend::autodiff::checkpoint::base::Checkpointer;
+use kindling_core::burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use kindling_core::burn::backend::autodiff::grads::Gradients;
+use kindling_core::burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use kindling_core::burn::backend::flex::FlexTensor;
+use kindling_core::burn::backend::ops::FloatTensorOps;
+use kindling_core::burn::backend::tensor::FloatTensor;
+use kindling_core::burn::backend::{
+    Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension,
+};
+use kindling_core::burn::tensor::Tensor;
+use kindling_core::flex_tensors::{floats, tensor};
+
+/// The shape of one run.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    /// Real steps of each sequence.
+    pub lengths: Vec<usize>,
+    /// Padded length.
+    pub len: usize,
+    /// Hidden size.
+    pub hidden: usize,
+    /// Read each sequence from its last real step to its first.
+    pub reverse: bool,
+}
+
+impl Run {
+    fn batch(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// The position kernel step `s` of sequence `b` reads, if it is a real step.
+    fn position(&self, s: usize, b: usize) -> Option<usize> {
+        let n = self.lengths[b];
+        (s < n).then(|| if self.reverse { n - 1 - s } else { s })
+    }
+}
+
+/// Runs one LSTM direction; see the module documentation for the layout.
+///
+/// # Shapes
+/// `projected`: `[len · batch, 4 · hidden]`, `recurrent`: `[hidden, 4 · hidden]`, `hidden`
+/// and `cell`: `[batch, hidden]` → `[len + 2, batch, hidden]`.
+pub(crate) fn lstm_direction(
+    projected: Tensor<2>,
+    recurrent: Tensor<2>,
+    hidden: Tensor<2>,
+    cell: Tensor<2>,
+    run: Run,
+) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as FusedLstmBackend>::lstm_direction(
+        projected.into_dispatch(),
+        recurrent.into_dispatch(),
+        hidden.into_dispatch(),
+        cell.into_dispatch(),
+        run,
+    ))
+}
+
+/// One LSTM direction as a backend operation.
+#[backend_extension(Flex, Autodiff)]
+pub(crate) trait FusedLstmBackend: Backend {
+    /// See [`lstm_direction`].
+    fn lstm_direction(
+        projected: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+        run: Run,
+    ) -> FloatTensor<Self>;
+}
+
+impl FusedLstmBackend for Flex {
+    fn lstm_direction(
+        projected: FlexTensor,
+        recurrent: FlexTensor,
+        hidden: FlexTensor,
+        cell: FlexTensor,
+        run: Run,
+    ) -> FlexTensor {
+        forward(&projected, &recurrent, &hidden, &cell, &run).0
+    }
+}
+
+impl<C: CheckpointStrategy> FusedLstmBackend for Autodiff<Flex, C> {
+    fn lstm_direction(
+        projected: FloatTensor<Self>,
+        recurrent: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+        run: Run,
+    ) -> FloatTensor<Self> {
+        match LstmBackward
+            .prepare::<C>([
+                projected.node(),
+                recurrent.node(),
+                hidden.node(),
+                cell.node(),
+            ])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (output, saved) = forward(
+                    projected.primitive(),
+                    recurrent.primitive(),
+                    hidden.primitive(),
+                    cell.primitive(),
+                    &run,
+                );
+                let state = LstmState {
+                    recurrent: recurrent.primitive().clone(),
+                    saved: std::sync::Arc::new(saved),
+                    run,
+                };
+                prep.finish(state, output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(
+                forward(
+                    projected.primitive(),
+                    recurrent.primitive(),
+                    hidden.primitive(),
+                    cell.primitive(),
+                    &run,
+                )
+                .0,
+            ),
+        }
+    }
+}
+
+/// What the forward pass keeps for the backward pass, by kernel step (`[len, batch, ·]`).
+#[derive(Debug)]
+struct Saved {
+    /// The gates after their nonlinearities, `i, f, g, o`.
+    gates: Vec<f32>,
+    /// The cell state before the step.
+    cell_before: Vec<f32>,
+    /// `tanh` of the cell state after the step.
+    tanh_cell: Vec<f32>,
+    /// The hidden state before the step.
+    hidden_before: Vec<f32>,
+}
+
+#[derive(Debug, Clone)]
+struct LstmState {
+    recurrent: FlexTensor,
+    saved: std::sync::Arc<Saved>,
+    run: Run,
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// `a · b` for row-major `a`: `[rows, inner]` and `b`: `[inner, cols]`.
+fn matmul(a: Vec<f32>, rows: usize, b: &FlexTensor) -> Vec<f32> {
+    let inner = b.shape().dims::<2>()[0];
+    let product = Flex::float_matmul(tensor(a, [rows, inner]), b.clone());
+    floats(&product).into_owned()
+}
+
+fn forward(
+    projected: &FlexTensor,
+    recurrent: &FlexTensor,
+    hidden: &FlexTensor,
+    cell: &FlexTensor,
+    run: &Run,
+) -> (FlexTensor, Saved) {
+    let (batch, len, h) = (run.batch(), run.len, run.hidden);
+    let projected = floats(projected);
+    let mut state_h = floats(hidden).into_owned();
+    let mut state_c = floats(cell).into_owned();
+    let mut saved = Saved {
+        gates: vec![0.0; len * batch * 4 * h],
+        cell_before: vec![0.0; len * batch * h],
+        tanh_cell: vec![0.0; len * batch * h],
+        hidden_before: vec![0.0; len * batch * h],
+    };
+    let mut output = vec![0.0f32; (len + 2) * batch * h];
+    for s in 0..len {
+        let step = s * batch * h;
+        saved.hidden_before[step..step + batch * h].copy_from_slice(&state_h);
+        if (0..batch).all(|b| run.position(s, b).is_none()) {
+            continue;
+        }
+        let recurrent_part = matmul(state_h.clone(), batch, recurrent);
+        for b in 0..batch {
+            let Some(position) = run.position(s, b) else {
+                continue;
+            };
+            let pre = &projected[(position * batch + b) * 4 * h..][..4 * h];
+            let rec = &recurrent_part[b * 4 * h..][..4 * h];
+            let gates = &mut saved.gates[(s * batch + b) * 4 * h..][..4 * h];
+            let row = b * h;
+            for j in 0..h {
+                let i = sigmoid(pre[j] + rec[j]);
+                let f = sigmoid(pre[h + j] + rec[h + j]);
+                let g = (pre[2 * h + j] + rec[2 * h + j]).tanh();
+                let o = sigmoid(pre[3 * h + j] + rec[3 * h + j]);
+                let before = state_c[row + j];
+                let after = f * before + i * g;
+                let tanh_after = after.tanh();
+                let out = o * tanh_after;
+                gates[j] = i;
+                gates[h + j] = f;
+                gates[2 * h + j] = g;
+                gates[3 * h + j] = o;
+                saved.cell_before[step + row + j] = before;
+                saved.tanh_cell[step + row + j] = tanh_after;
+                state_c[row + j] = after;
+                state_h[row + j] = out;
+                output[(position * batch + b) * h + j] = out;
+            }
+        }
+    }
+    output[len * batch * h..(len + 1) * batch * h].copy_from_slice(&state_h);
+    output[(len + 1) * batch * h..].copy_from_slice(&state_c);
+    (tensor(output, [len + 2, batch, h]), saved)
+}
+
+#[derive(Debug)]
+struct LstmBackward;
+
+impl Backward<Flex, 4> for LstmBackward {
+    type State = LstmState;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 4>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [projected_node, recurrent_node, hidden_node, cell_node] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let LstmState {
+            recurrent,
+            saved,
+            run,
+        } = ops.state;
+        let (batch, len, h) = (run.batch(), run.len, run.hidden);
+        let grad = floats(&grad);
+        let recurrent_t = Flex::float_transpose(recurrent);
+        let mut d_hidden = grad[len * batch * h..(len + 1) * batch * h].to_vec();
+        let mut d_cell = grad[(len + 1) * batch * h..].to_vec();
+        // Gate gradients (before the nonlinearities) by kernel step, and by position.
+        let mut d_gates = vec![0.0f32; len * batch * 4 * h];
+        let mut d_projected = vec![0.0f32; len * batch * 4 * h];
+        for s in (0..len).rev() {
+            let step = s * batch * h;
+            let mut any = false;
+            for b in 0..batch {
+                let Some(position) = run.position(s, b) else {
+                    continue;
+                };
+                any = true;
+                let gates = &saved.gates[(s * batch + b) * 4 * h..][..4 * h];
+                let d_out = &grad[(position * batch + b) * h..][..h];
+                let row = b * h;
+                let dg = &mut d_gates[(s * batch + b) * 4 * h..][..4 * h];
+                for j in 0..h {
+                    let (i, f, g, o) = (gates[j], gates[h + j], gates[2 * h + j], gates[3 * h + j]);
+                    let tanh_after = saved.tanh_cell[step + row + j];
+                    let d_h = d_hidden[row + j] + d_out[j];
+                    let d_o = d_h * tanh_after;
+                    let d_c = d_cell[row + j] + d_h * o * (1.0 - tanh_after * tanh_after);
+                    dg[j] = d_c * g * i * (1.0 - i);
+                    dg[h + j] = d_c * saved.cell_before[step + row + j] * f * (1.0 - f);
+                    dg[2 * h + j] = d_c * i * (1.0 - g * g);
+                    dg[3 * h + j] = d_o * o * (1.0 - o);
+                    d_cell[row + j] = d_c * f;
+                }
+                d_projected[(position * batch + b) * 4 * h..][..4 * h].copy_from_slice(dg);
+            }
+            if !any {
+                continue;
+            }
+            let d_before = matmul(
+                d_gates[s * batch * 4 * h..(s + 1) * batch * 4 * h].to_vec(),
+                batch,
+                &recurrent_t,
+            );
+            for b in 0..batch {
+                if run.position(s, b).is_some() {
+                    d_hidden[b * h..(b + 1) * h].copy_from_slice(&d_before[b * h..(b + 1) * h]);
+                }
+            }
+        }
+        if let Some(node) = recurrent_node {
+            // Σ over steps of hidden_beforeᵀ · d_gates, as one product.
+            let before = Flex::float_transpose(tensor(
+                saved.hidden_before.clone(),
+                [len * batch, h],
+            ));
+            let d_recurrent =
+                Flex::float_matmul(before, tensor(d_gates, [len * batch, 4 * h]));
+            grads.register::<Flex>(node.id, d_recurrent);
+        }
+        if let Some(node) = projected_node {
+            grads.register::<Flex>(node.id, tensor(d_projected, [len * batch, 4 * h]));
+        }
+        if let Some(node) = hidden_node {
+            grads.register::<Flex>(node.id, tensor(d_hidden, [batch, h]));
+        }
+        if let Some(node) = cell_node {
+            grads.register::<Flex>(node.id, tensor(d_cell, [batch, h]));
+        }
+    }
+}
