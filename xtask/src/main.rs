@@ -160,6 +160,22 @@ enum Bench {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// The BiLSTM classifier (SST-2) and the 2 × 200 LSTM language model (Brown) next to the
+    /// same models in PyTorch (installed into `target/torch-venv` on first use).
+    Rnn {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Passes over SST-2's training sentences per tool.
+        #[arg(long, default_value_t = 3)]
+        classifier_epochs: usize,
+        /// Passes over the Brown training stream per tool.
+        #[arg(long, default_value_t = 1)]
+        lm_epochs: usize,
+        /// Threads for PyTorch.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// The same MLP training step on burn-flex and burn-ndarray, side by side.
     Backends {
         /// Timed steps per backend.
@@ -295,6 +311,29 @@ fn main() -> ExitCode {
                 python,
                 "--epochs".into(),
                 epochs.to_string(),
+                "--threads".into(),
+                threads.to_string(),
+            ];
+            args.extend(data_flag(data));
+            runner(args)
+        }),
+        Task::Bench {
+            which:
+                Bench::Rnn {
+                    data,
+                    classifier_epochs,
+                    lm_epochs,
+                    threads,
+                },
+        } => python_venv("target/torch-venv", &["torch==2.15.0"]).and_then(|python| {
+            let mut args = vec![
+                "bench-rnn".to_string(),
+                "--python".into(),
+                python,
+                "--classifier-epochs".into(),
+                classifier_epochs.to_string(),
+                "--lm-epochs".into(),
+                lm_epochs.to_string(),
                 "--threads".into(),
                 threads.to_string(),
             ];

@@ -174,6 +174,27 @@ enum Command {
         #[arg(long, default_value = "target/bench-textcnn")]
         work_dir: PathBuf,
     },
+    /// The BiLSTM classifier (SST-2) and the LSTM language model (Brown) next to PyTorch.
+    BenchRnn {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Python interpreter with torch installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Passes over SST-2's training sentences per tool.
+        #[arg(long, default_value_t = 3)]
+        classifier_epochs: usize,
+        /// Passes over the Brown training stream per tool.
+        #[arg(long, default_value_t = 1)]
+        lm_epochs: usize,
+        /// Threads for PyTorch.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Scratch directory for the data files.
+        #[arg(long, default_value = "target/bench-rnn")]
+        work_dir: PathBuf,
+    },
     /// Analogy and WordSim-353 evaluation of the GloVe vectors next to gensim's.
     BenchEmbedEval {
         /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
@@ -455,6 +476,25 @@ fn run(cli: Cli) -> Result<()> {
             let report =
                 bench::textcnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;
             print!("{}", bench::textcnn::render(&report));
+        }
+        Command::BenchRnn {
+            data,
+            python,
+            classifier_epochs,
+            lm_epochs,
+            threads,
+            work_dir,
+        } => {
+            let device = BackendKind::Flex.train_device()?;
+            let settings = bench::rnn::Settings {
+                classifier_epochs,
+                lm_epochs,
+                threads,
+                work_dir,
+                ..Default::default()
+            };
+            let report = bench::rnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;
+            print!("{}", bench::rnn::render(&report));
         }
         Command::BenchEmbedEval { data, python } => {
             let device = BackendKind::Flex.device()?;

@@ -559,7 +559,9 @@ fn fused_lstm_matches_the_composed_steps_with_gradients() {
             hidden: h0.clone(),
             cell: c0.clone(),
         };
-        let (out, last) = layer.forward(x.clone(), Some(&lengths), Some(state)).unwrap();
+        let (out, last) = layer
+            .forward(x.clone(), Some(&lengths), Some(state))
+            .unwrap();
         let loss = (out.clone() * weights.clone()).sum()
             + last.hidden.clone().sum() * 0.3
             + (last.cell.clone() * 0.7).sum();

@@ -6,11 +6,13 @@
 //! - [`embed_eval`]: analogy and WordSim-353 evaluation of GloVe vectors next to gensim.
 //! - [`embed_train`]: word2vec and subword training next to gensim and fastText.
 //! - [`textcnn`]: Kim's CNN-rand training next to the same model in PyTorch.
+//! - [`rnn`]: the BiLSTM classifier and the LSTM language model next to PyTorch.
 
 pub mod data;
 pub mod embed_eval;
 pub mod embed_train;
 pub mod mlp;
+pub mod rnn;
 pub mod textcnn;
 
 pub use mlp::{BackendTiming, StepShape, backends};
@@ -19,6 +21,14 @@ use std::ffi::OsStr;
 use std::process::Command;
 
 use crate::{Error, Result};
+
+/// This process's peak resident memory (`VmHWM`), MB.
+pub(crate) fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
 
 /// The median of `values` (the upper one of the middle two for an even count); sorts them.
 ///

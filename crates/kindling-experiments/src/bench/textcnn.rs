@@ -164,7 +164,7 @@ pub fn compare(
         sentences_per_second: total_sentences / seconds,
         model_gflops: total_flops / seconds / 1e9,
         executed_gflops: Some(executed_per_epoch * settings.epochs as f64 / seconds / 1e9),
-        peak_rss_mb: peak_rss_mb().unwrap_or(f64::NAN),
+        peak_rss_mb: super::peak_rss_mb().unwrap_or(f64::NAN),
     }];
 
     let numbers =
@@ -271,14 +271,6 @@ fn executed_flops(train: &[EncodedExample], config: &TextCnnConfig) -> f64 {
     let forward = 2.0 * words as f64 * dim * (taps as f64 * maps);
     let backward = 2.0 * 2.0 * train.len() as f64 * taps as f64 * maps * dim;
     forward + backward
-}
-
-/// This process's peak resident memory (`VmHWM`), MB.
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// Peak f32 GFLOP/s of `cores` cores from `/proc/cpuinfo`: two FMA units per core, 8 lanes

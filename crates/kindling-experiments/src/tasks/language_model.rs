@@ -107,13 +107,28 @@ impl LanguageModelOptions {
     }
 }
 
-pub(super) fn run(
-    context: &TaskContext<'_>,
-    options: &LanguageModelOptions,
-) -> Result<Map<String, Value>> {
-    let train_config = context.train()?;
-    let data = DataDir::new(&context.data_dir);
-    let [train_docs, dev_docs, test_docs] = split_documents(data.brown()?, options.split_seed);
+/// The Brown corpus as three id streams (lower-cased words, `<eos>` after each sentence) over
+/// the training words seen at least `min_count` times.
+pub(crate) struct BrownStreams {
+    /// The vocabulary (`<pad>`, `<unk>`, `<bos>`, `<eos>`, then the words).
+    pub vocab: Vocab,
+    /// Training stream.
+    pub train: Vec<u32>,
+    /// Dev stream.
+    pub dev: Vec<u32>,
+    /// Test stream.
+    pub test: Vec<u32>,
+}
+
+/// Splits the Brown documents with `split_seed` and encodes each split as one stream;
+/// `max_sentences` cuts the training split.
+pub(crate) fn brown_streams(
+    data: &DataDir,
+    split_seed: u64,
+    min_count: u64,
+    max_sentences: Option<usize>,
+) -> Result<BrownStreams> {
+    let [train_docs, dev_docs, test_docs] = split_documents(data.brown()?, split_seed);
     let sentences = |docs: &[kindling_data::read::brown::BrownDocument]| -> Vec<Vec<String>> {
         docs.iter()
             .flat_map(|d| &d.sentences)
@@ -126,7 +141,7 @@ pub(super) fn run(
         sentences(&dev_docs),
         sentences(&test_docs),
     );
-    if let Some(max) = context.max_examples {
+    if let Some(max) = max_sentences {
         train.truncate(max);
     }
     let mut counts = TokenCounts::new();
@@ -134,7 +149,7 @@ pub(super) fn run(
     let vocab = Vocab::build(
         &counts,
         &VocabConfig {
-            min_count: options.min_count,
+            min_count,
             max_size: None,
             specials: Specials::seq2seq(),
         },
@@ -148,7 +163,32 @@ pub(super) fn run(
         }
         Ok(ids)
     };
-    let (train_ids, dev_ids, test_ids) = (stream(&train)?, stream(&dev)?, stream(&test)?);
+    Ok(BrownStreams {
+        train: stream(&train)?,
+        dev: stream(&dev)?,
+        test: stream(&test)?,
+        vocab,
+    })
+}
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &LanguageModelOptions,
+) -> Result<Map<String, Value>> {
+    let train_config = context.train()?;
+    let streams = brown_streams(
+        &DataDir::new(&context.data_dir),
+        options.split_seed,
+        options.min_count,
+        context.max_examples,
+    )?;
+    let BrownStreams {
+        vocab,
+        train: train_ids,
+        dev: dev_ids,
+        test: test_ids,
+    } = streams;
+    let eos = vocab.eos_id().expect("<eos> is a special");
     let train_windows = bptt_windows(&train_ids, train_config.batch_size, options.bptt);
     let dev_windows = bptt_windows(&dev_ids, options.eval_rows, options.bptt);
     let test_windows = bptt_windows(&test_ids, options.eval_rows, options.bptt);

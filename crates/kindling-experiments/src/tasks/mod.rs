@@ -4,7 +4,7 @@
 mod adding;
 mod brown_genre;
 mod embedding_eval;
-mod language_model;
+pub(crate) mod language_model;
 mod pos_tagging;
 pub(crate) mod sentence_classifier;
 mod train_embeddings;
