@@ -57,6 +57,9 @@ enum Task {
         /// Directory of experiment outputs.
         #[arg(long, default_value = "runs")]
         runs: PathBuf,
+        /// First copies the newest metrics of each experiment into the archive (docs/results).
+        #[arg(long)]
+        keep: bool,
     },
     /// Classifies sentences with the text CNN of a `textcnn` run directory (arguments, else
     /// standard input, one sentence per line).
@@ -218,11 +221,17 @@ fn main() -> ExitCode {
             out,
             release,
         } => experiment(name, list, backend, seed, quick, data, out, release),
-        Task::Results { runs } => runner(vec![
-            "results".into(),
-            "--runs".into(),
-            runs.display().to_string(),
-        ]),
+        Task::Results { runs, keep } => {
+            let mut args = vec![
+                "results".to_string(),
+                "--runs".into(),
+                runs.display().to_string(),
+            ];
+            if keep {
+                args.push("--keep".into());
+            }
+            runner(args)
+        }
         Task::Classify {
             run,
             sentences,

@@ -106,6 +106,13 @@ enum Command {
         /// The Markdown file to write.
         #[arg(long, default_value = "docs/RESULTS.md")]
         out: PathBuf,
+        /// The archive of the metrics behind the committed tables, used where `runs` has no
+        /// run of an experiment.
+        #[arg(long, default_value = "docs/results")]
+        archive: PathBuf,
+        /// First copies the newest metrics of every experiment in `runs` into the archive.
+        #[arg(long)]
+        keep: bool,
     },
     /// Verifies every dataset present in the data directory against its published counts and
     /// prints a table; fails when a present dataset is unreadable or differs.
@@ -321,8 +328,17 @@ fn run(cli: Cli) -> Result<()> {
                 100.0 * cost.prepare_ms / cost.step_ms
             );
         }
-        Command::Results { runs, out } => {
-            let table = kindling_experiments::results::table(&runs)?;
+        Command::Results {
+            runs,
+            out,
+            archive,
+            keep,
+        } => {
+            if keep {
+                let kept = kindling_experiments::results::archive(&runs, &archive)?;
+                eprintln!("archived {} runs: {}", kept.len(), kept.join(", "));
+            }
+            let table = kindling_experiments::results::table(&runs, &archive)?;
             kindling_core::atomic::write_atomic(&out, table.as_bytes())?;
             print!("{table}");
         }

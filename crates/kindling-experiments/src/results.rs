@@ -1,5 +1,9 @@
-//! The results table of the text CNN experiments next to Kim (2014), written to
-//! `docs/RESULTS.md` from the runs' `metrics.json` files.
+//! The results tables, written to `docs/RESULTS.md` from the runs' `metrics.json` files: the
+//! text CNN experiments next to Kim (2014), then the recurrent models next to their targets.
+//!
+//! A cell comes from the newest run of its experiment under the runs directory, else from the
+//! archive (`docs/results/NAME.json`, the `metrics.json` of the run behind the committed
+//! table; [`archive`] copies them there), so the table can be rebuilt from the repository.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +50,94 @@ const VARIANTS: [(&str, &str, [Option<f64>; 4]); 5] = [
     ),
 ];
 
+/// The recurrent experiments in table order: name, what is measured, the target or reference.
+const RECURRENT: [(&str, &str, &str); 9] = [
+    (
+        "lstm-sst2",
+        "SST-2 test accuracy %",
+        "≥ 80.3 (PyTorch BiLSTM here)",
+    ),
+    ("bilstm-sst2-glove", "SST-2 test accuracy %", "≥ 82.5"),
+    ("bilstm-trec", "TREC test accuracy %", "≥ 90"),
+    (
+        "bilstm-pos-brown",
+        "Brown POS test accuracy % (unknown words)",
+        "≥ 95",
+    ),
+    (
+        "lstm-lm-brown",
+        "Brown dev / test perplexity",
+        "PyTorch, same model: `bench rnn`",
+    ),
+    (
+        "adding-rnn",
+        "adding problem, T = 100: test MSE",
+        "≈ 0.167 (vanishing gradients)",
+    ),
+    ("adding-irnn", "adding problem, T = 100: test MSE", "< 0.01"),
+    ("adding-lstm", "adding problem, T = 100: test MSE", "< 0.01"),
+    (
+        "adding-gru",
+        "adding problem, T = 100: test MSE",
+        "< 0.01 expected",
+    ),
+];
+
+/// The archived metrics of experiment `name`, if any.
+fn archived(archive: &Path, name: &str) -> Result<Option<Value>> {
+    let path = archive.join(format!("{name}.json"));
+    if !path.is_file() {
+        return Ok(None);
+    }
+    parse(&path).map(Some)
+}
+
+fn parse(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("reading", path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Spec {
+        path: path.to_path_buf(),
+        message: format!("not a metrics file: {e}"),
+    })
+}
+
+/// The newest metrics of experiment `name`: from `runs` (see [`latest_metrics`]), else the
+/// archive.
+fn metrics(runs: &Path, archive: &Path, name: &str) -> Result<Option<Value>> {
+    match latest_metrics(runs, name)? {
+        Some(metrics) => Ok(Some(metrics)),
+        None => archived(archive, name),
+    }
+}
+
+/// Copies the newest `metrics.json` of every experiment in the tables from `runs` into the
+/// archive as `NAME.json`; returns the names copied.
+///
+/// # Errors
+/// Unreadable metrics or a failed write.
+pub fn archive(runs: &Path, archive: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = VARIANTS
+        .iter()
+        .flat_map(|(suffix, _, _)| {
+            DATASETS
+                .iter()
+                .map(move |(dataset, _)| format!("textcnn-{dataset}-{suffix}"))
+        })
+        .collect();
+    names.extend(RECURRENT.iter().map(|(name, _, _)| (*name).to_string()));
+    let mut copied = Vec::new();
+    for name in names {
+        if let Some(metrics) = latest_metrics(runs, &name)? {
+            let text = serde_json::to_string_pretty(&metrics).expect("JSON values serialise");
+            kindling_core::atomic::write_atomic(
+                &archive.join(format!("{name}.json")),
+                format!("{text}\n").as_bytes(),
+            )?;
+            copied.push(name);
+        }
+    }
+    Ok(copied)
+}
+
 /// The newest `metrics.json` of experiment `name` under `runs`: `runs/NAME/metrics.json`, or
 /// the latest (by name, i.e. timestamp) `runs/NAME/*/metrics.json`.
 fn latest_metrics(runs: &Path, name: &str) -> Result<Option<Value>> {
@@ -68,13 +160,7 @@ fn latest_metrics(runs: &Path, name: &str) -> Result<Option<Value>> {
     let Some(path) = path else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| Error::Spec {
-            path,
-            message: format!("not a metrics file: {e}"),
-        })
+    parse(&path).map(Some)
 }
 
 /// One cell: our accuracy in percent (± the standard deviation over folds), or a dash.
@@ -97,11 +183,12 @@ fn cell(metrics: Option<&Value>) -> String {
 }
 
 /// The Markdown tables for the runs under `runs` (experiment output directories named after
-/// the experiments): test accuracy next to the published numbers, then training speed.
+/// the experiments), falling back on `archive`: test accuracy next to the published numbers,
+/// training speed, then the recurrent models.
 ///
 /// # Errors
 /// A `metrics.json` that cannot be read or parsed.
-pub fn table(runs: &Path) -> Result<String> {
+pub fn table(runs: &Path, archive: &Path) -> Result<String> {
     let mut out = String::from(
         "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / published. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). Training is Kim's (Adadelta, batch 50, 25 epochs, the test accuracy of the best dev epoch) except for the scale of the word vectors: CNN-rand draws them from U(±0.1) instead of U(±0.25), and the pretrained CNN variants (not C-LSTM) rescale GloVe to the standard deviation of Kim's word2vec vectors (0.144; GloVe's own is 0.69) and drop 20 % of the word-vector coordinates in training (see docs/ARCHITECTURE.md). A dash: not run yet, or not published.\n\n",
     );
@@ -121,7 +208,7 @@ pub fn table(runs: &Path) -> Result<String> {
         out.push_str(&format!("| {title} |"));
         speed.push_str(&format!("| {title} |"));
         for ((dataset, _), published) in DATASETS.iter().zip(published) {
-            let metrics = latest_metrics(runs, &format!("textcnn-{dataset}-{suffix}"))?;
+            let metrics = metrics(runs, archive, &format!("textcnn-{dataset}-{suffix}"))?;
             let published = published.map_or_else(|| "–".into(), |p| format!("{p:.1}"));
             out.push_str(&format!(" {} / {published} |", cell(metrics.as_ref())));
             speed.push_str(&format!(" {} |", speed_cell(metrics.as_ref())));
@@ -130,6 +217,53 @@ pub fn table(runs: &Path) -> Result<String> {
         speed.push('\n');
     }
     out.push_str(&speed);
+    out.push_str(&recurrent(runs, archive)?);
+    Ok(out)
+}
+
+/// The recurrent models' table.
+fn recurrent(runs: &Path, archive: &Path) -> Result<String> {
+    let mut out = String::from(
+        "\n## Recurrent models\n\nkindling-rnn's models as trained by `cargo xtask experiment NAME` (one seed; settings in `experiments/NAME.toml`, chosen on dev): the test score of the best dev epoch (the last epoch for the adding problem's curve), training speed on burn-flex over the machine's cores (dev evaluation included in the time, so not a benchmark; `cargo xtask bench rnn` is). A dash: not run yet.\n\n| experiment | measured | ours | target | dev | train tokens/s |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (name, measured, target) in RECURRENT {
+        let metrics = metrics(runs, archive, name)?;
+        let value = |key: &str| metrics.as_ref().and_then(|m| m[key].as_f64());
+        let percent = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.2}", 100.0 * v));
+        let (ours, dev) = if name.starts_with("adding") {
+            let mse = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
+            (mse(value("test_mse")), mse(value("dev_mse")))
+        } else if name.starts_with("lstm-lm") {
+            let ppl = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
+            (
+                format!(
+                    "{} / {}",
+                    ppl(value("dev_perplexity")),
+                    ppl(value("test_perplexity"))
+                ),
+                ppl(value("dev_perplexity")),
+            )
+        } else if name.contains("pos") {
+            (
+                format!(
+                    "{} ({})",
+                    percent(value("test_accuracy")),
+                    percent(value("test_unknown_accuracy"))
+                ),
+                percent(value("dev_accuracy")),
+            )
+        } else {
+            (
+                percent(value("test_accuracy")),
+                percent(value("dev_accuracy")),
+            )
+        };
+        let speed =
+            value("train_tokens_per_second").map_or("–".to_string(), |v| format!("{v:.0}"));
+        out.push_str(&format!(
+            "| {name} | {measured} | {ours} | {target} | {dev} | {speed} |\n"
+        ));
+    }
     Ok(out)
 }
 
@@ -178,7 +312,7 @@ mod tests {
                 "fold_1": {"train_sentences_per_second": 1000.0},
                 "fold_2": {"train_sentences_per_second": 2000.0}}"#,
         );
-        let table = table(&runs).unwrap();
+        let table = table(&runs, &runs.join("no-archive")).unwrap();
         let row = |name: &str| {
             table
                 .lines()
