@@ -1,6 +1,7 @@
 //! The same models on every backend: training converges on wgpu too (lavapipe in CI), and
-//! forward passes agree between the CPU and wgpu (softmax regression, Kim's CNN, and masked
-//! bidirectional LSTM and GRU layers).
+//! forward passes agree between the CPU and wgpu (softmax regression, Kim's CNN, masked
+//! bidirectional LSTM and GRU layers, and the recurrent classifier, tagger and language model,
+//! trained too).
 
 use kindling_core::BackendKind;
 use kindling_core::burn::module::Module;
@@ -215,4 +216,144 @@ fn recurrent_layers_agree_between_cpu_and_wgpu() {
         .unwrap();
     close("gru outputs", out_cpu, out_gpu);
     close("gru hidden", hidden_cpu, hidden_gpu);
+}
+
+/// The recurrent models give the same results on burn-flex (whose LSTM runs as one fused
+/// operation) and on wgpu (composed from tensor operations): class probabilities before and
+/// after two epochs of training (so the gradients agree too), a tagger's scores and a language
+/// model's perplexity after training with its state carried across windows.
+#[test]
+fn recurrent_models_agree_between_cpu_and_wgpu() {
+    use kindling_data::bptt::{BpttBatcher, bptt_windows};
+    use kindling_rnn::{
+        CellKind, EncoderConfig, LanguageModelConfig, Pooling, RnnClassifierConfig, TaggerConfig,
+    };
+
+    let cpu = BackendKind::Flex.device().unwrap();
+    let gpu = BackendKind::Wgpu.device().unwrap();
+    let close = |name: &str, a: Vec<f32>, b: Vec<f32>| {
+        assert_eq!(a.len(), b.len(), "{name}");
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-4, "{name}: cpu {x} vs wgpu {y}");
+        }
+    };
+    let values = |t: Tensor<2>| -> Vec<f32> { t.into_data().try_to_vec().unwrap() };
+    let sgd: OptimizerConfig =
+        serde_json::from_value(serde_json::json!({ "kind": "sgd", "lr": 0.5 })).unwrap();
+    let train_config = TrainConfig {
+        shuffle: false,
+        ..TrainConfig::new(2, 4, 3, sgd)
+    };
+
+    // A BiLSTM-max classifier on sentences of mixed lengths.
+    let examples = word_halves(12, 9);
+    let batcher = SequenceBatcher::new(Padding::new(0));
+    let config = RnnClassifierConfig::new(
+        6,
+        EncoderConfig::new(CellKind::Lstm, 5).with_bidirectional(true),
+    )
+    .with_pooling(Pooling::Max)
+    .with_dropout(0.0);
+    let (cpu_train, gpu_train) = (cpu.clone().autodiff(), gpu.clone().autodiff());
+    // Each training run gets its own copy, built from the same seed: a model whose graph was
+    // consumed by one run cannot be trained again.
+    let fresh = || build_seeded(&cpu_train, 4, || config.init(21, 2, &cpu_train).unwrap());
+    // The same weights as trainable parameters of a model built on wgpu (moving a tracked
+    // model would record the move in the CPU's graph).
+    let on_wgpu = |model: kindling_rnn::RnnClassifier| {
+        config
+            .init(21, 2, &gpu_train)
+            .unwrap()
+            .load_record(model.valid().to_device(&gpu).into_record())
+    };
+    let model = fresh();
+    let probabilities = |model: &kindling_rnn::RnnClassifier, device| {
+        let batch = batcher.batch(&examples, device);
+        values(model.probabilities(batch.tokens, &batch.lengths).unwrap())
+    };
+    close(
+        "classifier before training",
+        probabilities(&model.valid(), &cpu),
+        probabilities(&model.valid().to_device(&gpu), &gpu),
+    );
+    let trained_cpu = Trainer::new(train_config.clone(), &cpu)
+        .unwrap()
+        .with_progress(false)
+        .fit(model.clone(), &batcher, &examples, None)
+        .unwrap()
+        .model
+        .valid();
+    let trained_gpu = Trainer::new(train_config.clone(), &gpu)
+        .unwrap()
+        .with_progress(false)
+        .fit(on_wgpu(fresh()), &batcher, &examples, None)
+        .unwrap()
+        .model
+        .valid();
+    close(
+        "classifier after training",
+        probabilities(&trained_cpu, &cpu),
+        probabilities(&trained_gpu, &gpu),
+    );
+
+    // A tagger's scores.
+    let tagger = build_seeded(&cpu, 5, || {
+        TaggerConfig::new(
+            6,
+            EncoderConfig::new(CellKind::Lstm, 4).with_bidirectional(true),
+        )
+        .init(21, 3, &cpu)
+        .unwrap()
+    });
+    let scores = |tagger: &kindling_rnn::Tagger, device| {
+        let batch = batcher.batch(&examples, device);
+        values(tagger.forward(batch.tokens, &batch.lengths).unwrap())
+    };
+    close(
+        "tagger",
+        scores(&tagger, &cpu),
+        scores(&tagger.clone().to_device(&gpu), &gpu),
+    );
+
+    // A language model trained over carried windows, then its perplexity.
+    let stream: Vec<u32> = (0..200u32).map(|i| (i * i + 3 * i) % 17).collect();
+    let windows = bptt_windows(&stream, 3, 6);
+    let lm = || {
+        build_seeded(&cpu_train, 6, || {
+            LanguageModelConfig::new(5, 5)
+                .with_dropout(0.0)
+                .init(17, &cpu_train)
+                .unwrap()
+        })
+    };
+    let lm_config = TrainConfig {
+        clip: None,
+        ..train_config
+    };
+    let perplexity = |model: kindling_rnn::LanguageModel,
+                      device: &kindling_core::burn::tensor::Device| {
+        let trained = Trainer::new(lm_config.clone(), device)
+            .unwrap()
+            .with_progress(false)
+            .fit(model, &BpttBatcher, &windows, None)
+            .unwrap()
+            .model;
+        evaluate(&trained, &BpttBatcher, &windows, 4, device)
+            .unwrap()
+            .metric("perplexity")
+            .unwrap() as f32
+    };
+    let on_cpu = perplexity(lm(), &cpu);
+    let on_gpu = perplexity(
+        LanguageModelConfig::new(5, 5)
+            .with_dropout(0.0)
+            .init(17, &gpu_train)
+            .unwrap()
+            .load_record(lm().valid().to_device(&gpu).into_record()),
+        &gpu,
+    );
+    assert!(
+        (on_cpu - on_gpu).abs() <= 1e-3 * on_cpu,
+        "perplexity: cpu {on_cpu} vs wgpu {on_gpu}"
+    );
 }
