@@ -24,9 +24,11 @@ pub mod backend;
 pub mod checkpoint;
 pub mod constraint;
 mod error;
+pub mod fast_math;
 #[cfg(feature = "flex")]
 pub mod flex_tensors;
 pub mod init;
+pub mod loss;
 pub mod metrics;
 pub mod models;
 pub mod optim;

@@ -10,7 +10,6 @@
 use std::sync::{Arc, Mutex};
 
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
 use kindling_core::burn::nn::{Dropout, DropoutConfig};
 use kindling_core::burn::tensor::activation::softmax;
 use kindling_core::burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
@@ -306,9 +305,7 @@ impl TrainStep<BpttBatch> for LanguageModel {
             cell: state.cell.detach(),
         });
         let targets = batch.targets.clone().reshape([rows * steps]);
-        let loss = CrossEntropyLossConfig::new()
-            .init(&logits.device())
-            .forward(logits, targets);
+        let loss = kindling_core::loss::cross_entropy(logits, targets);
         let tokens = (rows * steps) as u64;
         let mean = f64::from(loss.clone().into_scalar::<f32>());
         StepOutput {

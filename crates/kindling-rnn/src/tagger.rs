@@ -2,7 +2,6 @@
 //! over tags at every token (part-of-speech tagging, chunking, named entities).
 
 use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
 use kindling_core::burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use kindling_core::seed::SeededRng;
@@ -256,9 +255,7 @@ impl TrainStep<TaggedBatch> for Tagger {
             .expect("a padded batch's lengths fit its tokens");
         let predicted = classes(logits.clone().argmax(1).squeeze_dim(1));
         let gold = classes(batch.tags.clone());
-        let loss = CrossEntropyLossConfig::new()
-            .init(&logits.device())
-            .forward(logits, batch.tags.clone());
+        let loss = kindling_core::loss::cross_entropy(logits, batch.tags.clone());
         StepOutput {
             loss,
             examples: gold.len(),

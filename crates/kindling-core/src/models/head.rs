@@ -4,7 +4,6 @@
 use crate::constraint::max_norm_param;
 use crate::train::{Outcome, StepOutput};
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor};
 
@@ -75,9 +74,7 @@ pub fn classification_step(logits: Tensor<2>, labels: Tensor<1, Int>) -> StepOut
     };
     let predicted = to_classes(logits.clone().argmax(1).squeeze_dim(1));
     let gold = to_classes(labels.clone());
-    let loss = CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(logits, labels);
+    let loss = crate::loss::cross_entropy(logits, labels);
     StepOutput {
         loss,
         examples: gold.len(),
