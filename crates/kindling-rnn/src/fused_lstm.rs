@@ -17,6 +17,10 @@
 //! final hidden state, then the final cell state. Kernel step `s` of sequence `b` reads
 //! position `s` (forwards) or `lengths[b] − 1 − s` (backwards), and only while
 //! `s < lengths[b]`; afterwards the sequence's state is carried unchanged.
+//!
+//! A bidirectional layer runs both directions as one operation, one per core: `projected` then
+//! holds both directions' projections side by side (`[len · batch, 8 · hidden]`, from one
+//! matrix product) and the result is `[2, len + 2, batch, hidden]`, forwards first.
 
 use kindling_core::burn::backend::autodiff::checkpoint::base::Checkpointer;
 use kindling_core::burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -31,6 +35,7 @@ use kindling_core::burn::backend::{
 use kindling_core::burn::tensor::Tensor;
 use kindling_core::fast_math::{sigmoid, tanh};
 use kindling_core::flex_tensors::{floats, tensor};
+use std::sync::Arc;
 
 /// The shape of one run.
 #[derive(Debug, Clone)]
@@ -41,8 +46,6 @@ pub(crate) struct Run {
     pub len: usize,
     /// Hidden size.
     pub hidden: usize,
-    /// Read each sequence from its last real step to its first.
-    pub reverse: bool,
 }
 
 impl Run {
@@ -51,13 +54,19 @@ impl Run {
     }
 
     /// The position kernel step `s` of sequence `b` reads, if it is a real step.
-    fn position(&self, s: usize, b: usize) -> Option<usize> {
+    fn position(&self, s: usize, b: usize, reverse: bool) -> Option<usize> {
         let n = self.lengths[b];
-        (s < n).then(|| if self.reverse { n - 1 - s } else { s })
+        (s < n).then(|| if reverse { n - 1 - s } else { s })
+    }
+
+    /// Floats of one direction's `[len + 2, batch, hidden]` result.
+    fn result_size(&self) -> usize {
+        (self.len + 2) * self.batch() * self.hidden
     }
 }
 
-/// Runs one LSTM direction; see the module documentation for the layout.
+/// Runs one LSTM direction (`reverse`: each sequence from its last real step); see the module
+/// documentation for the layout.
 ///
 /// # Shapes
 /// `projected`: `[len · batch, 4 · hidden]`, `recurrent`: `[hidden, 4 · hidden]`, `hidden`
@@ -68,6 +77,7 @@ pub(crate) fn lstm_direction(
     hidden: Tensor<2>,
     cell: Tensor<2>,
     run: Run,
+    reverse: bool,
 ) -> Tensor<3> {
     Tensor::from_dispatch(<Dispatch as FusedLstmBackend>::lstm_direction(
         projected.into_dispatch(),
@@ -75,10 +85,39 @@ pub(crate) fn lstm_direction(
         hidden.into_dispatch(),
         cell.into_dispatch(),
         run,
+        reverse,
     ))
 }
 
-/// One LSTM direction as a backend operation.
+/// Runs both directions of a bidirectional LSTM layer, one per core.
+///
+/// # Shapes
+/// `projected`: `[len · batch, 8 · hidden]` (forwards' gates, then backwards'); `recurrent`:
+/// `[hidden, 4 · hidden]` each; states `[batch, hidden]` each (forwards, backwards) →
+/// `[2, len + 2, batch, hidden]`.
+pub(crate) fn lstm_bidirectional(
+    projected: Tensor<2>,
+    recurrent: [Tensor<2>; 2],
+    hidden: [Tensor<2>; 2],
+    cell: [Tensor<2>; 2],
+    run: Run,
+) -> Tensor<4> {
+    let [u_f, u_b] = recurrent;
+    let [h_f, h_b] = hidden;
+    let [c_f, c_b] = cell;
+    Tensor::from_dispatch(<Dispatch as FusedLstmBackend>::lstm_bidirectional(
+        projected.into_dispatch(),
+        u_f.into_dispatch(),
+        u_b.into_dispatch(),
+        h_f.into_dispatch(),
+        c_f.into_dispatch(),
+        h_b.into_dispatch(),
+        c_b.into_dispatch(),
+        run,
+    ))
+}
+
+/// The LSTM directions as backend operations.
 #[backend_extension(Flex, Autodiff)]
 pub(crate) trait FusedLstmBackend: Backend {
     /// See [`lstm_direction`].
@@ -87,6 +126,20 @@ pub(crate) trait FusedLstmBackend: Backend {
         recurrent: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
+        run: Run,
+        reverse: bool,
+    ) -> FloatTensor<Self>;
+
+    /// See [`lstm_bidirectional`] (weights and states forwards, then backwards).
+    #[allow(clippy::too_many_arguments)]
+    fn lstm_bidirectional(
+        projected: FloatTensor<Self>,
+        recurrent_f: FloatTensor<Self>,
+        recurrent_b: FloatTensor<Self>,
+        hidden_f: FloatTensor<Self>,
+        cell_f: FloatTensor<Self>,
+        hidden_b: FloatTensor<Self>,
+        cell_b: FloatTensor<Self>,
         run: Run,
     ) -> FloatTensor<Self>;
 }
@@ -98,8 +151,31 @@ impl FusedLstmBackend for Flex {
         hidden: FlexTensor,
         cell: FlexTensor,
         run: Run,
+        reverse: bool,
     ) -> FlexTensor {
-        forward(&projected, &recurrent, &hidden, &cell, &run).0
+        let input = Input::new(&projected, 4 * run.hidden, 0);
+        let (result, _) = forward(input, &recurrent, &hidden, &cell, &run, reverse);
+        tensor(result, [run.len + 2, run.batch(), run.hidden])
+    }
+
+    fn lstm_bidirectional(
+        projected: FlexTensor,
+        recurrent_f: FlexTensor,
+        recurrent_b: FlexTensor,
+        hidden_f: FlexTensor,
+        cell_f: FlexTensor,
+        hidden_b: FlexTensor,
+        cell_b: FlexTensor,
+        run: Run,
+    ) -> FlexTensor {
+        bidirectional_forward(
+            &projected,
+            &[recurrent_f, recurrent_b],
+            &[hidden_f, hidden_b],
+            &[cell_f, cell_b],
+            &run,
+        )
+        .0
     }
 }
 
@@ -110,8 +186,9 @@ impl<C: CheckpointStrategy> FusedLstmBackend for Autodiff<Flex, C> {
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
         run: Run,
+        reverse: bool,
     ) -> FloatTensor<Self> {
-        match LstmBackward
+        let prepared = DirectionBackward
             .prepare::<C>([
                 projected.node(),
                 recurrent.node(),
@@ -119,34 +196,102 @@ impl<C: CheckpointStrategy> FusedLstmBackend for Autodiff<Flex, C> {
                 cell.node(),
             ])
             .compute_bound()
-            .stateful()
-        {
+            .stateful();
+        let input = Input::new(projected.primitive(), 4 * run.hidden, 0);
+        let (result, saved) = forward(
+            input,
+            recurrent.primitive(),
+            hidden.primitive(),
+            cell.primitive(),
+            &run,
+            reverse,
+        );
+        let result = tensor(result, [run.len + 2, run.batch(), run.hidden]);
+        match prepared {
             OpsKind::Tracked(prep) => {
-                let (output, saved) = forward(
-                    projected.primitive(),
-                    recurrent.primitive(),
-                    hidden.primitive(),
-                    cell.primitive(),
-                    &run,
-                );
-                let state = LstmState {
+                let state = DirectionState {
                     recurrent: recurrent.primitive().clone(),
-                    saved: std::sync::Arc::new(saved),
+                    saved: Arc::new(saved),
+                    run,
+                    reverse,
+                };
+                prep.finish(state, result)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(result),
+        }
+    }
+
+    fn lstm_bidirectional(
+        projected: FloatTensor<Self>,
+        recurrent_f: FloatTensor<Self>,
+        recurrent_b: FloatTensor<Self>,
+        hidden_f: FloatTensor<Self>,
+        cell_f: FloatTensor<Self>,
+        hidden_b: FloatTensor<Self>,
+        cell_b: FloatTensor<Self>,
+        run: Run,
+    ) -> FloatTensor<Self> {
+        let prepared = BidirectionalBackward
+            .prepare::<C>([
+                projected.node(),
+                recurrent_f.node(),
+                recurrent_b.node(),
+                hidden_f.node(),
+                cell_f.node(),
+                hidden_b.node(),
+                cell_b.node(),
+            ])
+            .compute_bound()
+            .stateful();
+        let recurrent = [
+            recurrent_f.primitive().clone(),
+            recurrent_b.primitive().clone(),
+        ];
+        let (result, saved) = bidirectional_forward(
+            projected.primitive(),
+            &recurrent,
+            &[hidden_f.primitive().clone(), hidden_b.primitive().clone()],
+            &[cell_f.primitive().clone(), cell_b.primitive().clone()],
+            &run,
+        );
+        match prepared {
+            OpsKind::Tracked(prep) => {
+                let state = BidirectionalState {
+                    recurrent,
+                    saved: Arc::new(saved),
                     run,
                 };
-                prep.finish(state, output)
+                prep.finish(state, result)
             }
-            OpsKind::UnTracked(prep) => prep.finish(
-                forward(
-                    projected.primitive(),
-                    recurrent.primitive(),
-                    hidden.primitive(),
-                    cell.primitive(),
-                    &run,
-                )
-                .0,
-            ),
+            OpsKind::UnTracked(prep) => prep.finish(result),
         }
+    }
+}
+
+/// One direction's view of the projected inputs: rows of `columns` floats, this direction's
+/// gates starting at column `offset`.
+#[derive(Clone, Copy)]
+struct Input<'a> {
+    values: &'a [f32],
+    columns: usize,
+    offset: usize,
+}
+
+impl<'a> Input<'a> {
+    fn new(tensor: &'a FlexTensor, columns: usize, offset: usize) -> Self {
+        let values = tensor
+            .as_slice::<f32>()
+            .expect("the projection is a fresh, contiguous f32 tensor");
+        Self {
+            values,
+            columns,
+            offset,
+        }
+    }
+
+    /// The `4 · hidden` gate pre-activations of row `row`.
+    fn gates(&self, row: usize, width: usize) -> &'a [f32] {
+        &self.values[row * self.columns + self.offset..][..width]
     }
 }
 
@@ -164,9 +309,17 @@ struct Saved {
 }
 
 #[derive(Debug, Clone)]
-struct LstmState {
+struct DirectionState {
     recurrent: FlexTensor,
-    saved: std::sync::Arc<Saved>,
+    saved: Arc<Saved>,
+    run: Run,
+    reverse: bool,
+}
+
+#[derive(Debug, Clone)]
+struct BidirectionalState {
+    recurrent: [FlexTensor; 2],
+    saved: Arc<[Saved; 2]>,
     run: Run,
 }
 
@@ -251,15 +404,16 @@ fn matmul(a: Vec<f32>, rows: usize, b: &FlexTensor) -> Vec<f32> {
     floats(&product).into_owned()
 }
 
+/// One direction forwards: its `[len + 2, batch, hidden]` result and what backwards needs.
 fn forward(
-    projected: &FlexTensor,
+    projected: Input<'_>,
     recurrent: &FlexTensor,
     hidden: &FlexTensor,
     cell: &FlexTensor,
     run: &Run,
-) -> (FlexTensor, Saved) {
+    reverse: bool,
+) -> (Vec<f32>, Saved) {
     let (batch, len, h) = (run.batch(), run.len, run.hidden);
-    let projected = floats(projected);
     let mut state_h = floats(hidden).into_owned();
     let mut state_c = floats(cell).into_owned();
     let mut saved = Saved {
@@ -268,24 +422,22 @@ fn forward(
         tanh_cell: vec![0.0; len * batch * h],
         hidden_before: vec![0.0; len * batch * h],
     };
-    let mut output = vec![0.0f32; (len + 2) * batch * h];
+    let mut output = vec![0.0f32; run.result_size()];
     for s in 0..len {
         let step = s * batch * h;
         saved.hidden_before[step..step + batch * h].copy_from_slice(&state_h);
-        if (0..batch).all(|b| run.position(s, b).is_none()) {
+        if (0..batch).all(|b| run.position(s, b, reverse).is_none()) {
             continue;
         }
         let recurrent_part = matmul(state_h.clone(), batch, recurrent);
         for b in 0..batch {
-            let Some(position) = run.position(s, b) else {
+            let Some(position) = run.position(s, b, reverse) else {
                 continue;
             };
-            let pre = &projected[(position * batch + b) * 4 * h..][..4 * h];
-            let rec = &recurrent_part[b * 4 * h..][..4 * h];
             let row = b * h;
             step_forward(
-                pre,
-                rec,
+                projected.gates(position * batch + b, 4 * h),
+                &recurrent_part[b * 4 * h..][..4 * h],
                 &mut state_c[row..row + h],
                 &mut state_h[row..row + h],
                 &mut saved.gates[(s * batch + b) * 4 * h..][..4 * h],
@@ -297,14 +449,112 @@ fn forward(
     }
     output[len * batch * h..(len + 1) * batch * h].copy_from_slice(&state_h);
     output[(len + 1) * batch * h..].copy_from_slice(&state_c);
-    (tensor(output, [len + 2, batch, h]), saved)
+    (output, saved)
+}
+
+/// Both directions forwards, one per core: `[2, len + 2, batch, hidden]`.
+fn bidirectional_forward(
+    projected: &FlexTensor,
+    recurrent: &[FlexTensor; 2],
+    hidden: &[FlexTensor; 2],
+    cell: &[FlexTensor; 2],
+    run: &Run,
+) -> (FlexTensor, [Saved; 2]) {
+    let h = run.hidden;
+    let direction = |d: usize| {
+        let input = Input::new(projected, 8 * h, d * 4 * h);
+        forward(input, &recurrent[d], &hidden[d], &cell[d], run, d == 1)
+    };
+    let ((forwards, saved_f), (backwards, saved_b)) = rayon::join(|| direction(0), || direction(1));
+    let mut result = forwards;
+    result.extend_from_slice(&backwards);
+    (
+        tensor(result, [2, run.len + 2, run.batch(), h]),
+        [saved_f, saved_b],
+    )
+}
+
+/// One direction's gradients.
+struct DirectionGrads {
+    /// Of the gate pre-activations, by position: `[len · batch, 4 · hidden]`.
+    projected: Vec<f32>,
+    /// Of the recurrent weight, `[hidden, 4 · hidden]` (when asked for).
+    recurrent: Option<FlexTensor>,
+    /// Of the initial hidden state.
+    hidden: Vec<f32>,
+    /// Of the initial cell state.
+    cell: Vec<f32>,
+}
+
+/// One direction backwards from the gradient of its `[len + 2, batch, hidden]` result.
+fn backward(
+    grad: &[f32],
+    recurrent: &FlexTensor,
+    saved: &Saved,
+    run: &Run,
+    reverse: bool,
+    want_recurrent: bool,
+) -> DirectionGrads {
+    let (batch, len, h) = (run.batch(), run.len, run.hidden);
+    let recurrent_t = Flex::float_transpose(recurrent.clone());
+    let mut d_hidden = grad[len * batch * h..(len + 1) * batch * h].to_vec();
+    let mut d_cell = grad[(len + 1) * batch * h..].to_vec();
+    // Gate gradients (before the nonlinearities) by kernel step, and by position.
+    let mut d_gates = vec![0.0f32; len * batch * 4 * h];
+    let mut d_projected = vec![0.0f32; len * batch * 4 * h];
+    for s in (0..len).rev() {
+        let step = s * batch * h;
+        let mut any = false;
+        for b in 0..batch {
+            let Some(position) = run.position(s, b, reverse) else {
+                continue;
+            };
+            any = true;
+            let row = b * h;
+            let dg = &mut d_gates[(s * batch + b) * 4 * h..][..4 * h];
+            step_backward(
+                &saved.gates[(s * batch + b) * 4 * h..][..4 * h],
+                &saved.cell_before[step + row..][..h],
+                &saved.tanh_cell[step + row..][..h],
+                &d_hidden[row..row + h],
+                &grad[(position * batch + b) * h..][..h],
+                &mut d_cell[row..row + h],
+                dg,
+            );
+            d_projected[(position * batch + b) * 4 * h..][..4 * h].copy_from_slice(dg);
+        }
+        if !any {
+            continue;
+        }
+        let d_before = matmul(
+            d_gates[s * batch * 4 * h..(s + 1) * batch * 4 * h].to_vec(),
+            batch,
+            &recurrent_t,
+        );
+        for b in 0..batch {
+            if run.position(s, b, reverse).is_some() {
+                d_hidden[b * h..(b + 1) * h].copy_from_slice(&d_before[b * h..(b + 1) * h]);
+            }
+        }
+    }
+    // Σ over steps of hidden_beforeᵀ · d_gates, as one product.
+    let recurrent = want_recurrent.then(|| {
+        let before = Flex::float_transpose(tensor(saved.hidden_before.clone(), [len * batch, h]));
+        Flex::float_matmul(before, tensor(d_gates, [len * batch, 4 * h]))
+    });
+    DirectionGrads {
+        projected: d_projected,
+        recurrent,
+        hidden: d_hidden,
+        cell: d_cell,
+    }
 }
 
 #[derive(Debug)]
-struct LstmBackward;
+struct DirectionBackward;
 
-impl Backward<Flex, 4> for LstmBackward {
-    type State = LstmState;
+impl Backward<Flex, 4> for DirectionBackward {
+    type State = DirectionState;
 
     fn backward(
         self,
@@ -314,69 +564,91 @@ impl Backward<Flex, 4> for LstmBackward {
     ) {
         let [projected_node, recurrent_node, hidden_node, cell_node] = ops.parents;
         let grad = grads.consume::<Flex>(&ops.node);
-        let LstmState {
+        let DirectionState {
+            recurrent,
+            saved,
+            run,
+            reverse,
+        } = ops.state;
+        let (batch, len, h) = (run.batch(), run.len, run.hidden);
+        let g = backward(
+            &floats(&grad),
+            &recurrent,
+            &saved,
+            &run,
+            reverse,
+            recurrent_node.is_some(),
+        );
+        if let (Some(node), Some(d)) = (recurrent_node, g.recurrent) {
+            grads.register::<Flex>(node.id, d);
+        }
+        if let Some(node) = projected_node {
+            grads.register::<Flex>(node.id, tensor(g.projected, [len * batch, 4 * h]));
+        }
+        if let Some(node) = hidden_node {
+            grads.register::<Flex>(node.id, tensor(g.hidden, [batch, h]));
+        }
+        if let Some(node) = cell_node {
+            grads.register::<Flex>(node.id, tensor(g.cell, [batch, h]));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct BidirectionalBackward;
+
+impl Backward<Flex, 7> for BidirectionalBackward {
+    type State = BidirectionalState;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 7>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let [projected_node, u_f, u_b, h_f, c_f, h_b, c_b] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let BidirectionalState {
             recurrent,
             saved,
             run,
         } = ops.state;
         let (batch, len, h) = (run.batch(), run.len, run.hidden);
         let grad = floats(&grad);
-        let recurrent_t = Flex::float_transpose(recurrent);
-        let mut d_hidden = grad[len * batch * h..(len + 1) * batch * h].to_vec();
-        let mut d_cell = grad[(len + 1) * batch * h..].to_vec();
-        // Gate gradients (before the nonlinearities) by kernel step, and by position.
-        let mut d_gates = vec![0.0f32; len * batch * 4 * h];
-        let mut d_projected = vec![0.0f32; len * batch * 4 * h];
-        for s in (0..len).rev() {
-            let step = s * batch * h;
-            let mut any = false;
-            for b in 0..batch {
-                let Some(position) = run.position(s, b) else {
-                    continue;
-                };
-                any = true;
-                let row = b * h;
-                let dg = &mut d_gates[(s * batch + b) * 4 * h..][..4 * h];
-                step_backward(
-                    &saved.gates[(s * batch + b) * 4 * h..][..4 * h],
-                    &saved.cell_before[step + row..][..h],
-                    &saved.tanh_cell[step + row..][..h],
-                    &d_hidden[row..row + h],
-                    &grad[(position * batch + b) * h..][..h],
-                    &mut d_cell[row..row + h],
-                    dg,
-                );
-                d_projected[(position * batch + b) * 4 * h..][..4 * h].copy_from_slice(dg);
-            }
-            if !any {
-                continue;
-            }
-            let d_before = matmul(
-                d_gates[s * batch * 4 * h..(s + 1) * batch * 4 * h].to_vec(),
-                batch,
-                &recurrent_t,
-            );
-            for b in 0..batch {
-                if run.position(s, b).is_some() {
-                    d_hidden[b * h..(b + 1) * h].copy_from_slice(&d_before[b * h..(b + 1) * h]);
-                }
-            }
-        }
-        if let Some(node) = recurrent_node {
-            // Σ over steps of hidden_beforeᵀ · d_gates, as one product.
-            let before =
-                Flex::float_transpose(tensor(saved.hidden_before.clone(), [len * batch, h]));
-            let d_recurrent = Flex::float_matmul(before, tensor(d_gates, [len * batch, 4 * h]));
-            grads.register::<Flex>(node.id, d_recurrent);
-        }
+        let size = run.result_size();
+        let want = [u_f.is_some(), u_b.is_some()];
+        let direction = |d: usize| {
+            backward(
+                &grad[d * size..(d + 1) * size],
+                &recurrent[d],
+                &saved[d],
+                &run,
+                d == 1,
+                want[d],
+            )
+        };
+        let (forwards, backwards) = rayon::join(|| direction(0), || direction(1));
         if let Some(node) = projected_node {
-            grads.register::<Flex>(node.id, tensor(d_projected, [len * batch, 4 * h]));
+            // The two directions' gate gradients side by side, as the projection produced them.
+            let mut d_projected = vec![0.0f32; len * batch * 8 * h];
+            for (row, out) in d_projected.chunks_mut(8 * h).enumerate() {
+                out[..4 * h].copy_from_slice(&forwards.projected[row * 4 * h..][..4 * h]);
+                out[4 * h..].copy_from_slice(&backwards.projected[row * 4 * h..][..4 * h]);
+            }
+            grads.register::<Flex>(node.id, tensor(d_projected, [len * batch, 8 * h]));
         }
-        if let Some(node) = hidden_node {
-            grads.register::<Flex>(node.id, tensor(d_hidden, [batch, h]));
-        }
-        if let Some(node) = cell_node {
-            grads.register::<Flex>(node.id, tensor(d_cell, [batch, h]));
+        for (grads_of, recurrent_node, hidden_node, cell_node) in
+            [(forwards, u_f, h_f, c_f), (backwards, u_b, h_b, c_b)]
+        {
+            if let (Some(node), Some(d)) = (recurrent_node, grads_of.recurrent) {
+                grads.register::<Flex>(node.id, d);
+            }
+            if let Some(node) = hidden_node {
+                grads.register::<Flex>(node.id, tensor(grads_of.hidden, [batch, h]));
+            }
+            if let Some(node) = cell_node {
+                grads.register::<Flex>(node.id, tensor(grads_of.cell, [batch, h]));
+            }
         }
     }
 }

@@ -230,7 +230,6 @@ impl Recurrence for LstmCell {
             lengths: lengths.to_vec(),
             len,
             hidden: h,
-            reverse,
         };
         let out = lstm_direction(
             projected,
@@ -238,10 +237,85 @@ impl Recurrence for LstmCell {
             state.hidden.clone(),
             state.cell.clone(),
             run,
+            reverse,
         );
         let outputs = out.clone().narrow(0, 0, len).swap_dims(0, 1);
         let hidden = out.clone().narrow(0, len, 1).reshape([batch, h]);
         let cell = out.narrow(0, len + 1, 1).reshape([batch, h]);
         Some((outputs, LstmState { hidden, cell }))
+    }
+
+    #[cfg(feature = "flex")]
+    fn fused_pair(
+        forwards: &Self,
+        backwards: &Self,
+        input: &Tensor<3>,
+        lengths: &[usize],
+        states: [&LstmState; 2],
+    ) -> Option<(Tensor<3>, [LstmState; 2])> {
+        use crate::fused_lstm::{Run, lstm_bidirectional};
+        if !crate::sequence::fused_allowed()
+            || !kindling_core::flex_tensors::runs_on_flex(&input.device())
+        {
+            return None;
+        }
+        let [batch, len, d] = input.dims();
+        let h = forwards.d_hidden();
+        // Both directions' input projections as one product.
+        let weight = Tensor::cat(
+            vec![forwards.input_weight.val(), backwards.input_weight.val()],
+            1,
+        );
+        let bias = Tensor::cat(
+            vec![
+                forwards.input_bias.val() + forwards.hidden_bias.val(),
+                backwards.input_bias.val() + backwards.hidden_bias.val(),
+            ],
+            0,
+        );
+        let projected = input
+            .clone()
+            .swap_dims(0, 1)
+            .reshape([len * batch, d])
+            .matmul(weight)
+            + bias.unsqueeze();
+        let run = Run {
+            lengths: lengths.to_vec(),
+            len,
+            hidden: h,
+        };
+        let out = lstm_bidirectional(
+            projected,
+            [
+                forwards.recurrent_weight.val(),
+                backwards.recurrent_weight.val(),
+            ],
+            [states[0].hidden.clone(), states[1].hidden.clone()],
+            [states[0].cell.clone(), states[1].cell.clone()],
+            run,
+        );
+        // [2, len + 2, batch, h] → outputs [batch, len, 2h] and the four final states.
+        let outputs = out
+            .clone()
+            .narrow(1, 0, len)
+            .permute([2, 1, 0, 3])
+            .reshape([batch, len, 2 * h]);
+        let last = |direction: usize, row: usize| {
+            out.clone()
+                .narrow(0, direction, 1)
+                .narrow(1, len + row, 1)
+                .reshape([batch, h])
+        };
+        let finals = [
+            LstmState {
+                hidden: last(0, 0),
+                cell: last(0, 1),
+            },
+            LstmState {
+                hidden: last(1, 0),
+                cell: last(1, 1),
+            },
+        ];
+        Some((outputs, finals))
     }
 }

@@ -82,6 +82,22 @@ pub(crate) trait Recurrence {
     ) -> Option<(Tensor<3>, Self::State)> {
         None
     }
+
+    /// Both directions of a bidirectional layer as one fused operation, where the backend has
+    /// one; `None` runs them one after the other.
+    ///
+    /// # Shapes
+    /// `input`: `[batch, len, d_input]` → outputs `[batch, len, 2 · d_hidden]` (forwards,
+    /// then backwards) and the two final states.
+    fn fused_pair(
+        _forwards: &Self,
+        _backwards: &Self,
+        _input: &Tensor<3>,
+        _lengths: &[usize],
+        _states: [&Self::State; 2],
+    ) -> Option<(Tensor<3>, [Self::State; 2])> {
+        None
+    }
 }
 
 thread_local! {
@@ -287,10 +303,21 @@ pub(crate) fn run_stack<C: Recurrence>(
         if layer > 0 {
             x = dropout.forward(x);
         }
+        let states: Vec<C::State> = (0..directions)
+            .map(|_| initial.next().expect("one initial state per cell"))
+            .collect();
+        let layer_cells = &cells[layer * directions..(layer + 1) * directions];
+        if let [forwards, backwards] = layer_cells
+            && let Some((out, [last_f, last_b])) =
+                C::fused_pair(forwards, backwards, &x, lengths, [&states[0], &states[1]])
+        {
+            x = out;
+            finals.push(last_f);
+            finals.push(last_b);
+            continue;
+        }
         let mut outputs = Vec::with_capacity(directions);
-        for direction in 0..directions {
-            let cell = &cells[layer * directions + direction];
-            let state = initial.next().expect("one initial state per cell");
+        for (direction, (cell, state)) in layer_cells.iter().zip(states).enumerate() {
             if let Some(fused) = cell.fused(&x, lengths, direction == 1, &state) {
                 outputs.push(fused.0);
                 finals.push(fused.1);
