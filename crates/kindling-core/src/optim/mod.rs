@@ -1,17 +1,20 @@
 //! Optimizers and gradient clipping, chosen by configuration.
 //!
-//! SGD (with momentum), Adam and AdamW come from burn; [`Adadelta`] is ours. All of them are
-//! burn `ModuleOptimizer`s, so their state is saved and restored by burn's optimizer records.
+//! SGD (with momentum) and AdamW come from burn; [`Adadelta`] is ours, and Adam is burn's
+//! fused into one pass per parameter on burn-flex ([`FusedAdam`]). All of them are burn
+//! `ModuleOptimizer`s, so their state is saved and restored by burn's optimizer records.
 
 mod adadelta;
+mod adam;
 mod clip;
 
 pub use adadelta::{Adadelta, AdadeltaConfig, AdadeltaState};
+pub use adam::FusedAdam;
 pub use clip::{GradientClip, global_norm};
 
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -185,12 +188,12 @@ impl OptimizerConfig {
             } => {
                 check_unit("beta1", beta1)?;
                 check_unit("beta2", beta2)?;
-                AdamConfig::new()
-                    .with_beta_1(beta1 as f32)
-                    .with_beta_2(beta2 as f32)
-                    .with_epsilon(epsilon as f32)
-                    .with_weight_decay(decay(weight_decay))
-                    .init()
+                ModuleOptimizer::from(FusedAdam::new(
+                    beta1 as f32,
+                    beta2 as f32,
+                    epsilon as f32,
+                    weight_decay as f32,
+                ))
             }
             Self::AdamW {
                 beta1,
