@@ -16,11 +16,29 @@ use burn::tensor::{Int, Tensor};
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     #[cfg(feature = "flex")]
     if crate::flex_tensors::runs_on_flex(&logits.device()) {
-        return flex::cross_entropy(logits, targets);
+        return flex::cross_entropy(logits, None, targets);
     }
     burn::nn::loss::CrossEntropyLossConfig::new()
         .init(&logits.device())
         .forward(logits, targets)
+}
+
+/// [`cross_entropy`] of `scores + bias` (the bias added to every row), without building that
+/// sum: for a language model's `[tokens, vocabulary]` scores the broadcast addition alone is a
+/// full pass over the largest tensor of the step.
+///
+/// # Shapes
+/// `scores`: `[rows, classes]`, `bias`: `[classes]`, `targets`: `[rows]` → `[1]`.
+pub fn cross_entropy_with_bias(
+    scores: Tensor<2>,
+    bias: Tensor<1>,
+    targets: Tensor<1, Int>,
+) -> Tensor<1> {
+    #[cfg(feature = "flex")]
+    if crate::flex_tensors::runs_on_flex(&scores.device()) {
+        return flex::cross_entropy(scores, Some(bias), targets);
+    }
+    cross_entropy(scores + bias.unsqueeze::<2>(), targets)
 }
 
 #[cfg(feature = "flex")]
@@ -45,10 +63,18 @@ mod flex {
     /// Rows per parallel task.
     const ROWS_PER_TASK: usize = 16;
 
-    /// [`super::cross_entropy`] through the extension.
-    pub(super) fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    /// [`super::cross_entropy`] (and, with a bias, [`super::cross_entropy_with_bias`])
+    /// through the extension; without a bias a zero one is used.
+    pub(super) fn cross_entropy(
+        logits: Tensor<2>,
+        bias: Option<Tensor<1>>,
+        targets: Tensor<1, Int>,
+    ) -> Tensor<1> {
+        let classes = logits.dims()[1];
+        let bias = bias.unwrap_or_else(|| Tensor::zeros([classes], &logits.device()));
         Tensor::from_dispatch(<Dispatch as CrossEntropyBackend>::cross_entropy(
             logits.into_dispatch(),
+            bias.into_dispatch(),
             targets.into_dispatch(),
         ))
     }
@@ -56,34 +82,46 @@ mod flex {
     /// The loss as a backend operation.
     #[backend_extension(Flex, Autodiff)]
     pub trait CrossEntropyBackend: Backend {
-        /// See [`super::cross_entropy`].
-        fn cross_entropy(logits: FloatTensor<Self>, targets: IntTensor<Self>) -> FloatTensor<Self>;
+        /// See [`super::cross_entropy_with_bias`].
+        fn cross_entropy(
+            logits: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            targets: IntTensor<Self>,
+        ) -> FloatTensor<Self>;
     }
 
     impl CrossEntropyBackend for Flex {
-        fn cross_entropy(logits: FlexTensor, targets: FlexTensor) -> FlexTensor {
-            forward(&logits, &indices(&targets)).0
+        fn cross_entropy(logits: FlexTensor, bias: FlexTensor, targets: FlexTensor) -> FlexTensor {
+            forward(&logits, &bias, &indices(&targets)).0
         }
     }
 
     impl<C: CheckpointStrategy> CrossEntropyBackend for Autodiff<Flex, C> {
-        fn cross_entropy(logits: FloatTensor<Self>, targets: FlexTensor) -> FloatTensor<Self> {
+        fn cross_entropy(
+            logits: FloatTensor<Self>,
+            bias: FloatTensor<Self>,
+            targets: FlexTensor,
+        ) -> FloatTensor<Self> {
             let targets = indices(&targets);
             match CrossEntropyBackward
-                .prepare::<C>([logits.node()])
+                .prepare::<C>([logits.node(), bias.node()])
                 .compute_bound()
                 .stateful()
             {
                 OpsKind::Tracked(prep) => {
-                    let (loss, log_sum_exp) = forward(logits.primitive(), &targets);
+                    let (loss, log_sum_exp) =
+                        forward(logits.primitive(), bias.primitive(), &targets);
                     let state = State {
                         logits: logits.primitive().clone(),
+                        bias: bias.primitive().clone(),
                         targets: Arc::new(targets),
                         log_sum_exp: Arc::new(log_sum_exp),
                     };
                     prep.finish(state, loss)
                 }
-                OpsKind::UnTracked(prep) => prep.finish(forward(logits.primitive(), &targets).0),
+                OpsKind::UnTracked(prep) => {
+                    prep.finish(forward(logits.primitive(), bias.primitive(), &targets).0)
+                }
             }
         }
     }
@@ -91,31 +129,63 @@ mod flex {
     #[derive(Debug, Clone)]
     struct State {
         logits: FlexTensor,
+        bias: FlexTensor,
         targets: Arc<Vec<usize>>,
         log_sum_exp: Arc<Vec<f32>>,
     }
 
-    /// `log Σ exp` of one row.
+    /// Independent partial results per row: enough for the compiler to keep a vector register
+    /// of maxima or sums (a single running value is a dependency chain it may not reorder).
+    const LANES: usize = 16;
+
+    /// `log Σ exp` of one row plus the bias.
     #[macerator::with_simd]
     #[allow(clippy::extra_unused_type_parameters)]
-    fn log_sum_exp<S: macerator::Simd>(row: &[f32]) -> f32 {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum: f32 = row.iter().map(|&x| exp(x - max)).sum();
+    fn log_sum_exp<S: macerator::Simd>(row: &[f32], bias: &[f32]) -> f32 {
+        let split = row.len() - row.len() % LANES;
+        let mut maxima = [f32::NEG_INFINITY; LANES];
+        for (xs, bs) in row[..split]
+            .chunks_exact(LANES)
+            .zip(bias[..split].chunks_exact(LANES))
+        {
+            for k in 0..LANES {
+                let v = xs[k] + bs[k];
+                maxima[k] = if v > maxima[k] { v } else { maxima[k] };
+            }
+        }
+        let mut max = maxima.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for (&x, &b) in row[split..].iter().zip(&bias[split..]) {
+            max = max.max(x + b);
+        }
+        let mut sums = [0.0f32; LANES];
+        for (xs, bs) in row[..split]
+            .chunks_exact(LANES)
+            .zip(bias[..split].chunks_exact(LANES))
+        {
+            for k in 0..LANES {
+                sums[k] += exp(xs[k] + bs[k] - max);
+            }
+        }
+        let mut sum: f32 = sums.iter().sum();
+        for (&x, &b) in row[split..].iter().zip(&bias[split..]) {
+            sum += exp(x + b - max);
+        }
         max + sum.ln()
     }
 
-    /// `scale · (exp(row − lse) − one-hot(target))` into `out`.
+    /// `scale · (exp(row + bias − lse) − one-hot(target))` into `out`.
     #[macerator::with_simd]
     #[allow(clippy::extra_unused_type_parameters)]
     fn softmax_minus_one_hot<S: macerator::Simd>(
         row: &[f32],
+        bias: &[f32],
         lse: f32,
         target: usize,
         scale: f32,
         out: &mut [f32],
     ) {
-        for (o, &x) in out.iter_mut().zip(row) {
-            *o = scale * exp(x - lse);
+        for ((o, &x), &b) in out.iter_mut().zip(row).zip(bias) {
+            *o = scale * exp(x + b - lse);
         }
         out[target] -= scale;
     }
@@ -124,7 +194,11 @@ mod flex {
     ///
     /// # Panics
     /// When a target is not a class of the scores (as burn's loss would).
-    fn forward(logits: &FlexTensor, targets: &[usize]) -> (FlexTensor, Vec<f32>) {
+    fn forward(
+        logits: &FlexTensor,
+        bias: &FlexTensor,
+        targets: &[usize],
+    ) -> (FlexTensor, Vec<f32>) {
         let [rows, classes] = logits.shape().dims::<2>();
         assert_eq!(targets.len(), rows, "one target per row of scores");
         assert!(
@@ -132,17 +206,19 @@ mod flex {
             "targets must be classes in 0..{classes}"
         );
         let values = floats(logits);
+        let bias = floats(bias);
+        assert_eq!(bias.len(), classes, "one bias per class");
         let mut lse = vec![0.0f32; rows];
         lse.par_chunks_mut(ROWS_PER_TASK)
             .enumerate()
             .for_each(|(task, out)| {
                 for (k, slot) in out.iter_mut().enumerate() {
                     let r = task * ROWS_PER_TASK + k;
-                    *slot = log_sum_exp(&values[r * classes..(r + 1) * classes]);
+                    *slot = log_sum_exp(&values[r * classes..(r + 1) * classes], &bias);
                 }
             });
         let total: f64 = (0..rows)
-            .map(|r| f64::from(lse[r] - values[r * classes + targets[r]]))
+            .map(|r| f64::from(lse[r] - values[r * classes + targets[r]] - bias[targets[r]]))
             .sum();
         let mean = if rows == 0 { 0.0 } else { total / rows as f64 };
         (tensor(vec![mean as f32], [1]), lse)
@@ -151,24 +227,24 @@ mod flex {
     #[derive(Debug)]
     struct CrossEntropyBackward;
 
-    impl Backward<Flex, 1> for CrossEntropyBackward {
+    impl Backward<Flex, 2> for CrossEntropyBackward {
         type State = State;
 
         fn backward(
             self,
-            ops: Ops<Self::State, 1>,
+            ops: Ops<Self::State, 2>,
             grads: &mut Gradients,
             _checkpointer: &mut Checkpointer,
         ) {
-            let [Some(node)] = ops.parents else {
-                return;
-            };
+            let [logits_node, bias_node] = ops.parents;
             let grad = grads.consume::<Flex>(&ops.node);
             let State {
                 logits,
+                bias,
                 targets,
                 log_sum_exp,
             } = ops.state;
+            let bias = floats(&bias);
             let [rows, classes] = logits.shape().dims::<2>();
             let scale = floats(&grad)[0] / rows.max(1) as f32;
             let values = floats(&logits);
@@ -181,6 +257,7 @@ mod flex {
                         let r = task * ROWS_PER_TASK + k;
                         softmax_minus_one_hot(
                             &values[r * classes..(r + 1) * classes],
+                            &bias,
                             log_sum_exp[r],
                             targets[r],
                             scale,
@@ -188,7 +265,25 @@ mod flex {
                         );
                     }
                 });
-            grads.register::<Flex>(node.id, tensor(d_logits, [rows, classes]));
+            if let Some(node) = bias_node {
+                // The bias's gradient: the column sums of the scores' gradient, by column
+                // blocks in parallel.
+                let mut d_bias = vec![0.0f32; classes];
+                d_bias
+                    .par_chunks_mut(1024)
+                    .enumerate()
+                    .for_each(|(block, sums)| {
+                        let start = block * 1024;
+                        for row in d_logits.chunks(classes) {
+                            let row = &row[start..start + sums.len()];
+                            sums.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
+                        }
+                    });
+                grads.register::<Flex>(node.id, tensor(d_bias, [classes]));
+            }
+            if let Some(node) = logits_node {
+                grads.register::<Flex>(node.id, tensor(d_logits, [rows, classes]));
+            }
         }
     }
 }

@@ -199,6 +199,16 @@ impl LanguageModel {
         tokens: Tensor<2, Int>,
         state: Option<LstmStates>,
     ) -> Result<(Tensor<2>, LstmStates)> {
+        let (scores, state) = self.scores(tokens, state)?;
+        Ok((scores + self.output_bias.val().unsqueeze::<2>(), state))
+    }
+
+    /// [`LanguageModel::forward`] without the output bias, which the loss adds itself.
+    fn scores(
+        &self,
+        tokens: Tensor<2, Int>,
+        state: Option<LstmStates>,
+    ) -> Result<(Tensor<2>, LstmStates)> {
         let words = self.dropout.forward(lookup(self.embedding.val(), tokens));
         let [batch, steps, _] = words.dims();
         let (outputs, state) = self.lstm.forward(words, None, state)?;
@@ -211,8 +221,7 @@ impl LanguageModel {
             Some(weight) => weight.val(),
             None => self.embedding.val().transpose(),
         };
-        let logits = outputs.matmul(weight) + self.output_bias.val().unsqueeze::<2>();
-        Ok((logits, state))
+        Ok((outputs.matmul(weight), state))
     }
 
     /// Continues `prompt` (word ids; at least one) with `words` sampled words, drawn from the
@@ -297,15 +306,16 @@ impl TrainStep<BpttBatch> for LanguageModel {
         } else {
             self.carried.take().filter(|s| s.hidden.dims()[1] == rows)
         };
-        let (logits, state) = self
-            .forward(batch.inputs.clone(), state)
+        let (scores, state) = self
+            .scores(batch.inputs.clone(), state)
             .expect("a carried state has the batch's rows");
         self.carried.put(LstmStates {
             hidden: state.hidden.detach(),
             cell: state.cell.detach(),
         });
         let targets = batch.targets.clone().reshape([rows * steps]);
-        let loss = kindling_core::loss::cross_entropy(logits, targets);
+        let loss =
+            kindling_core::loss::cross_entropy_with_bias(scores, self.output_bias.val(), targets);
         let tokens = (rows * steps) as u64;
         let mean = f64::from(loss.clone().into_scalar::<f32>());
         StepOutput {
