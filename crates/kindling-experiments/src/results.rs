@@ -224,7 +224,7 @@ pub fn table(runs: &Path, archive: &Path) -> Result<String> {
 /// The recurrent models' table.
 fn recurrent(runs: &Path, archive: &Path) -> Result<String> {
     let mut out = String::from(
-        "\n## Recurrent models\n\nkindling-rnn's models as trained by `cargo xtask experiment NAME` (one seed; settings in `experiments/NAME.toml`, chosen on dev): the test score of the best dev epoch (the last epoch for the adding problem's curve), training speed on burn-flex over the machine's cores (dev evaluation included in the time, so not a benchmark; `cargo xtask bench rnn` is). A dash: not run yet.\n\n| experiment | measured | ours | target | dev | train tokens/s |\n| --- | --- | --- | --- | --- | --- |\n",
+        "\n## Recurrent models\n\nkindling-rnn's models as trained by `cargo xtask experiment NAME` (one seed; settings in `experiments/NAME.toml`, chosen on dev): the test score of the model of the best dev epoch, and training speed on burn-flex over the machine's cores (the taggers' and language model's time includes dev evaluation; not a benchmark, other jobs shared the machine: `cargo xtask bench rnn` is one). A dash: not run yet.\n\n| experiment | measured | ours | target | dev | training speed |\n| --- | --- | --- | --- | --- | --- |\n",
     );
     for (name, measured, target) in RECURRENT {
         let metrics = metrics(runs, archive, name)?;
@@ -258,8 +258,16 @@ fn recurrent(runs: &Path, archive: &Path) -> Result<String> {
                 percent(value("dev_accuracy")),
             )
         };
-        let speed =
-            value("train_tokens_per_second").map_or("–".to_string(), |v| format!("{v:.0}"));
+        let speed = match (
+            value("train_tokens_per_second"),
+            value("train_sentences_per_second"),
+            value("train_seconds"),
+        ) {
+            (Some(tokens), _, _) => format!("{tokens:.0} tokens/s"),
+            (None, Some(sentences), _) => format!("{sentences:.0} sentences/s"),
+            (None, None, Some(seconds)) => format!("{seconds:.0} s"),
+            _ => "–".to_string(),
+        };
         out.push_str(&format!(
             "| {name} | {measured} | {ours} | {target} | {dev} | {speed} |\n"
         ));
