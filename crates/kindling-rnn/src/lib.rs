@@ -37,6 +37,7 @@ pub mod rnn_cell;
 pub mod saved;
 pub mod sequence;
 pub mod tagger;
+mod word_input;
 
 pub use classifier::{Pooling, RnnClassifier, RnnClassifierConfig};
 pub use encoder::{CellKind, Encoded, Encoder, EncoderConfig};

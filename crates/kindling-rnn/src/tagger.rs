@@ -10,12 +10,13 @@ use kindling_data::Vocab;
 use kindling_data::tagged::TaggedBatch;
 use kindling_embed::WordVectors;
 use kindling_embed::layer::{Channels, WordEmbedding};
-use kindling_embed::pretrained::{Coverage, UnknownInit};
+use kindling_embed::pretrained::Coverage;
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::encoder::{Encoder, EncoderConfig};
 use crate::error::{check_dropout, check_positive};
-use crate::{Error, Result};
+use crate::word_input;
 
 fn rand() -> Channels {
     Channels::Rand
@@ -87,25 +88,14 @@ impl TaggerConfig {
     /// # Errors
     /// [`Error::InvalidConfig`] naming the first bad field.
     pub fn validate(&self) -> Result<()> {
-        check_positive("dim", self.dim)?;
+        word_input::check(
+            self.dim,
+            self.embedding_dropout,
+            self.random_bound,
+            self.unknown_bound,
+        )?;
         self.encoder.validate()?;
-        check_dropout("dropout", self.dropout)?;
-        check_dropout("embedding_dropout", self.embedding_dropout)?;
-        if !(self.random_bound.is_finite() && self.random_bound > 0.0) {
-            return Err(Error::invalid(
-                "random_bound",
-                format!("must be a positive number, got {}", self.random_bound),
-            ));
-        }
-        if let Some(bound) = self.unknown_bound
-            && !(bound.is_finite() && bound > 0.0)
-        {
-            return Err(Error::invalid(
-                "unknown_bound",
-                format!("must be a positive number, got {bound}"),
-            ));
-        }
-        Ok(())
+        check_dropout("dropout", self.dropout)
     }
 
     /// A tagger over random word vectors with `tags` outputs.
@@ -134,15 +124,12 @@ impl TaggerConfig {
         device: &Device,
     ) -> Result<(Tagger, Coverage)> {
         self.validate()?;
-        let unknown = self
-            .unknown_bound
-            .map_or(UnknownInit::MatchVariance, UnknownInit::Uniform);
-        let (embedding, coverage) = WordEmbedding::pretrained(
+        let (embedding, coverage) = word_input::pretrained(
             self.channels,
             self.dim,
+            self.unknown_bound,
             vectors,
             vocab,
-            unknown,
             rng,
             device,
         )?;
