@@ -6,7 +6,7 @@ use kindling_core::seed::SeededRng;
 use kindling_core::train::Batcher;
 use serde::{Deserialize, Serialize};
 
-use crate::sampler::bucketed_batches;
+use crate::sampler::sequence_batches;
 
 /// How sequences are padded and cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,7 +143,7 @@ pub struct SequenceBatcher {
     /// Padding and truncation.
     pub padding: Padding,
     /// `Some(k)`: batches are formed from pools of `k` batches' worth of shuffled examples
-    /// sorted by length ([`bucketed_batches`]); `None`: plain shuffled batches.
+    /// sorted by length ([`crate::sampler::bucketed_batches`]); `None`: plain shuffled batches.
     pub bucket_pool: Option<usize>,
 }
 
@@ -178,13 +178,13 @@ impl Batcher<EncodedExample> for SequenceBatcher {
         batch_size: usize,
         rng: Option<&mut SeededRng>,
     ) -> Vec<Vec<usize>> {
-        match self.bucket_pool {
-            Some(pool) => {
-                let lengths: Vec<usize> = items.iter().map(|e| e.ids.len()).collect();
-                bucketed_batches(&lengths, batch_size, pool, rng)
-            }
-            None => kindling_core::train::shuffled_batches(items.len(), batch_size, rng),
-        }
+        sequence_batches(
+            || items.iter().map(|e| e.ids.len()).collect(),
+            items.len(),
+            batch_size,
+            self.bucket_pool,
+            rng,
+        )
     }
 }
 

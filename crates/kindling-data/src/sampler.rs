@@ -33,6 +33,21 @@ pub fn bucketed_batches(
     batches
 }
 
+/// An epoch's batches of sequences of the given lengths: [`bucketed_batches`] from pools of
+/// `bucket_pool` batches, or [`shuffled_batches`] without bucketing.
+pub fn sequence_batches(
+    lengths: impl FnOnce() -> Vec<usize>,
+    count: usize,
+    batch_size: usize,
+    bucket_pool: Option<usize>,
+    rng: Option<&mut SeededRng>,
+) -> Vec<Vec<usize>> {
+    match bucket_pool {
+        Some(pool) => bucketed_batches(&lengths(), batch_size, pool, rng),
+        None => shuffled_batches(count, batch_size, rng),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

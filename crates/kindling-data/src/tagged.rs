@@ -6,7 +6,7 @@ use kindling_core::train::Batcher;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{PaddedBatch, Padding};
-use crate::sampler::bucketed_batches;
+use crate::sampler::sequence_batches;
 
 /// A sentence as token ids with one tag id per token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl TaggedBatch {
 pub struct TaggedBatcher {
     /// Padding (`max_len` is not allowed to cut tagged sentences and is ignored).
     pub padding: Padding,
-    /// `Some(k)`: bucketed batches from pools of `k` batches ([`bucketed_batches`]).
+    /// `Some(k)`: bucketed batches from pools of `k` batches ([`crate::sampler::bucketed_batches`]).
     pub bucket_pool: Option<usize>,
 }
 
@@ -84,13 +84,13 @@ impl Batcher<TaggedExample> for TaggedBatcher {
         batch_size: usize,
         rng: Option<&mut SeededRng>,
     ) -> Vec<Vec<usize>> {
-        match self.bucket_pool {
-            Some(pool) => {
-                let lengths: Vec<usize> = items.iter().map(|e| e.ids.len()).collect();
-                bucketed_batches(&lengths, batch_size, pool, rng)
-            }
-            None => kindling_core::train::shuffled_batches(items.len(), batch_size, rng),
-        }
+        sequence_batches(
+            || items.iter().map(|e| e.ids.len()).collect(),
+            items.len(),
+            batch_size,
+            self.bucket_pool,
+            rng,
+        )
     }
 }
 

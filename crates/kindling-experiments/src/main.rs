@@ -256,10 +256,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let spec = ExperimentSpec::find(&cli.registry, &name)?;
             let options = RunOptions {
-                backend: match backend {
-                    Some(b) => b,
-                    None => BackendKind::from_env()?,
-                },
+                backend: chosen_backend(backend)?,
                 seed,
                 quick,
                 data_dir: DataDir::resolve(data).root().to_path_buf(),
@@ -313,10 +310,7 @@ fn run(cli: Cli) -> Result<()> {
                     report.rust[0].mb_per_second / python.mb_per_second
                 );
             }
-            let backend = match backend {
-                Some(b) => b,
-                None => BackendKind::from_env()?,
-            };
+            let backend = chosen_backend(backend)?;
             let cost = bench::data::batch_cost(&data, &backend.train_device()?, steps)?;
             println!(
                 "\nSST-2 batch of {} (vocabulary {}), {backend}, median of {steps}: prepare {:.3} ms, \
@@ -347,10 +341,7 @@ fn run(cli: Cli) -> Result<()> {
             sentences,
             backend,
         } => {
-            let backend = match backend {
-                Some(kind) => kind,
-                None => BackendKind::from_env()?,
-            };
+            let backend = chosen_backend(backend)?;
             let tagger = kindling_rnn::saved::SavedTagger::load(&run, &backend.device()?)?;
             let sentences = sentences_or_stdin(sentences)?;
             let words: Vec<Vec<&str>> = sentences
@@ -374,10 +365,7 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             backend,
         } => {
-            let backend = match backend {
-                Some(kind) => kind,
-                None => BackendKind::from_env()?,
-            };
+            let backend = chosen_backend(backend)?;
             let model = kindling_rnn::saved::SavedLanguageModel::load(&run, &backend.device()?)?;
             let prompt: Vec<String> = if prompt.is_empty() {
                 vec!["<eos>".into()]
@@ -398,10 +386,7 @@ fn run(cli: Cli) -> Result<()> {
             sentences,
             backend,
         } => {
-            let backend = match backend {
-                Some(kind) => kind,
-                None => BackendKind::from_env()?,
-            };
+            let backend = chosen_backend(backend)?;
             let classifier = Classifier::load(&run, &backend.device()?)?;
             let sentences = sentences_or_stdin(sentences)?;
             for (sentence, prediction) in sentences.iter().zip(classifier.classify(&sentences)?) {
@@ -582,4 +567,10 @@ fn sentences_or_stdin(sentences: Vec<String>) -> kindling_experiments::Result<Ve
         .lines()
         .collect::<std::io::Result<Vec<String>>>()
         .map_err(|e| kindling_experiments::Error::io("reading", "standard input", e))
+}
+
+/// The backend named on the command line, else the one `KINDLING_BACKEND` names (flex by
+/// default).
+fn chosen_backend(backend: Option<BackendKind>) -> kindling_core::Result<BackendKind> {
+    backend.map_or_else(BackendKind::from_env, Ok)
 }

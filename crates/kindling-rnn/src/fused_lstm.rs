@@ -22,6 +22,7 @@
 //! holds both directions' projections side by side (`[len · batch, 8 · hidden]`, from one
 //! matrix product) and the result is `[2, len + 2, batch, hidden]`, forwards first.
 
+use kindling_core::burn::backend::autodiff::NodeId;
 use kindling_core::burn::backend::autodiff::checkpoint::base::Checkpointer;
 use kindling_core::burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use kindling_core::burn::backend::autodiff::grads::Gradients;
@@ -550,6 +551,29 @@ fn backward(
     }
 }
 
+impl DirectionGrads {
+    /// Registers the gradients of the recurrent weight and the initial states with the nodes
+    /// that asked for them; returns the projection's.
+    fn register(
+        self,
+        grads: &mut Gradients,
+        [recurrent, hidden, cell]: [Option<NodeId>; 3],
+        run: &Run,
+    ) -> Vec<f32> {
+        let shape = [run.batch(), run.hidden];
+        if let (Some(id), Some(d)) = (recurrent, self.recurrent) {
+            grads.register::<Flex>(id, d);
+        }
+        if let Some(id) = hidden {
+            grads.register::<Flex>(id, tensor(self.hidden, shape));
+        }
+        if let Some(id) = cell {
+            grads.register::<Flex>(id, tensor(self.cell, shape));
+        }
+        self.projected
+    }
+}
+
 #[derive(Debug)]
 struct DirectionBackward;
 
@@ -579,17 +603,10 @@ impl Backward<Flex, 4> for DirectionBackward {
             reverse,
             recurrent_node.is_some(),
         );
-        if let (Some(node), Some(d)) = (recurrent_node, g.recurrent) {
-            grads.register::<Flex>(node.id, d);
-        }
+        let nodes = [recurrent_node, hidden_node, cell_node].map(|node| node.map(|n| n.id));
+        let d_projected = g.register(grads, nodes, &run);
         if let Some(node) = projected_node {
-            grads.register::<Flex>(node.id, tensor(g.projected, [len * batch, 4 * h]));
-        }
-        if let Some(node) = hidden_node {
-            grads.register::<Flex>(node.id, tensor(g.hidden, [batch, h]));
-        }
-        if let Some(node) = cell_node {
-            grads.register::<Flex>(node.id, tensor(g.cell, [batch, h]));
+            grads.register::<Flex>(node.id, tensor(d_projected, [len * batch, 4 * h]));
         }
     }
 }
@@ -628,27 +645,16 @@ impl Backward<Flex, 7> for BidirectionalBackward {
             )
         };
         let (forwards, backwards) = rayon::join(|| direction(0), || direction(1));
+        let d_forwards = forwards.register(grads, [u_f, h_f, c_f].map(|n| n.map(|n| n.id)), &run);
+        let d_backwards = backwards.register(grads, [u_b, h_b, c_b].map(|n| n.map(|n| n.id)), &run);
         if let Some(node) = projected_node {
             // The two directions' gate gradients side by side, as the projection produced them.
             let mut d_projected = vec![0.0f32; len * batch * 8 * h];
             for (row, out) in d_projected.chunks_mut(8 * h).enumerate() {
-                out[..4 * h].copy_from_slice(&forwards.projected[row * 4 * h..][..4 * h]);
-                out[4 * h..].copy_from_slice(&backwards.projected[row * 4 * h..][..4 * h]);
+                out[..4 * h].copy_from_slice(&d_forwards[row * 4 * h..][..4 * h]);
+                out[4 * h..].copy_from_slice(&d_backwards[row * 4 * h..][..4 * h]);
             }
             grads.register::<Flex>(node.id, tensor(d_projected, [len * batch, 8 * h]));
-        }
-        for (grads_of, recurrent_node, hidden_node, cell_node) in
-            [(forwards, u_f, h_f, c_f), (backwards, u_b, h_b, c_b)]
-        {
-            if let (Some(node), Some(d)) = (recurrent_node, grads_of.recurrent) {
-                grads.register::<Flex>(node.id, d);
-            }
-            if let Some(node) = hidden_node {
-                grads.register::<Flex>(node.id, tensor(grads_of.hidden, [batch, h]));
-            }
-            if let Some(node) = cell_node {
-                grads.register::<Flex>(node.id, tensor(grads_of.cell, [batch, h]));
-            }
         }
     }
 }

@@ -293,8 +293,16 @@ pub(crate) fn run_stack<C: Recurrence>(
     let [batch, len, _] = input.dims();
     let full = vec![len; batch];
     let lengths = lengths.unwrap_or(&full);
-    let masks = step_masks(lengths, len, &device);
-    let indices = (directions == 2).then(|| reversal(lengths, len, &device));
+    // The composed path's masks and reversal indices, built only if some layer needs them.
+    let composed = std::cell::OnceCell::new();
+    let composed = || {
+        composed.get_or_init(|| {
+            (
+                step_masks(lengths, len, &device),
+                (directions == 2).then(|| reversal(lengths, len, &device)),
+            )
+        })
+    };
     let layers = cells.len() / directions;
     let mut finals = Vec::with_capacity(cells.len());
     let mut initial = initial.into_iter();
@@ -323,7 +331,8 @@ pub(crate) fn run_stack<C: Recurrence>(
                 finals.push(fused.1);
                 continue;
             }
-            let (out, last) = match &indices {
+            let (masks, indices) = composed();
+            let (out, last) = match indices {
                 Some(indices) if direction == 1 => {
                     let (out, last) =
                         run_direction(cell, reverse(x.clone(), indices), masks.as_deref(), state);
