@@ -29,6 +29,7 @@ pub mod fast_math;
 pub mod flex_tensors;
 pub mod init;
 pub mod loss;
+pub mod memory;
 pub mod metrics;
 pub mod models;
 pub mod optim;

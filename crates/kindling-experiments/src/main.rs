@@ -229,6 +229,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any other thread starts: large training buffers are reused instead of mapped
+    // afresh every step (see `kindling_core::memory`).
+    kindling_core::memory::keep_freed_memory();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

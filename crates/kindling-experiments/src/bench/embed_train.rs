@@ -238,6 +238,7 @@ pub fn compare(
         let output = work_dir.join(format!("fasttext-{}", ngrams.join("-")));
         let started = Instant::now();
         let run = Command::new(fasttext)
+            .env("GLIBC_TUNABLES", kindling_core::memory::GLIBC_TUNABLES)
             .arg("skipgram")
             .arg("-input")
             .arg(&tokens)

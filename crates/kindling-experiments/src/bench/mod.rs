@@ -48,6 +48,9 @@ pub(crate) fn python_json(
     args: &[&OsStr],
 ) -> Result<Option<serde_json::Value>> {
     let output = match Command::new(python)
+        // The allocator settings this process runs under (`main` sets them), for a like-for-like
+        // comparison.
+        .env("GLIBC_TUNABLES", kindling_core::memory::GLIBC_TUNABLES)
         .args(["-c", script])
         .args(args)
         .output()

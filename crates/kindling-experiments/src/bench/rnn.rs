@@ -404,5 +404,10 @@ pub fn render(report: &Report) -> String {
         "perplexity",
         false,
     );
+    let _ = writeln!(
+        out,
+        "Both tools ran with the same allocator settings (`GLIBC_TUNABLES={}`: freed memory is kept for reuse, not unmapped).",
+        kindling_core::memory::GLIBC_TUNABLES
+    );
     out
 }
