@@ -13,10 +13,6 @@ use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
 use kindling_textcnn::Classifier;
 
-#[cfg(not(target_env = "msvc"))]
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 /// Runs kindling's named experiments and benchmarks.
 #[derive(Parser)]
 #[command(name = "kindling-experiments")]
