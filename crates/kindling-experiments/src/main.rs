@@ -194,6 +194,9 @@ enum Command {
         /// Threads for PyTorch.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Seed of the batch order and of both tools' initialisation.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         /// Scratch directory for the data files.
         #[arg(long, default_value = "target/bench-rnn")]
         work_dir: PathBuf,
@@ -483,6 +486,7 @@ fn run(cli: Cli) -> Result<()> {
             classifier_epochs,
             lm_epochs,
             threads,
+            seed,
             work_dir,
         } => {
             let device = BackendKind::Flex.train_device()?;
@@ -490,8 +494,8 @@ fn run(cli: Cli) -> Result<()> {
                 classifier_epochs,
                 lm_epochs,
                 threads,
+                seed,
                 work_dir,
-                ..Default::default()
             };
             let report = bench::rnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;
             print!("{}", bench::rnn::render(&report));

@@ -106,8 +106,8 @@ impl GruCellConfig {
         Ok(GruCell {
             input_weight: input_weight(&self.input_init, self.d_input, 3 * h, device)?,
             recurrent_weight: recurrent_weight(&self.recurrent_init, h, 3, device)?,
-            input_bias: bias(h, 3, None, device),
-            hidden_bias: bias(h, 3, None, device),
+            input_bias: bias(None, h, 3, None, device)?,
+            hidden_bias: bias(None, h, 3, None, device)?,
             reset: self.reset,
         })
     }

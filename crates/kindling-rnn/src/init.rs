@@ -57,22 +57,35 @@ pub(crate) fn recurrent_weight(
     Ok(trainable(Tensor::cat(blocks, 1), device))
 }
 
-/// A bias of `gates · d_hidden` zeros, with gate `block` (if any) set to `value`.
+/// A bias of `gates · d_hidden` values drawn by `init` (zeros when `None`), with `value` added
+/// to gate `block` (if any).
 pub(crate) fn bias(
+    init: Option<&Init>,
     d_hidden: usize,
     gates: usize,
     block: Option<(usize, f64)>,
     device: &Device,
-) -> Param<Tensor<1>> {
-    let mut values = vec![0f32; gates * d_hidden];
+) -> Result<Param<Tensor<1>>> {
+    let n = gates * d_hidden;
+    let mut values = match init {
+        Some(init) => init
+            .param::<1>([n], Some(d_hidden), Some(n), device)?
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("float values"),
+        None => vec![0f32; n],
+    };
     if let Some((gate, value)) = block {
-        values[gate * d_hidden..(gate + 1) * d_hidden].fill(value as f32);
+        for v in &mut values[gate * d_hidden..(gate + 1) * d_hidden] {
+            *v += value as f32;
+        }
     }
-    let n = values.len();
-    trainable(
+    Ok(trainable(
         Tensor::from_data(TensorData::new(values, [n]), device),
         device,
-    )
+    ))
 }
 
 /// A parameter of `tensor`, recording gradients on an autodiff device.
@@ -121,7 +134,29 @@ mod tests {
         let device = BackendKind::Flex.device().unwrap();
         let u = recurrent_weight(&Init::Identity { gain: 1.0 }, 2, 2, &device).unwrap();
         assert_eq!(values(u.val()), vec![1., 0., 1., 0., 0., 1., 0., 1.]);
-        let b = bias(2, 4, Some((1, 1.0)), &device);
+        let b = bias(None, 2, 4, Some((1, 1.0)), &device).unwrap();
         assert_eq!(values(b.val()), vec![0., 0., 1., 1., 0., 0., 0., 0.]);
+    }
+
+    #[test]
+    fn drawn_biases_get_the_forget_offset_on_top() {
+        let device = BackendKind::Flex.device().unwrap();
+        let init = Init::Uniform {
+            min: -0.5,
+            max: 0.5,
+        };
+        let draw = |block| {
+            let b = build_seeded(&device, 3, || {
+                bias(Some(&init), 4, 4, block, &device).unwrap()
+            });
+            values(b.val())
+        };
+        let (plain, shifted) = (draw(None), draw(Some((1, 2.0))));
+        assert!(plain.iter().all(|v| (-0.5..0.5).contains(v)), "{plain:?}");
+        assert!(plain.iter().any(|&v| v != 0.0));
+        for (i, (p, s)) in plain.iter().zip(&shifted).enumerate() {
+            let offset = if (4..8).contains(&i) { 2.0 } else { 0.0 };
+            assert!((s - p - offset).abs() < 1e-6, "{i}: {p} {s}");
+        }
     }
 }

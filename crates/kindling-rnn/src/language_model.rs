@@ -56,6 +56,22 @@ pub struct LanguageModelConfig {
     /// Embedding and output weights are drawn from `U(-a, a)` with this `a` (default 0.1).
     #[serde(default = "tenth")]
     pub init_range: f64,
+    /// How the LSTM's weights start (default `"kindling"`: Xavier input weights, orthogonal
+    /// recurrent weights, forget-gate bias 1; `"pytorch"`: `nn.LSTM`'s uniform draws).
+    #[serde(default)]
+    pub lstm_init: LstmInit,
+}
+
+/// The initialisation of a language model's LSTM layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LstmInit {
+    /// [`LstmCellConfig::new`]: Xavier-uniform input weights, orthogonal recurrent weights, zero
+    /// biases with the forget gate's at 1.
+    #[default]
+    Kindling,
+    /// [`LstmCellConfig::pytorch`]: every weight and bias from `U(±1/√hidden)`.
+    Pytorch,
 }
 
 impl LanguageModelConfig {
@@ -69,7 +85,14 @@ impl LanguageModelConfig {
             dropout: 0.5,
             tied: false,
             init_range: 0.1,
+            lstm_init: LstmInit::Kindling,
         }
+    }
+
+    /// Chooses how the LSTM's weights start (the `lstm_init` field).
+    pub fn with_lstm_init(mut self, lstm_init: LstmInit) -> Self {
+        self.lstm_init = lstm_init;
+        self
     }
 
     /// Sets the number of layers (the `layers` field).
@@ -135,7 +158,10 @@ impl LanguageModelConfig {
         Ok(LanguageModel {
             embedding: uniform([vocab_size, self.dim]),
             lstm: LstmConfig::new(self.dim, self.hidden)
-                .with_cell(LstmCellConfig::new(self.dim, self.hidden))
+                .with_cell(match self.lstm_init {
+                    LstmInit::Kindling => LstmCellConfig::new(self.dim, self.hidden),
+                    LstmInit::Pytorch => LstmCellConfig::pytorch(self.dim, self.hidden),
+                })
                 .with_n_layers(self.layers)
                 .with_dropout(self.dropout)
                 .init(device)?,

@@ -44,7 +44,7 @@ pub use encoder::{CellKind, Encoded, Encoder, EncoderConfig};
 pub use error::{Error, Result};
 pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruReset};
-pub use language_model::{LanguageModel, LanguageModelConfig};
+pub use language_model::{LanguageModel, LanguageModelConfig, LstmInit};
 pub use lstm::{Lstm, LstmConfig, LstmStates};
 pub use lstm_cell::{LstmCell, LstmCellConfig, LstmState};
 pub use rnn::{Rnn, RnnConfig};

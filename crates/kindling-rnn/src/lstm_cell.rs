@@ -48,6 +48,11 @@ pub struct LstmCellConfig {
     /// How the recurrent weight is drawn, per gate (default orthogonal).
     #[serde(default = "default_recurrent_init")]
     pub recurrent_init: Init,
+    /// How both bias vectors are drawn (default: zeros); `forget_bias` is added to the forget
+    /// gate's input bias either way. PyTorch draws weights and biases from `U(±1/√d_hidden)`
+    /// with no forget bias.
+    #[serde(default)]
+    pub bias_init: Option<Init>,
 }
 
 impl LstmCellConfig {
@@ -59,6 +64,22 @@ impl LstmCellConfig {
             forget_bias: default_forget_bias(),
             input_init: default_input_init(),
             recurrent_init: default_recurrent_init(),
+            bias_init: None,
+        }
+    }
+
+    /// PyTorch's `nn.LSTM` initialisation: every weight and both biases from
+    /// `U(±1/√d_hidden)`, no forget bias.
+    pub fn pytorch(d_input: usize, d_hidden: usize) -> Self {
+        let k = 1.0 / (d_hidden as f64).sqrt();
+        let uniform = Init::Uniform { min: -k, max: k };
+        Self {
+            d_input,
+            d_hidden,
+            forget_bias: 0.0,
+            input_init: uniform.clone(),
+            recurrent_init: uniform.clone(),
+            bias_init: Some(uniform),
         }
     }
 
@@ -90,7 +111,7 @@ impl LstmCellConfig {
         check_finite("forget_bias", self.forget_bias)
     }
 
-    /// A cell with freshly drawn weights, zero biases and the forget bias.
+    /// A cell with freshly drawn weights and biases (zeros by default) plus the forget bias.
     ///
     /// # Errors
     /// When the config is invalid or an initialiser cannot fill its weight.
@@ -100,8 +121,14 @@ impl LstmCellConfig {
         Ok(LstmCell {
             input_weight: input_weight(&self.input_init, self.d_input, 4 * h, device)?,
             recurrent_weight: recurrent_weight(&self.recurrent_init, h, 4, device)?,
-            input_bias: bias(h, 4, Some((1, self.forget_bias)), device),
-            hidden_bias: bias(h, 4, None, device),
+            input_bias: bias(
+                self.bias_init.as_ref(),
+                h,
+                4,
+                Some((1, self.forget_bias)),
+                device,
+            )?,
+            hidden_bias: bias(self.bias_init.as_ref(), h, 4, None, device)?,
         })
     }
 }

@@ -313,3 +313,34 @@ fn generation_is_seeded_and_checks_its_inputs() {
     assert!(model.generate(&[9], 3, 1.0, None, &mut rng).is_err());
     assert!(model.generate(&[1], 3, 0.0, None, &mut rng).is_err());
 }
+
+#[test]
+fn pytorch_initialisation_draws_every_lstm_weight_and_bias_uniformly() {
+    let device = device();
+    let layer = crate::LstmConfig::new(3, 4)
+        .with_cell(crate::LstmCellConfig::pytorch(3, 4))
+        .with_n_layers(2)
+        .init(&device)
+        .unwrap();
+    // k = 1/√4: every value in [−0.5, 0.5), none of them the kindling default's forget bias 1.
+    for cell in &layer.cells {
+        for v in [
+            values(cell.input_weight.val()),
+            values(cell.recurrent_weight.val()),
+            values(cell.input_bias.val()),
+            values(cell.hidden_bias.val()),
+        ] {
+            assert!(v.iter().all(|x| (-0.5..0.5).contains(x)), "{v:?}");
+            assert!(v.iter().any(|&x| x != 0.0), "{v:?}");
+        }
+    }
+    let config: LanguageModelConfig =
+        serde_json::from_str(r#"{"dim": 4, "hidden": 4, "lstm_init": "pytorch"}"#).unwrap();
+    assert_eq!(config.lstm_init, crate::LstmInit::Pytorch);
+    assert!(
+        serde_json::from_str::<LanguageModelConfig>(
+            r#"{"dim": 4, "hidden": 4, "lstm_init": "torch"}"#
+        )
+        .is_err()
+    );
+}

@@ -92,8 +92,8 @@ impl RnnCellConfig {
         Ok(RnnCell {
             input_weight: input_weight(&self.input_init, self.d_input, self.d_hidden, device)?,
             recurrent_weight: recurrent_weight(&self.recurrent_init, self.d_hidden, 1, device)?,
-            input_bias: bias(self.d_hidden, 1, None, device),
-            hidden_bias: bias(self.d_hidden, 1, None, device),
+            input_bias: bias(None, self.d_hidden, 1, None, device)?,
+            hidden_bias: bias(None, self.d_hidden, 1, None, device)?,
             activation: self.activation,
         })
     }

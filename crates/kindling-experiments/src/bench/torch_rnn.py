@@ -5,7 +5,6 @@
 # usage: python torch_rnn.py classifier|lm FILE EPOCHS THREADS SEED   (prints one JSON object)
 import json
 import math
-import resource
 import sys
 import time
 
@@ -19,7 +18,13 @@ torch.manual_seed(seed)
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    # VmHWM, not getrusage's ru_maxrss: Linux carries the parent's peak across fork and exec,
+    # so ru_maxrss would report the benchmark process's memory when that is larger.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
 
 
 class BiLstmMax(nn.Module):

@@ -4,7 +4,6 @@
 # The batches file starts with "vocab classes dim maps widths(comma-separated)"; then each
 # batch is a line "n len" followed by n lines "label id id ..." padded to len.
 import json
-import resource
 import sys
 import time
 
@@ -68,7 +67,12 @@ print(
             "seconds": seconds,
             "sentences": sentences,
             "final_loss": loss.item(),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            # VmHWM: ru_maxrss would carry the benchmark process's peak across fork and exec.
+            "peak_rss_mb": next(
+                int(line.split()[1]) / 1024
+                for line in open("/proc/self/status")
+                if line.startswith("VmHWM:")
+            ),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
         }
