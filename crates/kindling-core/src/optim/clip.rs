@@ -65,6 +65,33 @@ pub fn global_norm<M: Module>(module: &M, grads: &GradientsParams) -> f64 {
     }
 }
 
+/// Elements per partial sum in [`squared_sum`]: below burn-flex's threshold (4 Mi elements) for
+/// summing on several threads.
+const SUM_PIECE: usize = 1 << 20;
+
+/// `Σ x²` over all of `grad`, `[1]`, added up in a fixed order. burn-flex sums a tensor of 4 Mi
+/// elements or more on rayon's threads, and the order in which their partial sums meet depends
+/// on scheduling; a language model's embedding gradient is that large, so the clipping factor
+/// (and with it the whole run) changed in the last bits when the machine was busy. Pieces of
+/// [`SUM_PIECE`] are each summed on one thread and added in order.
+fn squared_sum<const D: usize>(grad: Tensor<D>) -> Tensor<1> {
+    let n = grad.shape().num_elements();
+    let squares = grad.square().reshape([n]);
+    if n <= SUM_PIECE {
+        return squares.sum();
+    }
+    (0..n)
+        .step_by(SUM_PIECE)
+        .map(|start| {
+            squares
+                .clone()
+                .narrow(0, start, SUM_PIECE.min(n - start))
+                .sum()
+        })
+        .reduce(|total, piece| total + piece)
+        .expect("at least one piece")
+}
+
 struct SquaredSum<'a> {
     grads: &'a GradientsParams,
     total: Option<Tensor<1>>,
@@ -73,7 +100,7 @@ struct SquaredSum<'a> {
 impl ModuleVisitor for SquaredSum<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if let Some(grad) = self.grads.get::<D>(param.id) {
-            let squares = grad.square().sum();
+            let squares = squared_sum(grad);
             self.total = Some(match self.total.take() {
                 Some(total) => total + squares,
                 None => squares,
@@ -176,5 +203,29 @@ mod tests {
         GradientClip::Value { threshold: 2.0 }.apply(&model, &mut grads);
         assert_eq!(values(&grads, &model.a), vec![2.0, 0.0]);
         assert_eq!(values(&grads, &model.b), vec![0.0, 2.0]);
+    }
+
+    #[test]
+    fn a_large_squared_sum_adds_every_piece_once() {
+        let device = Device::flex();
+        // 5 Mi + 3 elements: above burn-flex's parallel-sum threshold, with a ragged last piece
+        // that holds the largest values (a dropped or doubled piece shows).
+        let n = 5 * SUM_PIECE + 3;
+        let values: Vec<f32> = (0..n)
+            .map(|i| {
+                if i >= 5 * SUM_PIECE {
+                    100.0
+                } else {
+                    ((i % 1000) as f32 - 500.0) * 1e-3
+                }
+            })
+            .collect();
+        let expected: f64 = values.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        let grad = Tensor::<2>::from_data(burn::tensor::TensorData::new(values, [n, 1]), &device);
+        let sum = f64::from(squared_sum(grad).into_scalar::<f32>());
+        assert!(
+            (sum - expected).abs() / expected < 1e-5,
+            "{sum} vs {expected}"
+        );
     }
 }
