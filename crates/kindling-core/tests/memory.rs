@@ -35,13 +35,14 @@ fn a_freed_large_block_is_reused_without_new_page_faults() {
         let block = vec![1u8; BYTES];
         std::hint::black_box(&block);
     };
-    // Default glibc: a block this size is a fresh mapping each time, one fault per page.
+    // Default glibc: a block this size is a fresh mapping each time, one fault per page (per
+    // 2 MB page where the kernel backs it with transparent huge pages: 48 then).
     touch();
     let before = minor_faults();
     touch();
     let default_faults = minor_faults() - before;
     assert!(
-        default_faults > PAGES / 2,
+        default_faults >= 40,
         "{default_faults} faults for {PAGES} pages"
     );
 
@@ -51,7 +52,7 @@ fn a_freed_large_block_is_reused_without_new_page_faults() {
     touch();
     let kept_faults = minor_faults() - before;
     assert!(
-        kept_faults < PAGES / 20,
-        "{kept_faults} faults for {PAGES} pages"
+        kept_faults * 10 < default_faults,
+        "{kept_faults} faults kept against {default_faults} by default"
     );
 }
