@@ -127,7 +127,9 @@ enum Task {
 #[derive(Subcommand)]
 enum Bench {
     /// word2vec and subword training on corpus-en next to gensim (installed from PyPI into
-    /// `target/bench-venv` on first use) and `fasttext` (Debian package `fasttext`).
+    /// `target/bench-venv` on first use) and fastText compiled from its own sources with
+    /// upstream's flags into `target/fasttext-native` (Debian's generic `fasttext` is listed
+    /// beside it when installed).
     Embed {
         /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
         #[arg(long)]
@@ -178,6 +180,10 @@ enum Bench {
         /// Threads for PyTorch.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Seeds, comma-separated: one full comparison each; the report gives means and
+        /// spread.
+        #[arg(long, default_value = "1")]
+        seeds: String,
     },
     /// The same MLP training step on burn-flex and burn-ndarray, side by side.
     Backends {
@@ -296,13 +302,19 @@ fn main() -> ExitCode {
         Task::Bench {
             which: Bench::Embed { data, threads },
         } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
+            let fasttext = fasttext_native(&python)?;
             let mut args = vec![
                 "bench-embed".to_string(),
                 "--python".into(),
                 python,
+                "--fasttext".into(),
+                fasttext,
                 "--threads".into(),
                 threads.to_string(),
             ];
+            if Path::new("/usr/bin/fasttext").is_file() {
+                args.extend(["--fasttext-generic".into(), "/usr/bin/fasttext".into()]);
+            }
             args.extend(data_flag(data));
             runner(args)
         }),
@@ -333,6 +345,7 @@ fn main() -> ExitCode {
                     classifier_epochs,
                     lm_epochs,
                     threads,
+                    seeds,
                 },
         } => python_venv("target/torch-venv", &["torch==2.15.0"]).and_then(|python| {
             let mut args = vec![
@@ -345,6 +358,8 @@ fn main() -> ExitCode {
                 lm_epochs.to_string(),
                 "--threads".into(),
                 threads.to_string(),
+                "--seeds".into(),
+                seeds,
             ];
             args.extend(data_flag(data));
             runner(args)
@@ -423,6 +438,72 @@ fn python_venv(dir: &str, packages: &[&str]) -> Result<String> {
         std::fs::write(&marker, b"").map_err(|e| format!("writing {}: {e}", marker.display()))?;
     }
     Ok(python.display().to_string())
+}
+
+/// fastText compiled from its own sources with upstream's release flags (its Makefile's
+/// `opt`: `-pthread -std=c++17 -march=native -O3 -funroll-loops -DNDEBUG`) into
+/// `target/fasttext-native`, once. The sources are `../shared/peers/fasttext/src` when present,
+/// else those in PyPI's `fasttext` source distribution, fetched with `python`'s pip.
+fn fasttext_native(python: &str) -> Result<String> {
+    let out = PathBuf::from("target/fasttext-native");
+    let binary = out.join("fasttext");
+    if binary.is_file() {
+        return Ok(binary.display().to_string());
+    }
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let shared = PathBuf::from("../shared/peers/fasttext/src");
+    let sources = if shared.is_dir() {
+        shared
+    } else {
+        let version = "0.9.3";
+        run(Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+            ])
+            .args([
+                "--no-binary",
+                ":all:",
+                &format!("fasttext=={version}"),
+                "-d",
+            ])
+            .arg(&out))?;
+        run(Command::new("tar")
+            .arg("-xzf")
+            .arg(out.join(format!("fasttext-{version}.tar.gz")))
+            .arg("-C")
+            .arg(&out))?;
+        out.join(format!("fasttext-{version}/src"))
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&sources)
+        .map_err(|e| format!("reading {}: {e}", sources.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|x| x == "cc"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!(
+            "no fastText sources (*.cc) in {}",
+            sources.display()
+        ));
+    }
+    run(Command::new("g++")
+        .args([
+            "-pthread",
+            "-std=c++17",
+            "-march=native",
+            "-O3",
+            "-funroll-loops",
+            "-DNDEBUG",
+        ])
+        .args(&files)
+        .arg("-o")
+        .arg(&binary))?;
+    Ok(binary.display().to_string())
 }
 
 fn data_flag(data: Option<PathBuf>) -> Vec<String> {

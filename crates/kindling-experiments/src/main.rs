@@ -148,9 +148,13 @@ enum Command {
         /// Python interpreter with gensim installed.
         #[arg(long, default_value = "python3")]
         python: String,
-        /// The fastText command.
+        /// fastText built from its own sources with upstream's flags (`-O3 -march=native`): the
+        /// comparison.
         #[arg(long, default_value = "fasttext")]
         fasttext: String,
+        /// Another fastText build to list beside it (e.g. a distribution's generic one).
+        #[arg(long)]
+        fasttext_generic: Option<String>,
         /// Threads for every tool.
         #[arg(long, default_value_t = 2)]
         threads: usize,
@@ -194,9 +198,10 @@ enum Command {
         /// Threads for PyTorch.
         #[arg(long, default_value_t = 2)]
         threads: usize,
-        /// Seed of the batch order and of both tools' initialisation.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// Seeds, comma-separated: one full comparison each (batch order, the shared starting
+        /// weights, dropout); the report gives means and spread.
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        seeds: Vec<u64>,
         /// Scratch directory for the data files.
         #[arg(long, default_value = "target/bench-rnn")]
         work_dir: PathBuf,
@@ -408,10 +413,21 @@ fn run(cli: Cli) -> Result<()> {
             data,
             python,
             fasttext,
+            fasttext_generic,
             threads,
             work_dir,
         } => {
             let device = BackendKind::Flex.device()?;
+            let mut builds = vec![bench::embed_train::FastTextBuild {
+                label: "native".into(),
+                command: fasttext,
+            }];
+            builds.extend(
+                fasttext_generic.map(|command| bench::embed_train::FastTextBuild {
+                    label: "generic".into(),
+                    command,
+                }),
+            );
             let settings = bench::embed_train::Settings {
                 threads,
                 ..Default::default()
@@ -420,7 +436,7 @@ fn run(cli: Cli) -> Result<()> {
                 &DataDir::resolve(data),
                 &device,
                 &python,
-                &fasttext,
+                &builds,
                 &work_dir,
                 settings,
             )?;
@@ -432,26 +448,23 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             let find = |name: &str| rows.iter().find(|r| r.run == name);
+            // Each of our runs against every peer row of the same model.
             let pairs = [
-                ("kindling skip-gram", "gensim", "skip-gram"),
-                ("kindling cbow", "gensim", "cbow"),
-                ("kindling skip-gram", "fastText skip-gram, no subwords", ""),
+                ("kindling skip-gram", "gensim", " skip-gram ("),
+                ("kindling cbow", "gensim", " cbow ("),
                 (
                     "kindling skip-gram, fastText settings",
-                    "fastText skip-gram, no subwords",
-                    "",
+                    "fastText",
+                    "no subwords",
                 ),
-                (
-                    "kindling subword skip-gram",
-                    "fastText skip-gram, subwords",
-                    "",
-                ),
+                ("kindling subword skip-gram", "fastText", "subwords 3-6"),
             ];
-            for (ours, peer, suffix) in pairs {
-                let theirs = rows
+            for (ours, peer, model) in pairs {
+                let Some(a) = find(ours) else { continue };
+                for b in rows
                     .iter()
-                    .find(|r| r.run.starts_with(peer) && r.run.ends_with(suffix));
-                if let (Some(a), Some(b)) = (find(ours), theirs) {
+                    .filter(|r| r.run.starts_with(peer) && r.run.contains(model))
+                {
                     println!(
                         "{ours} vs {}: speed {:.2}x, analogy {:+.1} points, WS-353 {:+.3}",
                         b.run,
@@ -486,7 +499,7 @@ fn run(cli: Cli) -> Result<()> {
             classifier_epochs,
             lm_epochs,
             threads,
-            seed,
+            seeds,
             work_dir,
         } => {
             let device = BackendKind::Flex.train_device()?;
@@ -494,7 +507,7 @@ fn run(cli: Cli) -> Result<()> {
                 classifier_epochs,
                 lm_epochs,
                 threads,
-                seed,
+                seeds,
                 work_dir,
             };
             let report = bench::rnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;

@@ -1,9 +1,12 @@
 //! Embedding training next to gensim and fastText, in one run on the same tokens: word2vec
-//! skip-gram and CBOW against gensim's `Word2Vec`; skip-gram against `fasttext skipgram -minn 0
-//! -maxn 0`, both as word2vec and with fastText's settings (sampling 1e-4, learning rate 0.05,
-//! negatives by count^0.5); subword skip-gram against `fasttext skipgram` with its default
-//! n-grams. Every
-//! tool's vectors are scored with the same evaluation (gensim's protocol).
+//! skip-gram and CBOW against gensim's `Word2Vec`, fed both ways gensim documents (a
+//! `LineSentence` iterable, and `corpus_file`, its fast path where each worker reads the file
+//! in C); skip-gram against `fasttext skipgram -minn 0 -maxn 0`, both as word2vec and with
+//! fastText's settings (sampling 1e-4, learning rate 0.05, negatives by count^0.5); subword
+//! skip-gram against `fasttext skipgram` with its default n-grams. fastText runs as each
+//! given build: the one compiled from its own sources with upstream's flags (`-O3
+//! -march=native`) is the comparison; a distribution's generic build may be listed beside it.
+//! Every tool's vectors are scored with the same evaluation (gensim's protocol).
 //!
 //! Speed is raw corpus tokens × epochs / training seconds. gensim's seconds are those of its
 //! `train` call; fastText's rate is the words/s/thread it reports, times its threads (its own
@@ -131,8 +134,17 @@ impl Scorer<'_> {
     }
 }
 
-/// Trains every run and scores it; peers that cannot be started (no Python with gensim, no
-/// `fasttext` on the path) are skipped with a note.
+/// A fastText binary to compare with.
+#[derive(Debug, Clone)]
+pub struct FastTextBuild {
+    /// How the rows name it, e.g. `native -O3 -march=native`.
+    pub label: String,
+    /// The command.
+    pub command: String,
+}
+
+/// Trains every run and scores it; peers that cannot be started (no Python with gensim, a
+/// fastText build that is not there) are skipped with a note.
 ///
 /// # Errors
 /// Missing data, or a peer that starts but fails.
@@ -140,7 +152,7 @@ pub fn compare(
     data: &DataDir,
     device: &Device,
     python: &str,
-    fasttext: &str,
+    fasttext: &[FastTextBuild],
     work_dir: &Path,
     settings: Settings,
 ) -> Result<Vec<TrainRun>> {
@@ -174,26 +186,30 @@ pub fn compare(
             &model.vectors(),
             report.words_per_second,
         )?);
-        let out = work_dir.join(format!("gensim-{name}.vec"));
-        let args: Vec<String> = vec![
-            tokens.display().to_string(),
-            name.into(),
-            out.display().to_string(),
-            settings.threads.to_string(),
-            settings.dim.to_string(),
-            settings.window.to_string(),
-            settings.negative.to_string(),
-            settings.epochs.to_string(),
-            settings.min_count.to_string(),
-            config.sample.to_string(),
-        ];
-        let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-        if let Some(report) = super::python_json(python, GENSIM_TRAIN_PY, &args)? {
+        for input in ["iterable", "corpus_file"] {
+            let out = work_dir.join(format!("gensim-{name}-{input}.vec"));
+            let args: Vec<String> = vec![
+                tokens.display().to_string(),
+                name.into(),
+                out.display().to_string(),
+                settings.threads.to_string(),
+                settings.dim.to_string(),
+                settings.window.to_string(),
+                settings.negative.to_string(),
+                settings.epochs.to_string(),
+                settings.min_count.to_string(),
+                config.sample.to_string(),
+                input.into(),
+            ];
+            let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+            let Some(report) = super::python_json(python, GENSIM_TRAIN_PY, &args)? else {
+                break;
+            };
             let seconds = report["train_seconds"].as_f64().unwrap_or(f64::NAN);
             let vectors = read_vectors(&out, VectorFormat::Word2VecText, None)?;
             let version = report["gensim"].as_str().unwrap_or("?").to_owned();
             rows.push(scorer.score(
-                format!("gensim {version} {name}"),
+                format!("gensim {version} {name} ({input})"),
                 &vectors,
                 (raw_words * settings.epochs as u64) as f64 / seconds,
             )?);
@@ -234,14 +250,40 @@ pub fn compare(
         report.words_per_second,
     )?);
 
-    for (name, ngrams) in [("no subwords", ["0", "0"]), ("subwords 3-6", ["3", "6"])] {
+    for build in fasttext {
+        for (name, ngrams) in [("no subwords", ["0", "0"]), ("subwords 3-6", ["3", "6"])] {
+            let Some(row) = fasttext_run(build, name, ngrams, &tokens, work_dir, settings)? else {
+                break;
+            };
+            let (vectors, words_per_second) = row;
+            rows.push(scorer.score(
+                format!("fastText ({}) skip-gram, {name}", build.label),
+                &vectors,
+                words_per_second,
+            )?);
+        }
+    }
+    Ok(rows)
+}
+
+/// One `fasttext skipgram` run of `build` with n-grams `ngrams` (`-minn`, `-maxn`): its vectors
+/// and words/s, or `None` (with a note) when the build cannot be started.
+fn fasttext_run(
+    build: &FastTextBuild,
+    name: &str,
+    ngrams: [&str; 2],
+    tokens: &Path,
+    work_dir: &Path,
+    settings: Settings,
+) -> Result<Option<(WordVectors, f64)>> {
+    {
         let output = work_dir.join(format!("fasttext-{}", ngrams.join("-")));
         let started = Instant::now();
-        let run = Command::new(fasttext)
+        let run = Command::new(&build.command)
             .env("GLIBC_TUNABLES", kindling_core::memory::GLIBC_TUNABLES)
             .arg("skipgram")
             .arg("-input")
-            .arg(&tokens)
+            .arg(tokens)
             .arg("-output")
             .arg(&output)
             .args(["-dim", &settings.dim.to_string()])
@@ -255,8 +297,11 @@ pub fn compare(
         let run = match run {
             Ok(run) => run,
             Err(e) => {
-                eprintln!("fastText baseline skipped: could not run `{fasttext}`: {e}");
-                break;
+                eprintln!(
+                    "fastText baseline ({}) skipped: could not run `{}`: {e}",
+                    build.label, build.command
+                );
+                return Ok(None);
             }
         };
         let wall = started.elapsed().as_secs_f64();
@@ -273,15 +318,13 @@ pub fn compare(
             .ok_or_else(|| {
                 Error::Bench(format!("no words/sec/thread in fastText's output: {log}"))
             })?;
-        eprintln!("fastText ({name}) wall clock {wall:.1} s, loading and saving included");
+        eprintln!(
+            "fastText ({}, {name}) wall clock {wall:.1} s, loading and saving included",
+            build.label
+        );
         let vec_path = output.with_extension("vec");
         let vectors = read_vectors(&vec_path, VectorFormat::Word2VecText, None)?;
         let _ = std::fs::remove_file(output.with_extension("bin"));
-        rows.push(scorer.score(
-            format!("fastText skip-gram, {name}"),
-            &vectors,
-            per_thread * settings.threads as f64,
-        )?);
+        Ok(Some((vectors, per_thread * settings.threads as f64)))
     }
-    Ok(rows)
 }

@@ -7,12 +7,14 @@
 //! - [`embed_train`]: word2vec and subword training next to gensim and fastText.
 //! - [`textcnn`]: Kim's CNN-rand training next to the same model in PyTorch.
 //! - [`rnn`]: the BiLSTM classifier and the LSTM language model next to PyTorch.
+//! - [`start_weights`]: a model's initial weights handed to the PyTorch side.
 
 pub mod data;
 pub mod embed_eval;
 pub mod embed_train;
 pub mod mlp;
 pub mod rnn;
+pub mod start_weights;
 pub mod textcnn;
 
 pub use mlp::{BackendTiming, StepShape, backends};

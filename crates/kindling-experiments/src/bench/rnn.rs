@@ -9,13 +9,20 @@
 //!   at 20, gradients clipped to norm 0.25): the same streams cut into the same windows, the
 //!   state carried across windows, the LSTM initialised as PyTorch does (`LstmInit::Pytorch`).
 //!
+//! Both tools start from the same weights: kindling initialises each model and writes its
+//! parameters for the PyTorch side ([`super::start_weights`]), so the two runs differ only in
+//! arithmetic and in their dropout draws. Every seed in [`Settings::seeds`] repeats both
+//! comparisons (its own batch order, initialisation and dropout); the report gives the mean
+//! and spread over seeds, since one language-model run at SGD rate 20 moves by several points
+//! of perplexity with rounding alone.
+//!
 //! Each side reports training tokens per second (the training loop only: kindling's trainer
 //! time includes batch preparation, PyTorch's loop starts from tensors built before its clock),
 //! the quality after the benchmark epochs (dev and test accuracy; dev and test perplexity),
 //! and peak resident memory.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kindling_core::burn::tensor::Device;
 use kindling_core::optim::{GradientClip, OptimizerConfig};
@@ -30,6 +37,7 @@ use kindling_rnn::{
     CellKind, EncoderConfig, LanguageModelConfig, LstmInit, Pooling, RnnClassifierConfig,
 };
 
+use super::start_weights::{self, renamed, renaming};
 use crate::tasks::language_model::brown_streams;
 use crate::tasks::sentence_classifier::kim_vocabulary;
 use crate::{Error, Result};
@@ -46,8 +54,9 @@ pub struct Settings {
     /// Threads for PyTorch (kindling uses the machine's cores; run on a machine with this
     /// many).
     pub threads: usize,
-    /// Seed of the batch order and of kindling's initialisation.
-    pub seed: u64,
+    /// Seeds, one full comparison each: the batch order, the (shared) initialisation and
+    /// each tool's dropout draws.
+    pub seeds: Vec<u64>,
     /// Where the data files for PyTorch go.
     pub work_dir: PathBuf,
 }
@@ -58,7 +67,7 @@ impl Default for Settings {
             classifier_epochs: 3,
             lm_epochs: 1,
             threads: 2,
-            seed: 1,
+            seeds: vec![1],
             work_dir: PathBuf::from("target/bench-rnn"),
         }
     }
@@ -81,17 +90,26 @@ pub struct Side {
     pub peak_rss_mb: f64,
 }
 
-/// Both models, both tools.
+/// Both models, both tools, one seed.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct SeedRun {
+    /// The seed.
+    pub seed: u64,
     /// The classifier: kindling, then PyTorch when it ran.
     pub classifier: Vec<Side>,
+    /// The language model: kindling, then PyTorch when it ran.
+    pub lm: Vec<Side>,
+}
+
+/// Both models, both tools, every seed.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// One comparison per seed, in the order of [`Settings::seeds`].
+    pub runs: Vec<SeedRun>,
     /// Real tokens per classifier epoch.
     pub classifier_tokens: usize,
     /// Padded positions per classifier epoch (batch size × longest sentence, summed).
     pub classifier_padded: usize,
-    /// The language model: kindling, then PyTorch when it ran.
-    pub lm: Vec<Side>,
     /// Training tokens per language-model epoch.
     pub lm_tokens: usize,
     /// Language-model vocabulary size.
@@ -112,14 +130,32 @@ pub fn compare(
 ) -> Result<Report> {
     std::fs::create_dir_all(&settings.work_dir)
         .map_err(|e| Error::Bench(format!("creating {}: {e}", settings.work_dir.display())))?;
-    let (classifier, classifier_tokens, classifier_padded) =
-        classifier(data, device, python, settings)?;
-    let (lm, lm_tokens, lm_vocab) = language_model(data, device, python, settings)?;
+    if settings.seeds.is_empty() {
+        return Err(Error::Bench("no seeds to run".into()));
+    }
+    // Every classifier run before any language-model run: peak memory is the process's
+    // high-water mark, so the classifier's would otherwise include the language model's.
+    let (mut classifier_tokens, mut classifier_padded, mut lm_tokens, mut lm_vocab) = (0, 0, 0, 0);
+    let mut classifiers = Vec::with_capacity(settings.seeds.len());
+    for &seed in &settings.seeds {
+        let (sides, tokens, padded) = classifier(data, device, python, settings, seed)?;
+        (classifier_tokens, classifier_padded) = (tokens, padded);
+        classifiers.push(sides);
+    }
+    let mut runs = Vec::with_capacity(settings.seeds.len());
+    for (&seed, classifier) in settings.seeds.iter().zip(classifiers) {
+        let (lm, tokens, vocab) = language_model(data, device, python, settings, seed)?;
+        (lm_tokens, lm_vocab) = (tokens, vocab);
+        runs.push(SeedRun {
+            seed,
+            classifier,
+            lm,
+        });
+    }
     Ok(Report {
-        classifier,
+        runs,
         classifier_tokens,
         classifier_padded,
-        lm,
         lm_tokens,
         lm_vocab,
         settings: settings.clone(),
@@ -131,21 +167,25 @@ fn adam() -> OptimizerConfig {
         .expect("a valid Adam config")
 }
 
-fn write(path: &std::path::Path, text: &str) -> Result<()> {
+fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::Bench(format!("writing {}: {e}", path.display())))
 }
 
-/// The PyTorch side's JSON, or `None` when Python could not be started.
+/// The PyTorch side's JSON, or `None` when Python could not be started. `start` names the
+/// starting weights ([`start_weights::write`]'s `dir/NAME`, without extension).
 fn torch(
     python: &str,
     mode: &str,
-    file: &std::path::Path,
+    file: &Path,
+    start: &Path,
     epochs: usize,
     settings: &Settings,
+    seed: u64,
 ) -> Result<Option<serde_json::Value>> {
-    let numbers = [epochs, settings.threads, settings.seed as usize].map(|n| n.to_string());
+    let numbers = [epochs, settings.threads, seed as usize].map(|n| n.to_string());
     let mut args = vec![std::ffi::OsStr::new(mode), file.as_os_str()];
     args.extend(numbers.iter().map(std::ffi::OsStr::new));
+    args.push(start.as_os_str());
     super::python_json(python, SCRIPT, &args)
 }
 
@@ -175,6 +215,7 @@ fn classifier(
     device: &Device,
     python: &str,
     settings: &Settings,
+    seed: u64,
 ) -> Result<(Vec<Side>, usize, usize)> {
     let corpus = data.sst(false)?;
     let tokenizer = KimClean { lowercase: true };
@@ -210,7 +251,7 @@ fn classifier(
     let classes = corpus.labels.len();
 
     // The trainer's plans, replayed: one seeded generator across epochs, as the trainer keeps.
-    let mut rng = SeededRng::new(settings.seed);
+    let mut rng = SeededRng::new(seed);
     let plans: Vec<Vec<Vec<usize>>> = (0..settings.classifier_epochs)
         .map(|_| batcher.plan(&train, batch_size, Some(&mut rng)))
         .collect();
@@ -246,15 +287,24 @@ fn classifier(
     write(&file, &text)?;
     let tokens: usize = train.iter().map(|e| e.ids.len()).sum();
 
-    let model = try_build_seeded(device, settings.seed, || {
-        config.init(vocab.len(), classes, device)
+    let model = try_build_seeded(device, seed, || config.init(vocab.len(), classes, device))?;
+    let start = settings.work_dir.join("bilstm-start");
+    start_weights::write(&model, &settings.work_dir, "bilstm-start", |p| {
+        renamed(
+            p,
+            renaming(
+                "encoder.Lstm.cells",
+                "lstm",
+                2,
+                &[
+                    ("embedding.Single.weight", "embedding.weight", false),
+                    ("head.output.weight", "output.weight", true),
+                    ("head.output.bias", "output.bias", false),
+                ],
+            ),
+        )
     })?;
-    let train_config = TrainConfig::new(
-        settings.classifier_epochs,
-        batch_size,
-        settings.seed,
-        adam(),
-    );
+    let train_config = TrainConfig::new(settings.classifier_epochs, batch_size, seed, adam());
     let trained = Trainer::new(train_config, device)?
         .with_progress(false)
         .fit(model, &batcher, &train, None)?;
@@ -271,13 +321,15 @@ fn classifier(
         test: accuracy(&test)?,
         peak_rss_mb: super::peak_rss_mb().unwrap_or(f64::NAN),
     }];
-    eprintln!("kindling classifier: {seconds:.1} s");
+    eprintln!("seed {seed}: kindling classifier {seconds:.1} s");
     if let Some(result) = torch(
         python,
         "classifier",
         &file,
+        &start,
         settings.classifier_epochs,
         settings,
+        seed,
     )? {
         sides.push(torch_side(&result, "dev_accuracy", "test_accuracy")?);
     }
@@ -289,13 +341,12 @@ fn language_model(
     device: &Device,
     python: &str,
     settings: &Settings,
+    seed: u64,
 ) -> Result<(Vec<Side>, usize, usize)> {
     let streams = brown_streams(data, 1, 2, None)?;
     let (rows, bptt, eval_rows) = (20, 35, 10);
     let (lr, clip, dropout) = (20.0, 0.25, 0.5);
-    // PyTorch's initialisation on both sides: with kindling's own (orthogonal recurrent
-    // weights, forget bias 1) the perplexity after one epoch was 266.7–267.1 against PyTorch's
-    // 262.0–263.7 over seeds 1–3; with the same draws the two overlap.
+    // PyTorch's initialisation, the one its `word_language_model` example trains from.
     let config = LanguageModelConfig::new(200, 200)
         .with_layers(2)
         .with_dropout(dropout)
@@ -316,8 +367,22 @@ fn language_model(
 
     let train = bptt_windows(&streams.train, rows, bptt);
     let tokens: usize = train.iter().map(|w| w.rows * w.steps).sum();
-    let model = try_build_seeded(device, settings.seed, || {
-        config.init(streams.vocab.len(), device)
+    let model = try_build_seeded(device, seed, || config.init(streams.vocab.len(), device))?;
+    let start = settings.work_dir.join("lm-start");
+    start_weights::write(&model, &settings.work_dir, "lm-start", |p| {
+        renamed(
+            p,
+            renaming(
+                "lstm.cells",
+                "lstm",
+                1,
+                &[
+                    ("embedding", "embedding.weight", false),
+                    ("output_weight", "decoder.weight", true),
+                    ("output_bias", "decoder.bias", false),
+                ],
+            ),
+        )
     })?;
     let sgd: OptimizerConfig =
         serde_json::from_value(serde_json::json!({ "kind": "sgd", "lr": lr }))
@@ -326,7 +391,7 @@ fn language_model(
         clip: Some(GradientClip::GlobalNorm { max_norm: clip }),
         monitor: "perplexity".into(),
         goal: Goal::Min,
-        ..TrainConfig::new(settings.lm_epochs, rows, settings.seed, sgd)
+        ..TrainConfig::new(settings.lm_epochs, rows, seed, sgd)
     };
     let trained = Trainer::new(train_config, device)?
         .with_progress(false)
@@ -347,48 +412,129 @@ fn language_model(
         test: perplexity(&streams.test)?,
         peak_rss_mb: super::peak_rss_mb().unwrap_or(f64::NAN),
     }];
-    eprintln!("kindling language model: {seconds:.1} s");
-    if let Some(result) = torch(python, "lm", &file, settings.lm_epochs, settings)? {
+    eprintln!("seed {seed}: kindling language model {seconds:.1} s");
+    if let Some(result) = torch(
+        python,
+        "lm",
+        &file,
+        &start,
+        settings.lm_epochs,
+        settings,
+        seed,
+    )? {
         sides.push(torch_side(&result, "dev_perplexity", "test_perplexity")?);
     }
     Ok((sides, tokens, streams.vocab.len()))
 }
 
-/// The report as Markdown tables with ratios against PyTorch.
-pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    let s = &report.settings;
-    let table = |out: &mut String, title: &str, sides: &[Side], quality: &str, percent: bool| {
+/// Mean and sample standard deviation (0 for a single value).
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// One model's tables: each tool's means over the seeds, then every seed's numbers.
+/// `per_seed` holds each seed's sides, in the same tool order for every seed.
+fn model_tables(
+    out: &mut String,
+    title: &str,
+    per_seed: &[(u64, &[Side])],
+    quality: &str,
+    percent: bool,
+) {
+    let show = |v: f64| {
+        if percent {
+            format!("{:.2}", 100.0 * v)
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    let spread = |values: &[f64]| {
+        let (mean, sd) = mean_sd(values);
+        if values.len() < 2 {
+            show(mean)
+        } else {
+            format!("{} ± {}", show(mean), show(sd))
+        }
+    };
+    let Some((_, first)) = per_seed.first() else {
+        return;
+    };
+    let column = |tool: usize, pick: fn(&Side) -> f64| -> Vec<f64> {
+        per_seed
+            .iter()
+            .filter_map(|(_, sides)| sides.get(tool).map(pick))
+            .collect()
+    };
+    let torch = first.iter().position(|x| x.tool.starts_with("PyTorch"));
+    let mean_rate = |tool: usize| mean_sd(&column(tool, |x| x.tokens_per_second)).0;
+    let _ = writeln!(
+        out,
+        "{title}; mean over {} seed(s), ± standard deviation\n\n| tool | tokens/s | × PyTorch | train s | dev {quality} | test {quality} | peak RSS MB |\n|---|---|---|---|---|---|---|",
+        per_seed.len()
+    );
+    for (index, side) in first.iter().enumerate() {
+        let ratio = torch.map_or("–".to_string(), |t| {
+            format!("{:.2}", mean_rate(index) / mean_rate(t))
+        });
         let _ = writeln!(
             out,
-            "{title}\n\n| tool | tokens/s | × PyTorch | train s | dev {quality} | test {quality} | peak RSS MB |\n|---|---|---|---|---|---|---|"
+            "| {} | {:.0} | {ratio} | {:.1} | {} | {} | {:.0} |",
+            side.tool,
+            mean_rate(index),
+            mean_sd(&column(index, |x| x.seconds)).0,
+            spread(&column(index, |x| x.dev)),
+            spread(&column(index, |x| x.test)),
+            column(index, |x| x.peak_rss_mb)
+                .into_iter()
+                .fold(f64::NAN, f64::max),
         );
-        let torch = sides.iter().find(|x| x.tool.starts_with("PyTorch"));
-        for side in sides {
-            let ratio = torch.map_or("–".to_string(), |t| {
-                format!("{:.2}", side.tokens_per_second / t.tokens_per_second)
-            });
-            let show = |v: f64| {
-                if percent {
-                    format!("{:.2}", 100.0 * v)
-                } else {
-                    format!("{v:.1}")
-                }
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {:.0} | {ratio} | {:.1} | {} | {} | {:.0} |",
-                side.tool,
-                side.tokens_per_second,
-                side.seconds,
-                show(side.dev),
-                show(side.test),
-                side.peak_rss_mb
-            );
+    }
+    if per_seed.len() > 1 {
+        let _ = writeln!(
+            out,
+            "\n| seed | tool | tokens/s | × PyTorch | dev {quality} | test {quality} |\n|---|---|---|---|---|---|"
+        );
+        for (seed, sides) in per_seed {
+            let torch = sides.iter().find(|x| x.tool.starts_with("PyTorch"));
+            for side in *sides {
+                let ratio = torch.map_or("–".to_string(), |t| {
+                    format!("{:.2}", side.tokens_per_second / t.tokens_per_second)
+                });
+                let _ = writeln!(
+                    out,
+                    "| {seed} | {} | {:.0} | {ratio} | {} | {} |",
+                    side.tool,
+                    side.tokens_per_second,
+                    show(side.dev),
+                    show(side.test)
+                );
+            }
         }
-        out.push('\n');
-    };
-    table(
+    }
+    out.push('\n');
+}
+
+/// The report as Markdown tables with ratios against PyTorch.
+pub fn render(report: &Report) -> String {
+    let s = &report.settings;
+    let mut out = String::new();
+    let classifier: Vec<(u64, &[Side])> = report
+        .runs
+        .iter()
+        .map(|r| (r.seed, r.classifier.as_slice()))
+        .collect();
+    let lm: Vec<(u64, &[Side])> = report
+        .runs
+        .iter()
+        .map(|r| (r.seed, r.lm.as_slice()))
+        .collect();
+    model_tables(
         &mut out,
         &format!(
             "BiLSTM-max classifier, SST-2, {} epochs ({} real tokens per epoch in {} padded positions: {:.1} % padding, executed by neither tool's LSTM)",
@@ -398,23 +544,23 @@ pub fn render(report: &Report) -> String {
             100.0
                 * (1.0 - report.classifier_tokens as f64 / report.classifier_padded.max(1) as f64)
         ),
-        &report.classifier,
+        &classifier,
         "acc %",
         true,
     );
-    table(
+    model_tables(
         &mut out,
         &format!(
             "2 × 200 LSTM language model, Brown, {} epoch(s) ({} training tokens per epoch, vocabulary {})",
             s.lm_epochs, report.lm_tokens, report.lm_vocab
         ),
-        &report.lm,
+        &lm,
         "perplexity",
         false,
     );
     let _ = writeln!(
         out,
-        "Both tools ran with the same allocator settings (`GLIBC_TUNABLES={}`: freed memory is kept for reuse, not unmapped).",
+        "Both tools started each seed from the same weights and ran with the same allocator settings (`GLIBC_TUNABLES={}`: freed memory is kept for reuse, not unmapped).",
         kindling_core::memory::GLIBC_TUNABLES
     );
     out

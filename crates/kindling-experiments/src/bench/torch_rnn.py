@@ -2,7 +2,11 @@
 # kindling's side, written the way a competent PyTorch user would (packed sequences for the
 # classifier, nn.LSTM's fused CPU kernel for both), timed over the training loop only.
 #
-# usage: python torch_rnn.py classifier|lm FILE EPOCHS THREADS SEED   (prints one JSON object)
+# Both models start from kindling's initial weights (START.json names and shapes, START.f32
+# the values), so the two tools differ only in arithmetic and dropout draws.
+#
+# usage: python torch_rnn.py classifier|lm FILE EPOCHS THREADS SEED START   (prints one JSON object)
+import array
 import json
 import math
 import sys
@@ -13,6 +17,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 mode, path, epochs, threads, seed = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+start = sys.argv[6]
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
 
@@ -27,13 +32,32 @@ def peak_rss_mb():
     return float("nan")
 
 
+def load_start(model):
+    """Copies the starting weights into `model`; every parameter must be given, once."""
+    with open(start + ".json") as f:
+        manifest = json.load(f)
+    values = array.array("f")
+    with open(start + ".f32", "rb") as f:
+        values.frombytes(f.read())
+    if sys.byteorder != "little":
+        values.byteswap()
+    params = model.state_dict()
+    given = {entry["name"] for entry in manifest}
+    if given != set(params) or len(given) != len(manifest):
+        raise SystemExit(f"starting weights {sorted(given)} do not match the model's {sorted(params)}")
+    flat = torch.frombuffer(values, dtype=torch.float32)
+    with torch.no_grad():
+        for entry in manifest:
+            n = math.prod(entry["shape"])
+            params[entry["name"]].copy_(flat[entry["offset"] : entry["offset"] + n].view(entry["shape"]))
+
+
 class BiLstmMax(nn.Module):
     """Embedding -> BiLSTM -> max over real steps -> dropout -> linear."""
 
     def __init__(self, vocab, classes, dim, hidden):
         super().__init__()
         self.embedding = nn.Embedding(vocab, dim)
-        nn.init.uniform_(self.embedding.weight, -0.25, 0.25)
         self.lstm = nn.LSTM(dim, hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(0.5)
         self.output = nn.Linear(2 * hidden, classes)
@@ -86,6 +110,7 @@ def classifier():
     dev = read_sentences(lines, int(next(lines)))
     test = read_sentences(lines, int(next(lines)))
     model = BiLstmMax(vocab, classes, dim, hidden)
+    load_start(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     tokens = 0
@@ -114,9 +139,6 @@ class LanguageModel(nn.Module):
         self.embedding = nn.Embedding(vocab, dim)
         self.lstm = nn.LSTM(dim, hidden, layers, dropout=dropout, batch_first=True)
         self.decoder = nn.Linear(hidden, vocab)
-        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
-        nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
-        nn.init.zeros_(self.decoder.bias)
 
     def forward(self, ids, state):
         out, state = self.lstm(self.dropout(self.embedding(ids)), state)
@@ -152,6 +174,7 @@ def language_model():
     lr, clip, dropout = map(float, next(lines).split())
     train, dev, test = ([int(t) for t in next(lines).split()] for _ in range(3))
     model = LanguageModel(vocab, dim, hidden, layers, dropout)
+    load_start(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     batches = windows(train, rows, bptt)

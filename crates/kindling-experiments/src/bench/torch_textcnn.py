@@ -1,9 +1,15 @@
-# Kim's CNN-rand trained in PyTorch on the batches kindling wrote, for a side-by-side timing.
-# argv: batches-file epochs threads seed. Prints one JSON object.
+# Kim's CNN-rand in PyTorch, computing the function kindling's TextCnn computes, trained on the
+# batches kindling's trainer plans, from kindling's initial weights, for a side-by-side timing.
 #
-# The batches file starts with "vocab classes dim maps widths(comma-separated)"; then each
-# batch is a line "n len" followed by n lines "label id id ..." padded to len.
+# usage: python torch_textcnn.py BATCHES EPOCHS THREADS SEED START   (prints one JSON object)
+#
+# BATCHES starts with "vocab classes dim maps widths(comma-separated) pad edge min_len epochs";
+# then for each epoch its number of batches and each batch as a count followed by one
+# "label id id ..." line per sentence; then the dev and the test sentences, each after its
+# count. START.json / START.f32 hold the initial weights (names, shapes, little-endian f32).
+import array
 import json
+import math
 import sys
 import time
 
@@ -12,61 +18,122 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 path, epochs, threads, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+start = sys.argv[5]
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
 
-with open(path) as f:
-    vocab, classes, dim, maps, widths = f.readline().split()
-    vocab, classes, dim, maps = int(vocab), int(classes), int(dim), int(maps)
-    widths = [int(w) for w in widths.split(",")]
-    batches = []
-    while True:
-        header = f.readline()
-        if not header:
-            break
-        n, length = map(int, header.split())
-        rows = [list(map(int, f.readline().split())) for _ in range(n)]
-        labels = torch.tensor([r[0] for r in rows])
-        tokens = torch.tensor([r[1:] for r in rows])
-        assert tokens.shape == (n, length)
-        batches.append((tokens, labels))
+
+def read_sentences(lines, n):
+    labels, ids = [], []
+    for _ in range(n):
+        parts = next(lines).split()
+        labels.append(int(parts[0]))
+        ids.append([int(t) for t in parts[1:]])
+    return labels, ids
+
+
+def as_batch(labels, ids):
+    """Padded to the longest sentence, at least min_len, with the padding id (as kindling)."""
+    lengths = torch.tensor([len(s) for s in ids])
+    padded = torch.full((len(ids), max(int(lengths.max()), min_len)), pad, dtype=torch.long)
+    for row, sentence in enumerate(ids):
+        padded[row, : len(sentence)] = torch.tensor(sentence, dtype=torch.long)
+    return padded, lengths, torch.tensor(labels)
+
+
+lines = iter(open(path))
+fields = next(lines).split()
+vocab, classes, dim, maps = map(int, fields[:4])
+widths = [int(w) for w in fields[4].split(",")]
+pad, edge, min_len, planned_epochs = map(int, fields[5:9])
+assert planned_epochs >= epochs
+plans = []
+for _ in range(planned_epochs):
+    n_batches = int(next(lines))
+    plans.append([as_batch(*read_sentences(lines, int(next(lines)))) for _ in range(n_batches)])
+dev = read_sentences(lines, int(next(lines)))
+test = read_sentences(lines, int(next(lines)))
 
 
 class KimCnn(nn.Module):
+    """Embedding (zero, frozen padding row) -> `edge` zero vectors on each side -> one Conv1d
+    per width -> max over the windows that end within a sentence's edge padding -> ReLU ->
+    dropout -> linear."""
+
     def __init__(self):
         super().__init__()
-        self.embedding = nn.Embedding(vocab, dim)
-        nn.init.uniform_(self.embedding.weight, -0.25, 0.25)
+        self.embedding = nn.Embedding(vocab, dim, padding_idx=pad)
         self.convs = nn.ModuleList(nn.Conv1d(dim, maps, w) for w in widths)
         self.dropout = nn.Dropout(0.5)
         self.output = nn.Linear(maps * len(widths), classes)
 
-    def forward(self, tokens):
-        x = self.embedding(tokens).transpose(1, 2)  # [batch, dim, len]
-        pooled = [F.relu(conv(x)).max(dim=2).values for conv in self.convs]
+    def forward(self, tokens, lengths):
+        x = F.pad(self.embedding(tokens).transpose(1, 2), (edge, edge))  # [batch, dim, len + 2e]
+        pooled = []
+        for width, conv in zip(widths, self.convs):
+            windows = conv(x)  # [batch, maps, len + 2e - width + 1]
+            # Window t covers padded positions t .. t + width - 1; past the sentence's own edge
+            # padding it would see batch padding, which kindling never convolves.
+            last = (lengths + 2 * edge - width).unsqueeze(1)
+            valid = torch.arange(windows.shape[2]).unsqueeze(0) <= last
+            windows = windows.masked_fill(~valid.unsqueeze(1), float("-inf"))
+            pooled.append(F.relu(windows.max(dim=2).values))
         return self.output(self.dropout(torch.cat(pooled, 1)))
 
 
+def load_start(model):
+    """Copies the starting weights into `model`; every parameter must be given, once."""
+    with open(start + ".json") as f:
+        manifest = json.load(f)
+    values = array.array("f")
+    with open(start + ".f32", "rb") as f:
+        values.frombytes(f.read())
+    if sys.byteorder != "little":
+        values.byteswap()
+    params = model.state_dict()
+    given = {entry["name"] for entry in manifest}
+    if given != set(params) or len(given) != len(manifest):
+        raise SystemExit(f"starting weights {sorted(given)} do not match the model's {sorted(params)}")
+    flat = torch.frombuffer(values, dtype=torch.float32)
+    with torch.no_grad():
+        for entry in manifest:
+            n = math.prod(entry["shape"])
+            params[entry["name"]].copy_(flat[entry["offset"] : entry["offset"] + n].view(entry["shape"]))
+        model.embedding.weight[pad].zero_()
+
+
+def accuracy(model, labels, ids):
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for first in range(0, len(ids), 100):
+            padded, lengths, gold = as_batch(labels[first : first + 100], ids[first : first + 100])
+            right += int((model(padded, lengths).argmax(1) == gold).sum())
+    model.train()
+    return right / len(ids)
+
+
 model = KimCnn()
+load_start(model)
 optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-6)
 sentences = 0
-start = time.perf_counter()
-for _ in range(epochs):
-    for tokens, labels in batches:
+begin = time.perf_counter()
+for epoch in range(epochs):
+    for tokens, lengths, labels in plans[epoch]:
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(tokens), labels)
-        loss.backward()
+        F.cross_entropy(model(tokens, lengths), labels).backward()
         optimizer.step()
         with torch.no_grad():  # Kim's max-norm on the output layer's weight vectors
-            model.output.weight.data = torch.renorm(model.output.weight.data, 2, 0, 3.0)
+            model.output.weight.copy_(torch.renorm(model.output.weight, 2, 0, 3.0))
         sentences += len(labels)
-seconds = time.perf_counter() - start
+seconds = time.perf_counter() - begin
 print(
     json.dumps(
         {
             "seconds": seconds,
             "sentences": sentences,
-            "final_loss": loss.item(),
+            "dev_accuracy": accuracy(model, *dev),
+            "test_accuracy": accuracy(model, *test),
             # VmHWM: ru_maxrss would carry the benchmark process's peak across fork and exec.
             "peak_rss_mb": next(
                 int(line.split()[1]) / 1024
