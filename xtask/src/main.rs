@@ -137,6 +137,9 @@ enum Bench {
         /// Threads for every tool.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
     },
     /// Analogy and WordSim-353 evaluation of GloVe 6B 50-d next to gensim (installed from PyPI
     /// into `target/bench-venv` on first use).
@@ -164,6 +167,12 @@ enum Bench {
         /// Threads for both tools.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Seeds, comma-separated: one comparison each; the report gives means and spread.
+        #[arg(long, default_value = "1")]
+        seeds: String,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
     },
     /// The BiLSTM classifier (SST-2) and the 2 × 200 LSTM language model (Brown) next to the
     /// same models in PyTorch (installed into `target/torch-venv` on first use).
@@ -184,6 +193,20 @@ enum Bench {
         /// spread.
         #[arg(long, default_value = "1")]
         seeds: String,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
+    },
+    /// The fair comparisons — `textcnn` and `rnn` over seeds 1, 2, 3, and `embed` — each
+    /// recorded in docs/benchmarks/NAME.json, then docs/BENCHMARKS.md generated from those
+    /// records. Each waits for a quiet machine (about 45 minutes in all on 2 cores).
+    All {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Run even when other work keeps the machine busy (the page says so).
+        #[arg(long)]
+        allow_busy: bool,
     },
     /// The same MLP training step on burn-flex and burn-ndarray, side by side.
     Backends {
@@ -300,21 +323,13 @@ fn main() -> ExitCode {
             runner(args)
         }
         Task::Bench {
-            which: Bench::Embed { data, threads },
-        } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
-            let fasttext = fasttext_native(&python)?;
-            let mut args = vec![
-                "bench-embed".to_string(),
-                "--python".into(),
-                python,
-                "--fasttext".into(),
-                fasttext,
-                "--threads".into(),
-                threads.to_string(),
-            ];
-            if Path::new("/usr/bin/fasttext").is_file() {
-                args.extend(["--fasttext-generic".into(), "/usr/bin/fasttext".into()]);
-            }
+            which:
+                Bench::Embed {
+                    data,
+                    threads,
+                    allow_busy,
+                },
+        } => bench_embed_args(threads, allow_busy).and_then(|mut args| {
             args.extend(data_flag(data));
             runner(args)
         }),
@@ -324,17 +339,10 @@ fn main() -> ExitCode {
                     data,
                     epochs,
                     threads,
+                    seeds,
+                    allow_busy,
                 },
-        } => python_venv("target/torch-venv", &["torch==2.15.0"]).and_then(|python| {
-            let mut args = vec![
-                "bench-textcnn".to_string(),
-                "--python".into(),
-                python,
-                "--epochs".into(),
-                epochs.to_string(),
-                "--threads".into(),
-                threads.to_string(),
-            ];
+        } => bench_textcnn_args(epochs, threads, &seeds, allow_busy).and_then(|mut args| {
             args.extend(data_flag(data));
             runner(args)
         }),
@@ -346,24 +354,17 @@ fn main() -> ExitCode {
                     lm_epochs,
                     threads,
                     seeds,
+                    allow_busy,
                 },
-        } => python_venv("target/torch-venv", &["torch==2.15.0"]).and_then(|python| {
-            let mut args = vec![
-                "bench-rnn".to_string(),
-                "--python".into(),
-                python,
-                "--classifier-epochs".into(),
-                classifier_epochs.to_string(),
-                "--lm-epochs".into(),
-                lm_epochs.to_string(),
-                "--threads".into(),
-                threads.to_string(),
-                "--seeds".into(),
-                seeds,
-            ];
-            args.extend(data_flag(data));
-            runner(args)
-        }),
+        } => bench_rnn_args(classifier_epochs, lm_epochs, threads, &seeds, allow_busy).and_then(
+            |mut args| {
+                args.extend(data_flag(data));
+                runner(args)
+            },
+        ),
+        Task::Bench {
+            which: Bench::All { data, allow_busy },
+        } => bench_all(data, allow_busy),
         Task::Bench {
             which: Bench::EmbedEval { data },
         } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
@@ -440,6 +441,98 @@ fn python_venv(dir: &str, packages: &[&str]) -> Result<String> {
     Ok(python.display().to_string())
 }
 
+/// The runner's arguments for the text CNN comparison.
+fn bench_textcnn_args(
+    epochs: usize,
+    threads: usize,
+    seeds: &str,
+    allow_busy: bool,
+) -> Result<Vec<String>> {
+    let python = python_venv("target/torch-venv", &["torch==2.15.0"])?;
+    let mut args = vec![
+        "bench-textcnn".to_string(),
+        "--python".into(),
+        python,
+        "--epochs".into(),
+        epochs.to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--seeds".into(),
+        seeds.into(),
+    ];
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    Ok(args)
+}
+
+/// The runner's arguments for the recurrent comparison.
+fn bench_rnn_args(
+    classifier_epochs: usize,
+    lm_epochs: usize,
+    threads: usize,
+    seeds: &str,
+    allow_busy: bool,
+) -> Result<Vec<String>> {
+    let python = python_venv("target/torch-venv", &["torch==2.15.0"])?;
+    let mut args = vec![
+        "bench-rnn".to_string(),
+        "--python".into(),
+        python,
+        "--classifier-epochs".into(),
+        classifier_epochs.to_string(),
+        "--lm-epochs".into(),
+        lm_epochs.to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--seeds".into(),
+        seeds.into(),
+    ];
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    Ok(args)
+}
+
+/// The runner's arguments for the embedding comparison (gensim into `target/bench-venv`,
+/// fastText built from source; Debian's build beside it when installed).
+fn bench_embed_args(threads: usize, allow_busy: bool) -> Result<Vec<String>> {
+    let python = bench_venv(&["gensim==4.4.0"])?;
+    let fasttext = fasttext_native(&python)?;
+    let mut args = vec![
+        "bench-embed".to_string(),
+        "--python".into(),
+        python,
+        "--fasttext".into(),
+        fasttext,
+        "--threads".into(),
+        threads.to_string(),
+    ];
+    if Path::new("/usr/bin/fasttext").is_file() {
+        args.extend(["--fasttext-generic".into(), "/usr/bin/fasttext".into()]);
+    }
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    Ok(args)
+}
+
+/// Every fair comparison recorded into `docs/benchmarks`, then `docs/BENCHMARKS.md`.
+fn bench_all(data: Option<PathBuf>, allow_busy: bool) -> Result {
+    let seeds = "1,2,3";
+    let runs = [
+        bench_textcnn_args(3, 2, seeds, allow_busy)?,
+        bench_rnn_args(3, 1, 2, seeds, allow_busy)?,
+        bench_embed_args(2, allow_busy)?,
+    ];
+    for mut args in runs {
+        args.extend(["--record".into(), "docs/benchmarks".into()]);
+        args.extend(data_flag(data.clone()));
+        runner(args)?;
+    }
+    runner(vec!["bench-page".into()])
+}
+
 /// fastText compiled from its own sources with upstream's release flags (its Makefile's
 /// `opt`: `-pthread -std=c++17 -march=native -O3 -funroll-loops -DNDEBUG`) into
 /// `target/fasttext-native`, once. The sources are `../shared/peers/fasttext/src` when present,
@@ -452,8 +545,10 @@ fn fasttext_native(python: &str) -> Result<String> {
     }
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let shared = PathBuf::from("../shared/peers/fasttext/src");
-    let sources = if shared.is_dir() {
-        shared
+    let (sources, version) = if shared.is_dir() {
+        let commit = std::fs::read_to_string("../shared/peers/fasttext/COMMIT").unwrap_or_default();
+        let commit: String = commit.trim().chars().take(12).collect();
+        (shared, format!("source {commit}"))
     } else {
         let version = "0.9.3";
         run(Command::new(python)
@@ -477,7 +572,10 @@ fn fasttext_native(python: &str) -> Result<String> {
             .arg(out.join(format!("fasttext-{version}.tar.gz")))
             .arg("-C")
             .arg(&out))?;
-        out.join(format!("fasttext-{version}/src"))
+        (
+            out.join(format!("fasttext-{version}/src")),
+            format!("PyPI sdist {version}"),
+        )
     };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&sources)
         .map_err(|e| format!("reading {}: {e}", sources.display()))?
@@ -503,6 +601,11 @@ fn fasttext_native(python: &str) -> Result<String> {
         .args(&files)
         .arg("-o")
         .arg(&binary))?;
+    std::fs::write(
+        out.join("VERSION"),
+        format!("{version}, -O3 -march=native\n"),
+    )
+    .map_err(|e| format!("writing {}: {e}", out.display()))?;
     Ok(binary.display().to_string())
 }
 

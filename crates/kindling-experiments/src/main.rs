@@ -13,6 +13,44 @@ use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
 use kindling_textcnn::Classifier;
 
+/// Where a benchmark's JSON record goes, and whether it may run on a busy machine.
+#[derive(clap::Args)]
+struct RecordArgs {
+    /// Write the run's JSON record (machine, load, command, date, tables, numbers) to
+    /// DIR/NAME.json.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Run even when other work keeps the machine busy (the record says so).
+    #[arg(long)]
+    allow_busy: bool,
+}
+
+impl RecordArgs {
+    /// Waits for the machine to go quiet (up to five minutes).
+    fn wait_for_quiet(&self) -> Result<bench::record::Load> {
+        bench::record::wait_for_quiet(std::time::Duration::from_secs(300), self.allow_busy)
+    }
+
+    /// Prints `markdown` and writes the record when asked.
+    fn finish<T: serde::Serialize>(
+        &self,
+        bench_name: &str,
+        title: &str,
+        load: bench::record::Load,
+        markdown: String,
+        data: &T,
+    ) -> Result<()> {
+        print!("{markdown}");
+        if let Some(dir) = &self.record {
+            let data = serde_json::to_value(data).map_err(|e| {
+                kindling_experiments::Error::Bench(format!("recording the results: {e}"))
+            })?;
+            bench::record::Record::new(bench_name, title, load, markdown, data).write(dir)?;
+        }
+        Ok(())
+    }
+}
+
 /// Runs kindling's named experiments and benchmarks.
 #[derive(Parser)]
 #[command(name = "kindling-experiments")]
@@ -161,6 +199,8 @@ enum Command {
         /// Scratch directory for the token file and the peers' vectors.
         #[arg(long, default_value = "target/bench-embed")]
         work_dir: PathBuf,
+        #[command(flatten)]
+        record: RecordArgs,
     },
     /// Kim's CNN-rand on SST-2 next to the same model in PyTorch: same batches, same
     /// optimiser, same threads.
@@ -177,9 +217,15 @@ enum Command {
         /// Threads for both tools.
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Seeds, comma-separated: one comparison each (batch order, the shared starting
+        /// weights, dropout); the report gives means and spread.
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        seeds: Vec<u64>,
         /// Scratch directory for the batches file.
         #[arg(long, default_value = "target/bench-textcnn")]
         work_dir: PathBuf,
+        #[command(flatten)]
+        record: RecordArgs,
     },
     /// The BiLSTM classifier (SST-2) and the LSTM language model (Brown) next to PyTorch.
     BenchRnn {
@@ -205,6 +251,17 @@ enum Command {
         /// Scratch directory for the data files.
         #[arg(long, default_value = "target/bench-rnn")]
         work_dir: PathBuf,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
+    /// Writes the benchmarks page from a folder of JSON records.
+    BenchPage {
+        /// The records (`--record DIR` of the bench commands).
+        #[arg(long, default_value = "docs/benchmarks")]
+        records: PathBuf,
+        /// The page.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        out: PathBuf,
     },
     /// Analogy and WordSim-353 evaluation of the GloVe vectors next to gensim's.
     BenchEmbedEval {
@@ -416,22 +473,22 @@ fn run(cli: Cli) -> Result<()> {
             fasttext_generic,
             threads,
             work_dir,
+            record,
         } => {
             let device = BackendKind::Flex.device()?;
-            let mut builds = vec![bench::embed_train::FastTextBuild {
-                label: "native".into(),
-                command: fasttext,
-            }];
+            let mut builds = vec![bench::embed_train::FastTextBuild::described(
+                "native", fasttext,
+            )];
             builds.extend(
-                fasttext_generic.map(|command| bench::embed_train::FastTextBuild {
-                    label: "generic".into(),
-                    command,
+                fasttext_generic.map(|command| {
+                    bench::embed_train::FastTextBuild::described("generic", command)
                 }),
             );
             let settings = bench::embed_train::Settings {
                 threads,
                 ..Default::default()
             };
+            let load = record.wait_for_quiet()?;
             let rows = bench::embed_train::compare(
                 &DataDir::resolve(data),
                 &device,
@@ -440,58 +497,41 @@ fn run(cli: Cli) -> Result<()> {
                 &work_dir,
                 settings,
             )?;
-            println!("| run | words/s | vocabulary | analogy | WS-353 ρ |\n|---|---|---|---|---|");
-            for r in &rows {
-                println!(
-                    "| {} | {:.0} | {} | {:.4} | {:.4} |",
-                    r.run, r.words_per_second, r.vocabulary, r.analogy_total, r.wordsim353_spearman
-                );
-            }
-            let find = |name: &str| rows.iter().find(|r| r.run == name);
-            // Each of our runs against every peer row of the same model.
-            let pairs = [
-                ("kindling skip-gram", "gensim", " skip-gram ("),
-                ("kindling cbow", "gensim", " cbow ("),
-                (
-                    "kindling skip-gram, fastText settings",
-                    "fastText",
-                    "no subwords",
-                ),
-                ("kindling subword skip-gram", "fastText", "subwords 3-6"),
-            ];
-            for (ours, peer, model) in pairs {
-                let Some(a) = find(ours) else { continue };
-                for b in rows
-                    .iter()
-                    .filter(|r| r.run.starts_with(peer) && r.run.contains(model))
-                {
-                    println!(
-                        "{ours} vs {}: speed {:.2}x, analogy {:+.1} points, WS-353 {:+.3}",
-                        b.run,
-                        a.words_per_second / b.words_per_second,
-                        100.0 * (a.analogy_total - b.analogy_total),
-                        a.wordsim353_spearman - b.wordsim353_spearman
-                    );
-                }
-            }
+            record.finish(
+                "embed",
+                "Word embeddings: word2vec and subword skip-gram next to gensim and fastText",
+                load,
+                bench::embed_train::render(&rows, &settings),
+                &rows,
+            )?;
         }
         Command::BenchTextcnn {
             data,
             python,
             epochs,
             threads,
+            seeds,
             work_dir,
+            record,
         } => {
             let device = BackendKind::Flex.train_device()?;
             let settings = bench::textcnn::Settings {
                 epochs,
                 threads,
+                seeds,
                 work_dir,
                 ..Default::default()
             };
+            let load = record.wait_for_quiet()?;
             let report =
                 bench::textcnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;
-            print!("{}", bench::textcnn::render(&report));
+            record.finish(
+                "textcnn",
+                "Kim's CNN-rand on SST-2 next to PyTorch",
+                load,
+                bench::textcnn::render(&report),
+                &report,
+            )?;
         }
         Command::BenchRnn {
             data,
@@ -501,6 +541,7 @@ fn run(cli: Cli) -> Result<()> {
             threads,
             seeds,
             work_dir,
+            record,
         } => {
             let device = BackendKind::Flex.train_device()?;
             let settings = bench::rnn::Settings {
@@ -510,8 +551,20 @@ fn run(cli: Cli) -> Result<()> {
                 seeds,
                 work_dir,
             };
+            let load = record.wait_for_quiet()?;
             let report = bench::rnn::compare(&DataDir::resolve(data), &device, &python, &settings)?;
-            print!("{}", bench::rnn::render(&report));
+            record.finish(
+                "rnn",
+                "Recurrent models: BiLSTM classifier and LSTM language model next to PyTorch",
+                load,
+                bench::rnn::render(&report),
+                &report,
+            )?;
+        }
+        Command::BenchPage { records, out } => {
+            let page = bench::record::render_page(&records)?;
+            kindling_core::atomic::write_atomic(&out, page.as_bytes())?;
+            println!("wrote {}", out.display());
         }
         Command::BenchEmbedEval { data, python } => {
             let device = BackendKind::Flex.device()?;

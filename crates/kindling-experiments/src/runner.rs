@@ -115,7 +115,7 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.
-fn timestamp(now: SystemTime) -> String {
+pub(crate) fn timestamp(now: SystemTime) -> String {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil-from-days (Howard Hinnant's algorithm).

@@ -137,10 +137,80 @@ impl Scorer<'_> {
 /// A fastText binary to compare with.
 #[derive(Debug, Clone)]
 pub struct FastTextBuild {
-    /// How the rows name it, e.g. `native -O3 -march=native`.
+    /// How the rows name it, e.g. `native, 1142dc4`.
     pub label: String,
     /// The command.
     pub command: String,
+}
+
+impl FastTextBuild {
+    /// `command` named `kind`, with the description in a `VERSION` file beside the binary when
+    /// there is one (the native build writes where its sources came from).
+    pub fn described(kind: &str, command: String) -> Self {
+        let version = Path::new(&command)
+            .parent()
+            .and_then(|dir| std::fs::read_to_string(dir.join("VERSION")).ok())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        Self {
+            label: match version {
+                Some(version) => format!("{kind}, {version}"),
+                None => kind.to_string(),
+            },
+            command,
+        }
+    }
+}
+
+/// The runs as a Markdown table, then each of kindling's runs against every peer run of the
+/// same model: speed ratio and quality differences.
+pub fn render(rows: &[TrainRun], settings: &Settings) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "corpus-en, {} threads each, dim {}, window {}, negative {}, {} epochs, min count {}; words/s = corpus tokens × epochs / training seconds\n\n| run | words/s | vocabulary | analogy | WS-353 ρ |\n|---|---|---|---|---|\n",
+        settings.threads,
+        settings.dim,
+        settings.window,
+        settings.negative,
+        settings.epochs,
+        settings.min_count
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {} | {:.4} | {:.4} |",
+            r.run, r.words_per_second, r.vocabulary, r.analogy_total, r.wordsim353_spearman
+        );
+    }
+    out.push('\n');
+    let find = |name: &str| rows.iter().find(|r| r.run == name);
+    let pairs = [
+        ("kindling skip-gram", "gensim", " skip-gram ("),
+        ("kindling cbow", "gensim", " cbow ("),
+        (
+            "kindling skip-gram, fastText settings",
+            "fastText",
+            "no subwords",
+        ),
+        ("kindling subword skip-gram", "fastText", "subwords 3-6"),
+    ];
+    for (ours, peer, model) in pairs {
+        let Some(a) = find(ours) else { continue };
+        for b in rows
+            .iter()
+            .filter(|r| r.run.starts_with(peer) && r.run.contains(model))
+        {
+            let _ = writeln!(
+                out,
+                "- {ours} vs {}: speed {:.2}×, analogy {:+.1} points, WS-353 {:+.3}",
+                b.run,
+                a.words_per_second / b.words_per_second,
+                100.0 * (a.analogy_total - b.analogy_total),
+                a.wordsim353_spearman - b.wordsim353_spearman
+            );
+        }
+    }
+    out
 }
 
 /// Trains every run and scores it; peers that cannot be started (no Python with gensim, a

@@ -7,12 +7,14 @@
 //! - [`embed_train`]: word2vec and subword training next to gensim and fastText.
 //! - [`textcnn`]: Kim's CNN-rand training next to the same model in PyTorch.
 //! - [`rnn`]: the BiLSTM classifier and the LSTM language model next to PyTorch.
+//! - [`record`]: each run's JSON record, the quiet-machine check, and `docs/BENCHMARKS.md`.
 //! - [`start_weights`]: a model's initial weights handed to the PyTorch side.
 
 pub mod data;
 pub mod embed_eval;
 pub mod embed_train;
 pub mod mlp;
+pub mod record;
 pub mod rnn;
 pub mod start_weights;
 pub mod textcnn;
@@ -30,6 +32,27 @@ pub(crate) fn peak_rss_mb() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Mean and sample standard deviation of `values` (0 for a single value).
+pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// `values`' mean as `show` writes it, with `± sd` when there are several.
+pub(crate) fn show_spread(values: &[f64], show: impl Fn(f64) -> String) -> String {
+    let (mean, sd) = mean_sd(values);
+    if values.len() < 2 {
+        show(mean)
+    } else {
+        format!("{} ± {}", show(mean), show(sd))
+    }
 }
 
 /// The median of `values` (the upper one of the middle two for an even count); sorts them.

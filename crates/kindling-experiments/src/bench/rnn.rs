@@ -40,12 +40,14 @@ use kindling_rnn::{
 use super::start_weights::{self, renamed, renaming};
 use crate::tasks::language_model::brown_streams;
 use crate::tasks::sentence_classifier::kim_vocabulary;
+use serde::Serialize;
+
 use crate::{Error, Result};
 
 const SCRIPT: &str = include_str!("torch_rnn.py");
 
 /// What to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Settings {
     /// Passes over SST-2's training sentences per tool.
     pub classifier_epochs: usize,
@@ -74,7 +76,7 @@ impl Default for Settings {
 }
 
 /// One tool on one model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Side {
     /// Which tool.
     pub tool: String,
@@ -91,7 +93,7 @@ pub struct Side {
 }
 
 /// Both models, both tools, one seed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SeedRun {
     /// The seed.
     pub seed: u64,
@@ -102,7 +104,7 @@ pub struct SeedRun {
 }
 
 /// Both models, both tools, every seed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// One comparison per seed, in the order of [`Settings::seeds`].
     pub runs: Vec<SeedRun>,
@@ -427,17 +429,6 @@ fn language_model(
     Ok((sides, tokens, streams.vocab.len()))
 }
 
-/// Mean and sample standard deviation (0 for a single value).
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
 /// One model's tables: each tool's means over the seeds, then every seed's numbers.
 /// `per_seed` holds each seed's sides, in the same tool order for every seed.
 fn model_tables(
@@ -454,14 +445,7 @@ fn model_tables(
             format!("{v:.1}")
         }
     };
-    let spread = |values: &[f64]| {
-        let (mean, sd) = mean_sd(values);
-        if values.len() < 2 {
-            show(mean)
-        } else {
-            format!("{} ± {}", show(mean), show(sd))
-        }
-    };
+    let spread = |values: &[f64]| super::show_spread(values, show);
     let Some((_, first)) = per_seed.first() else {
         return;
     };
@@ -472,7 +456,7 @@ fn model_tables(
             .collect()
     };
     let torch = first.iter().position(|x| x.tool.starts_with("PyTorch"));
-    let mean_rate = |tool: usize| mean_sd(&column(tool, |x| x.tokens_per_second)).0;
+    let mean_rate = |tool: usize| super::mean_sd(&column(tool, |x| x.tokens_per_second)).0;
     let _ = writeln!(
         out,
         "{title}; mean over {} seed(s), ± standard deviation\n\n| tool | tokens/s | × PyTorch | train s | dev {quality} | test {quality} | peak RSS MB |\n|---|---|---|---|---|---|---|",
@@ -487,7 +471,7 @@ fn model_tables(
             "| {} | {:.0} | {ratio} | {:.1} | {} | {} | {:.0} |",
             side.tool,
             mean_rate(index),
-            mean_sd(&column(index, |x| x.seconds)).0,
+            super::mean_sd(&column(index, |x| x.seconds)).0,
             spread(&column(index, |x| x.dev)),
             spread(&column(index, |x| x.test)),
             column(index, |x| x.peak_rss_mb)

@@ -36,12 +36,14 @@ use kindling_textcnn::{FilterBank, TextCnnConfig};
 
 use super::start_weights::{self, Parameter, TorchName, TorchTensor, renamed};
 use crate::tasks::sentence_classifier::kim_vocabulary;
+use serde::Serialize;
+
 use crate::{Error, Result};
 
 const SCRIPT: &str = include_str!("torch_textcnn.py");
 
 /// What to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Settings {
     /// Passes over SST-2's training sentences per tool.
     pub epochs: usize,
@@ -49,8 +51,9 @@ pub struct Settings {
     pub batch_size: usize,
     /// Threads for both tools.
     pub threads: usize,
-    /// Seed of the batch order, the shared initialisation and each tool's dropout.
-    pub seed: u64,
+    /// Seeds, one comparison each: the batch order, the shared initialisation and each tool's
+    /// dropout.
+    pub seeds: Vec<u64>,
     /// Where the batches and starting weights go.
     pub work_dir: PathBuf,
 }
@@ -61,14 +64,14 @@ impl Default for Settings {
             epochs: 3,
             batch_size: 50,
             threads: 2,
-            seed: 1,
+            seeds: vec![1],
             work_dir: PathBuf::from("target/bench-textcnn"),
         }
     }
 }
 
 /// One tool's run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Timing {
     /// Which tool.
     pub tool: String,
@@ -86,11 +89,20 @@ pub struct Timing {
     pub peak_rss_mb: f64,
 }
 
-/// The comparison and the numbers that put it in context.
-#[derive(Debug, Clone)]
-pub struct Report {
+/// One seed's comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedRun {
+    /// The seed.
+    pub seed: u64,
     /// kindling first, then PyTorch when it ran.
     pub timings: Vec<Timing>,
+}
+
+/// The comparison and the numbers that put it in context.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// One comparison per seed, in the order of [`Settings::seeds`].
+    pub runs: Vec<SeedRun>,
     /// Training sentences per epoch.
     pub sentences: usize,
     /// Batches per epoch.
@@ -144,11 +156,69 @@ pub fn compare(
     };
     std::fs::create_dir_all(&settings.work_dir)
         .map_err(|e| Error::Bench(format!("creating {}: {e}", settings.work_dir.display())))?;
+    if settings.seeds.is_empty() {
+        return Err(Error::Bench("no seeds to run".into()));
+    }
+    let examples = Examples {
+        train: &train,
+        dev: &dev,
+        test: &test,
+    };
+    let mut runs = Vec::with_capacity(settings.seeds.len());
+    let mut padded_lens = Vec::new();
+    for &seed in &settings.seeds {
+        let (timings, lens) = run_seed(
+            &examples,
+            &config,
+            &batcher,
+            vocab.len(),
+            classes,
+            pad,
+            device,
+            python,
+            settings,
+            seed,
+        )?;
+        runs.push(SeedRun { seed, timings });
+        padded_lens = lens;
+    }
+    Ok(Report {
+        runs,
+        sentences: train.len(),
+        batches: padded_lens.len(),
+        mean_len: train.iter().map(|e| e.ids.len()).sum::<usize>() as f64 / train.len() as f64,
+        mean_padded_len: padded_lens.iter().sum::<usize>() as f64 / padded_lens.len().max(1) as f64,
+        gemm_gflops: gemm_gflops(device),
+        settings: settings.clone(),
+    })
+}
 
+/// The encoded splits.
+struct Examples<'a> {
+    train: &'a [EncodedExample],
+    dev: &'a [EncodedExample],
+    test: &'a [EncodedExample],
+}
+
+/// Both tools on one seed: their timings, and the padded lengths of the first epoch's batches.
+#[allow(clippy::too_many_arguments)]
+fn run_seed(
+    examples: &Examples<'_>,
+    config: &TextCnnConfig,
+    batcher: &SequenceBatcher,
+    vocab_size: usize,
+    classes: usize,
+    pad: u32,
+    device: &Device,
+    python: &str,
+    settings: &Settings,
+    seed: u64,
+) -> Result<(Vec<Timing>, Vec<usize>)> {
+    let Examples { train, dev, test } = *examples;
     // The trainer's plans, replayed: one seeded generator across epochs, as the trainer keeps.
-    let mut rng = SeededRng::new(settings.seed);
+    let mut rng = SeededRng::new(seed);
     let plans: Vec<Vec<Vec<usize>>> = (0..settings.epochs)
-        .map(|_| batcher.plan(&train, settings.batch_size, Some(&mut rng)))
+        .map(|_| batcher.plan(train, settings.batch_size, Some(&mut rng)))
         .collect();
     let bank = FilterBank::new(
         config.filter_widths.clone(),
@@ -156,8 +226,7 @@ pub fn compare(
         config.edge_padding(),
     )?;
     let header = format!(
-        "{} {classes} {} {} {} {pad} {} {}",
-        vocab.len(),
+        "{vocab_size} {classes} {} {} {} {pad} {} {}",
         config.dim,
         config.feature_maps,
         join(&config.filter_widths),
@@ -167,13 +236,13 @@ pub fn compare(
     let batches_file = settings.work_dir.join("sst2-batches.txt");
     write(
         &batches_file,
-        &batches_text(&header, &train, &plans, &dev, &test),
+        &batches_text(&header, train, &plans, dev, test),
     )?;
     let padded_lens: Vec<Vec<usize>> = plans
         .iter()
         .map(|plan| {
             plan.iter()
-                .map(|batch| padded_len(&train, batch, config.widest_filter()))
+                .map(|batch| padded_len(train, batch, config.widest_filter()))
                 .collect()
         })
         .collect();
@@ -187,11 +256,9 @@ pub fn compare(
                 .sum::<f64>()
         })
         .sum();
-    let kindling_flops = executed_flops(&train, &config) * settings.epochs as f64;
+    let kindling_flops = executed_flops(train, config) * settings.epochs as f64;
 
-    let model = try_build_seeded(device, settings.seed, || {
-        config.init(vocab.len(), classes, device)
-    })?;
+    let model = try_build_seeded(device, seed, || config.init(vocab_size, classes, device))?;
     let start = settings.work_dir.join("cnn-start");
     start_weights::write(&model, &settings.work_dir, "cnn-start", |p| {
         torch_cnn_tensors(p, &bank, config.dim)
@@ -200,24 +267,19 @@ pub fn compare(
     if let OptimizerConfig::Adadelta { sparse_rows, .. } = &mut optimizer {
         *sparse_rows = true;
     }
-    let train_config = TrainConfig::new(
-        settings.epochs,
-        settings.batch_size,
-        settings.seed,
-        optimizer,
-    );
+    let train_config = TrainConfig::new(settings.epochs, settings.batch_size, seed, optimizer);
     let started = Instant::now();
     let trained = Trainer::new(train_config, device)?
         .with_progress(false)
-        .fit(model, &batcher, &train, None)?;
+        .fit(model, batcher, train, None)?;
     let seconds = trained.train_seconds.max(1e-9);
     eprintln!(
-        "kindling: {} epochs in {seconds:.1} s ({:.1} s with setup)",
+        "seed {seed}: kindling {} epochs in {seconds:.1} s ({:.1} s with setup)",
         settings.epochs,
         started.elapsed().as_secs_f64()
     );
     let accuracy = |examples: &[EncodedExample]| -> Result<f64> {
-        let scores = evaluate(&trained.model, &batcher, examples, 100, device)?;
+        let scores = evaluate(&trained.model, batcher, examples, 100, device)?;
         Ok(scores.metric("accuracy").unwrap_or(f64::NAN))
     };
     let total_sentences = (settings.epochs * train.len()) as f64;
@@ -226,13 +288,12 @@ pub fn compare(
         sentences_per_second: total_sentences / seconds,
         seconds,
         executed_gflops: kindling_flops / seconds / 1e9,
-        dev_accuracy: accuracy(&dev)?,
-        test_accuracy: accuracy(&test)?,
+        dev_accuracy: accuracy(dev)?,
+        test_accuracy: accuracy(test)?,
         peak_rss_mb: super::peak_rss_mb().unwrap_or(f64::NAN),
     }];
 
-    let numbers =
-        [settings.epochs, settings.threads, settings.seed as usize].map(|n| n.to_string());
+    let numbers = [settings.epochs, settings.threads, seed as usize].map(|n| n.to_string());
     let mut args = vec![batches_file.as_os_str()];
     args.extend(numbers.iter().map(std::ffi::OsStr::new));
     args.push(start.as_os_str());
@@ -256,16 +317,8 @@ pub fn compare(
             peak_rss_mb: number("peak_rss_mb")?,
         });
     }
-    let first_epoch = &padded_lens[0];
-    Ok(Report {
-        timings,
-        sentences: train.len(),
-        batches: first_epoch.len(),
-        mean_len: train.iter().map(|e| e.ids.len()).sum::<usize>() as f64 / train.len() as f64,
-        mean_padded_len: first_epoch.iter().sum::<usize>() as f64 / first_epoch.len() as f64,
-        gemm_gflops: gemm_gflops(device),
-        settings: settings.clone(),
-    })
+    let first_epoch = padded_lens.into_iter().next().unwrap_or_default();
+    Ok((timings, first_epoch))
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -419,40 +472,78 @@ fn gemm_gflops(device: &Device) -> f64 {
     2.0 * (n as f64).powi(3) / best / 1e9
 }
 
-/// The report as a Markdown table with the ratio and the share of the measured peak.
+/// The report as Markdown: each tool's means over the seeds (± standard deviation of the
+/// accuracies), the ratio and the share of the measured peak; then every seed's numbers.
 pub fn render(report: &Report) -> String {
+    let seeds: Vec<String> = report.runs.iter().map(|r| r.seed.to_string()).collect();
     let mut out = format!(
-        "SST-2 CNN-rand (300-d, widths 3/4/5 × 100), {} epochs of {} sentences in {} length-bucketed batches: mean sentence {:.1} words, mean padded batch length {:.1}; both tools start from the same weights (seed {})\n\n",
+        "SST-2 CNN-rand (300-d, widths 3/4/5 × 100), {} epochs of {} sentences in {} length-bucketed batches: mean sentence {:.1} words, mean padded batch length {:.1}; both tools start from the same weights; mean over seeds {}, ± standard deviation\n\n",
         report.settings.epochs,
         report.sentences,
         report.batches,
         report.mean_len,
         report.mean_padded_len,
-        report.settings.seed
+        seeds.join(", ")
     );
     out.push_str(
         "| tool | sentences/s | × PyTorch | train s | dev acc % | test acc % | executed GFLOP/s | of gemm peak | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|\n",
     );
-    let torch = report
+    let Some(first) = report.runs.first() else {
+        return out;
+    };
+    let column = |tool: usize, pick: fn(&Timing) -> f64| -> Vec<f64> {
+        report
+            .runs
+            .iter()
+            .filter_map(|run| run.timings.get(tool).map(pick))
+            .collect()
+    };
+    let mean = |values: Vec<f64>| super::mean_sd(&values).0;
+    let percent = |values: Vec<f64>| super::show_spread(&values, |v| format!("{:.2}", 100.0 * v));
+    let torch = first
         .timings
         .iter()
-        .find(|t| t.tool.starts_with("PyTorch"));
-    for t in &report.timings {
+        .position(|t| t.tool.starts_with("PyTorch"));
+    for (index, t) in first.timings.iter().enumerate() {
+        let rate = mean(column(index, |t| t.sentences_per_second));
         let ratio = torch.map_or("–".to_string(), |p| {
-            format!("{:.2}", t.sentences_per_second / p.sentences_per_second)
+            format!("{:.2}", rate / mean(column(p, |t| t.sentences_per_second)))
         });
+        let gflops = mean(column(index, |t| t.executed_gflops));
         let _ = writeln!(
             out,
-            "| {} | {:.0} | {ratio} | {:.1} | {:.2} | {:.2} | {:.1} | {:.1} % | {:.0} |",
+            "| {} | {rate:.0} | {ratio} | {:.1} | {} | {} | {gflops:.1} | {:.1} % | {:.0} |",
             t.tool,
-            t.sentences_per_second,
-            t.seconds,
-            100.0 * t.dev_accuracy,
-            100.0 * t.test_accuracy,
-            t.executed_gflops,
-            100.0 * t.executed_gflops / report.gemm_gflops,
-            t.peak_rss_mb
+            mean(column(index, |t| t.seconds)),
+            percent(column(index, |t| t.dev_accuracy)),
+            percent(column(index, |t| t.test_accuracy)),
+            100.0 * gflops / report.gemm_gflops,
+            column(index, |t| t.peak_rss_mb)
+                .into_iter()
+                .fold(f64::NAN, f64::max)
         );
+    }
+    if report.runs.len() > 1 {
+        out.push_str(
+            "\n| seed | tool | sentences/s | × PyTorch | dev acc % | test acc % |\n|---|---|---|---|---|---|\n",
+        );
+        for run in &report.runs {
+            let torch = run.timings.iter().find(|t| t.tool.starts_with("PyTorch"));
+            for t in &run.timings {
+                let ratio = torch.map_or("–".to_string(), |p| {
+                    format!("{:.2}", t.sentences_per_second / p.sentences_per_second)
+                });
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {ratio} | {:.2} | {:.2} |",
+                    run.seed,
+                    t.tool,
+                    t.sentences_per_second,
+                    100.0 * t.dev_accuracy,
+                    100.0 * t.test_accuracy
+                );
+            }
+        }
     }
     let _ = writeln!(
         out,
