@@ -39,6 +39,13 @@ enum Task {
         /// Overrides the experiment's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Runs once per seed (comma-separated, e.g. 1,2,3) and writes a summary with mean ±
+        /// standard deviation.
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Overrides a field of the experiment file, e.g. `--set train.epochs=5` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
         /// Cut-down variant for smoke checks.
         #[arg(long)]
         quick: bool,
@@ -245,11 +252,26 @@ fn main() -> ExitCode {
             list,
             backend,
             seed,
+            seeds,
+            set,
             quick,
             data,
             out,
             release,
-        } => experiment(name, list, backend, seed, quick, data, out, release),
+        } => experiment(
+            name,
+            list,
+            backend,
+            RunFlags {
+                seed,
+                seeds,
+                set,
+                quick,
+                data,
+                out,
+            },
+            release,
+        ),
         Task::Results { runs, keep } => {
             let mut args = vec![
                 "results".to_string(),
@@ -632,17 +654,31 @@ fn runner(args: Vec<String>) -> Result {
     cargo(&all)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How `cargo xtask experiment NAME` runs its experiment.
+struct RunFlags {
+    seed: Option<u64>,
+    seeds: Option<String>,
+    set: Vec<String>,
+    quick: bool,
+    data: Option<PathBuf>,
+    out: Option<PathBuf>,
+}
+
 fn experiment(
     name: Option<String>,
     list: bool,
     backend: Option<String>,
-    seed: Option<u64>,
-    quick: bool,
-    data: Option<PathBuf>,
-    out: Option<PathBuf>,
+    flags: RunFlags,
     release: bool,
 ) -> Result {
+    let RunFlags {
+        seed,
+        seeds,
+        set,
+        quick,
+        data,
+        out,
+    } = flags;
     let backend = backend
         .or_else(|| std::env::var("KINDLING_BACKEND").ok())
         .filter(|b| !b.trim().is_empty())
@@ -666,6 +702,12 @@ fn experiment(
             args.extend(["run".into(), name, "--backend".into(), backend.clone()]);
             if let Some(seed) = seed {
                 args.extend(["--seed".into(), seed.to_string()]);
+            }
+            if let Some(seeds) = seeds {
+                args.extend(["--seeds".into(), seeds]);
+            }
+            for value in set {
+                args.extend(["--set".into(), value]);
             }
             if quick {
                 args.push("--quick".into());

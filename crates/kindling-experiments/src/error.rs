@@ -43,6 +43,17 @@ pub enum Error {
         dir: PathBuf,
     },
 
+    /// A run's training log with a line that does not parse.
+    #[error("{path}:{line}: not a training-log record: {message}")]
+    Log {
+        /// The log file.
+        path: PathBuf,
+        /// The line (1-based).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+
     /// An experiment file that does not parse.
     #[error("{path}: {message}")]
     Spec {

@@ -6,7 +6,10 @@
 //! driven by `cargo xtask experiment` and `cargo xtask bench`.
 
 pub mod bench;
+pub mod chart;
 mod error;
+pub mod overrides;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod spec;

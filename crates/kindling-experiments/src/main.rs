@@ -74,8 +74,16 @@ enum Command {
         #[arg(long)]
         backend: Option<BackendKind>,
         /// Overrides the experiment's seed.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
+        /// Runs once per seed (comma-separated) into OUT/seed-N/ and writes summary.json and
+        /// summary.md (mean ± standard deviation of every metric).
+        #[arg(long, value_delimiter = ',')]
+        seeds: Vec<u64>,
+        /// Overrides any field of the experiment file, e.g. `--set train.epochs=5` or
+        /// `--set train.optimizer.lr=0.01` (checked like the file: a wrong key is an error).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<kindling_experiments::overrides::Override>,
         /// Runs the cut-down smoke-test variant.
         #[arg(long)]
         quick: bool,
@@ -313,12 +321,14 @@ fn run(cli: Cli) -> Result<()> {
             name,
             backend,
             seed,
+            seeds,
+            set,
             quick,
             data,
             out,
             no_progress,
         } => {
-            let spec = ExperimentSpec::find(&cli.registry, &name)?;
+            let spec = ExperimentSpec::find_with(&cli.registry, &name, &set)?;
             let options = RunOptions {
                 backend: chosen_backend(backend)?,
                 seed,
@@ -327,7 +337,11 @@ fn run(cli: Cli) -> Result<()> {
                 out_dir: out,
                 progress: !no_progress,
             };
-            let metrics = runner::run(&spec, &options)?;
+            let metrics = if seeds.is_empty() {
+                runner::run(&spec, &options)?
+            } else {
+                runner::run_seeds(&spec, &options, &seeds)?
+            };
             println!(
                 "{}",
                 serde_json::to_string_pretty(&metrics).expect("metrics serialise")

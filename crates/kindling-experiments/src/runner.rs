@@ -1,7 +1,7 @@
 //! Running one experiment: resolve its settings, run its task, write `metrics.json`.
 
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use kindling_core::BackendKind;
 use kindling_core::atomic::write_json_atomic;
@@ -9,6 +9,7 @@ use kindling_core::burn::tensor::Device;
 use kindling_core::train::TrainConfig;
 use serde_json::{Map, Value, json};
 
+use crate::report::{config_hash, git_commit, peak_rss_bytes, write_report};
 use crate::spec::ExperimentSpec;
 use crate::{Error, Result, tasks};
 
@@ -63,8 +64,10 @@ impl TaskContext<'_> {
     }
 }
 
-/// Runs `spec` and returns the flat metrics it wrote to `metrics.json`.
+/// Runs `spec` and returns the flat metrics it wrote to `metrics.json`; `report.md` and its
+/// charts go beside it.
 pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Value>> {
+    let started = Instant::now();
     let mut train = spec.train.clone();
     if let Some(train) = &mut train {
         if let Some(seed) = options.seed {
@@ -80,16 +83,14 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
             .join(timestamp(SystemTime::now()))
     });
     std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
-    write_json_atomic(
-        &out_dir.join("config.json"),
-        &json!({
-            "experiment": spec,
-            "resolved_train": train,
-            "backend": options.backend,
-            "quick": options.quick,
-            "data_dir": options.data_dir,
-        }),
-    )?;
+    let config = json!({
+        "experiment": spec,
+        "resolved_train": train,
+        "backend": options.backend,
+        "quick": options.quick,
+        "data_dir": options.data_dir,
+    });
+    write_json_atomic(&out_dir.join("config.json"), &config)?;
 
     let context = TaskContext {
         spec,
@@ -110,8 +111,119 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     }
     metrics.insert("quick".into(), json!(options.quick));
     metrics.extend(task_metrics);
+    metrics.insert("commit".into(), json!(git_commit()));
+    // The settings that decide the result: the experiment as resolved, without where the
+    // data happened to live.
+    let settings = json!({
+        "experiment": spec,
+        "resolved_train": context.train,
+        "backend": options.backend,
+        "quick": options.quick,
+    });
+    metrics.insert("config_hash".into(), json!(config_hash(&settings)));
+    metrics.insert("peak_rss_bytes".into(), json!(peak_rss_bytes()));
+    metrics.insert(
+        "wall_seconds".into(),
+        json!(started.elapsed().as_secs_f64()),
+    );
     write_json_atomic(&out_dir.join("metrics.json"), &metrics)?;
+    write_report(&out_dir, &metrics, &config)?;
     Ok(metrics)
+}
+
+/// Runs `spec` once per seed into `out_dir/seed-N/` (default `runs/NAME/<timestamp>/`) and
+/// writes `summary.json` there: every numeric metric that all runs report, as mean, standard
+/// deviation and the per-seed values. Returns the summary.
+///
+/// # Errors
+/// As [`run`], for the first seed that fails.
+pub fn run_seeds(
+    spec: &ExperimentSpec,
+    options: &RunOptions,
+    seeds: &[u64],
+) -> Result<Map<String, Value>> {
+    let base = options.out_dir.clone().unwrap_or_else(|| {
+        PathBuf::from("runs")
+            .join(&spec.name)
+            .join(timestamp(SystemTime::now()))
+    });
+    let mut runs = Vec::with_capacity(seeds.len());
+    for &seed in seeds {
+        let options = RunOptions {
+            seed: Some(seed),
+            out_dir: Some(base.join(format!("seed-{seed}"))),
+            ..options.clone()
+        };
+        runs.push(run(spec, &options)?);
+    }
+    let summary = summarise(&spec.name, seeds, &runs);
+    write_json_atomic(&base.join("summary.json"), &summary)?;
+    write_summary_table(&base, &summary)?;
+    Ok(summary)
+}
+
+/// Mean ± standard deviation of each numeric metric every run has (seeds and bookkeeping
+/// fields such as `seed`, `wall_seconds` and `peak_rss_bytes` included, so speed and memory
+/// spread are visible too).
+fn summarise(name: &str, seeds: &[u64], runs: &[Map<String, Value>]) -> Map<String, Value> {
+    let mut metrics = Map::new();
+    if let Some(first) = runs.first() {
+        for key in first.keys() {
+            let values: Option<Vec<f64>> = runs.iter().map(|r| r.get(key)?.as_f64()).collect();
+            let Some(values) = values else { continue };
+            if key == "seed" {
+                continue;
+            }
+            let n = values.len() as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let sd = if values.len() > 1 {
+                (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+            } else {
+                0.0
+            };
+            metrics.insert(
+                key.clone(),
+                json!({ "mean": mean, "sd": sd, "values": values }),
+            );
+        }
+    }
+    let mut summary = Map::new();
+    summary.insert("experiment".into(), json!(name));
+    summary.insert("seeds".into(), json!(seeds));
+    summary.insert("metrics".into(), Value::Object(metrics));
+    summary
+}
+
+/// `summary.md`: one row per metric, mean ± sd and each seed's value.
+fn write_summary_table(dir: &Path, summary: &Map<String, Value>) -> Result<()> {
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "# {} over seeds {}\n\n| metric | mean ± sd | per seed |\n|---|---|---|\n",
+        summary["experiment"].as_str().unwrap_or_default(),
+        summary["seeds"]
+    );
+    if let Some(metrics) = summary["metrics"].as_object() {
+        for (key, m) in metrics {
+            let values: Vec<String> = m["values"]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .filter_map(Value::as_f64)
+                        .map(|x| format!("{x:.4}"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                text,
+                "| {key} | {:.4} ± {:.4} | {} |",
+                m["mean"].as_f64().unwrap_or(f64::NAN),
+                m["sd"].as_f64().unwrap_or(f64::NAN),
+                values.join(", ")
+            );
+        }
+    }
+    kindling_core::atomic::write_atomic(&dir.join("summary.md"), text.as_bytes())?;
+    Ok(())
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.

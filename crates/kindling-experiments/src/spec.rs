@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use kindling_core::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::overrides::{self, Override};
 use crate::tasks::{Task, TaskKind};
 use crate::{Error, Result};
 
@@ -98,11 +99,23 @@ impl ExperimentSpec {
     /// # Errors
     /// As [`ExperimentSpec::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        Self::parse_text(text, path, true)
+    }
+
+    /// [`ExperimentSpec::parse`]; `snippets` quotes the offending line of `text` in TOML
+    /// errors (pointless for text rewritten from overrides, whose lines are not the file's).
+    fn parse_text(text: &str, path: &Path, snippets: bool) -> Result<Self> {
         let spec_error = |message: String| Error::Spec {
             path: path.to_path_buf(),
             message,
         };
-        let file: SpecFile = toml::from_str(text).map_err(|e| spec_error(e.to_string()))?;
+        let file: SpecFile = toml::from_str(text).map_err(|e| {
+            spec_error(if snippets {
+                e.to_string()
+            } else {
+                e.message().to_string()
+            })
+        })?;
         let options = file.options.unwrap_or_default();
         let task = file.task.with_options(options).map_err(|e| {
             let at = e.path().to_string();
@@ -155,6 +168,40 @@ impl ExperimentSpec {
         Self::load(&path)
     }
 
+    /// [`ExperimentSpec::find`] with `overrides` applied to the file before it is read, so they
+    /// pass the same checks as the file (see [`crate::overrides`]).
+    ///
+    /// # Errors
+    /// As [`ExperimentSpec::find`]; an error caused by an override says so.
+    pub fn find_with(registry: &Path, name: &str, overrides: &[Override]) -> Result<Self> {
+        if overrides.is_empty() {
+            return Self::find(registry, name);
+        }
+        let path = registry.join(format!("{name}.toml"));
+        if !path.is_file() {
+            return Err(Error::UnknownExperiment {
+                name: name.to_string(),
+                dir: registry.to_path_buf(),
+            });
+        }
+        let spec_error = |message: String| Error::Spec {
+            path: path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let mut table: toml::Table = text.parse().map_err(|e| spec_error(format!("{e}")))?;
+        overrides::apply(&mut table, overrides).map_err(spec_error)?;
+        let text = toml::to_string(&table).map_err(|e| spec_error(e.to_string()))?;
+        let applied: Vec<String> = overrides.iter().map(Override::to_string).collect();
+        Self::parse_text(&text, &path, false).map_err(|e| match e {
+            Error::Spec { path, message } => Error::Spec {
+                path,
+                message: format!("{message} (with --set {})", applied.join(", --set ")),
+            },
+            other => other,
+        })
+    }
+
     /// Every experiment in the registry, sorted by name.
     ///
     /// # Errors
@@ -184,6 +231,31 @@ mod tests {
 
     fn registry() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments")
+    }
+
+    #[test]
+    fn overrides_change_fields_and_are_checked_like_the_file() {
+        let set = |text: &str| -> Override { text.parse().unwrap() };
+        let spec = ExperimentSpec::find_with(
+            &registry(),
+            "lstm-sst2",
+            &[set("train.epochs=7"), set("train.optimizer.lr=0.01")],
+        )
+        .unwrap();
+        let train = spec.train.unwrap();
+        assert_eq!(train.epochs, 7);
+        assert!((train.optimizer.lr() - 0.01).abs() < 1e-12);
+        let error = ExperimentSpec::find_with(&registry(), "lstm-sst2", &[set("train.epoch=3")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("unknown field `epoch`") && error.contains("with --set train.epoch=3"),
+            "{error}"
+        );
+        assert!(
+            !error.contains("line"),
+            "no lines of the rewritten text: {error}"
+        );
     }
 
     /// The dotted paths of every table in `table`, `""` for the top level.

@@ -349,8 +349,12 @@ fn fasttext_run(
     {
         let output = work_dir.join(format!("fasttext-{}", ngrams.join("-")));
         let started = Instant::now();
+        // glibc's default allocator settings, not the ones kindling and the Python peers run
+        // under: fastText allocates its matrices once, so they cannot speed it up, and with all
+        // three of them (no mmap, no trim, one arena) the build from source stopped with
+        // "Encountered NaN" at start-up in every run tried (Debian's build did not).
         let run = Command::new(&build.command)
-            .env("GLIBC_TUNABLES", kindling_core::memory::GLIBC_TUNABLES)
+            .env_remove("GLIBC_TUNABLES")
             .arg("skipgram")
             .arg("-input")
             .arg(tokens)

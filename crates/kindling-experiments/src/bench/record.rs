@@ -148,7 +148,7 @@ pub struct Record {
     pub bench: String,
     /// A one-line title for the generated page.
     pub title: String,
-    /// When it started, `YYYY-mm-dd HH:MM:SS UTC`.
+    /// When it finished, `YYYY-mm-dd HH:MM:SS UTC`.
     pub date: String,
     /// The command line that ran it.
     pub command: String,
@@ -163,7 +163,8 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record of `bench` started now under `load`, with this process's command line.
+    /// A record of `bench`, finished now, that started under `load`, with this process's
+    /// command line.
     pub fn new(
         bench: &str,
         title: &str,

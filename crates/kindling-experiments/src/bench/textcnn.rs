@@ -404,7 +404,7 @@ fn executed_flops(train: &[EncodedExample], config: &TextCnnConfig) -> f64 {
 /// CNN-rand's parameters as the PyTorch model names them: the filter bank (`[dim, taps ·
 /// maps]`, column `tap · maps + map`) split into one `convs.K.weight` (`[maps, dim, width]`)
 /// and `convs.K.bias` per width; the embedding and output layer renamed.
-fn torch_cnn_tensors(
+pub fn torch_cnn_tensors(
     parameter: &Parameter,
     bank: &FilterBank,
     dim: usize,

@@ -1,0 +1,213 @@
+//! Line charts as standalone SVG: what a run report draws its training curves with.
+//!
+//! Small on purpose: one or more series of `(x, y)` points on shared axes with rounded tick
+//! values, a legend, and a title; no dependencies.
+
+use std::fmt::Write as _;
+
+/// One line of a chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// The legend's label.
+    pub name: String,
+    /// The points, in drawing order.
+    pub points: Vec<(f64, f64)>,
+}
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 400.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
+const COLOURS: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+];
+
+/// A chart of `series` titled `title` with axis labels `x_label` and `y_label`; points that
+/// are not finite are left out. An empty chart (no finite points) still draws its frame.
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let finite = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().copied())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
+    // Whole-number x values (epochs) get whole-number ticks.
+    let whole = finite().all(|(x, _)| x.fract() == 0.0);
+    let (x_ticks, (x_lo, x_hi)) = ticks(finite().map(|p| p.0), if whole { 1.0 } else { 0.0 });
+    let (y_ticks, (y_lo, y_hi)) = ticks(finite().map(|p| p.1), 0.0);
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let px = |x: f64| LEFT + (x - x_lo) / (x_hi - x_lo) * plot_w;
+    let py = |y: f64| TOP + plot_h - (y - y_lo) / (y_hi - y_lo) * plot_h;
+
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n",
+        WIDTH / 2.0,
+        escape(title)
+    );
+    for &t in &x_ticks {
+        let x = px(t);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            TOP + plot_h,
+            TOP + plot_h + 16.0,
+            label(t)
+        );
+    }
+    for &t in &y_ticks {
+        let y = py(t);
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LEFT + plot_w,
+            LEFT - 6.0,
+            y + 4.0,
+            label(t)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<rect x=\"{LEFT}\" y=\"{TOP}\" width=\"{plot_w}\" height=\"{plot_h}\" fill=\"none\" stroke=\"#333\"/>\n<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n<text x=\"16\" y=\"{:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {:.1})\">{}</text>",
+        LEFT + plot_w / 2.0,
+        HEIGHT - 12.0,
+        escape(x_label),
+        TOP + plot_h / 2.0,
+        TOP + plot_h / 2.0,
+        escape(y_label)
+    );
+    for (index, s) in series.iter().enumerate() {
+        let colour = COLOURS[index % COLOURS.len()];
+        let points: Vec<String> = s
+            .points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
+            .collect();
+        if !points.is_empty() {
+            let _ = writeln!(
+                svg,
+                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+                points.join(" ")
+            );
+            for point in &points {
+                let (x, y) = point.split_once(',').unwrap_or(("0", "0"));
+                let _ = writeln!(
+                    svg,
+                    "<circle cx=\"{x}\" cy=\"{y}\" r=\"3\" fill=\"{colour}\"/>"
+                );
+            }
+        }
+        let legend_y = TOP + 16.0 + 18.0 * index as f64;
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{:.1}\" y1=\"{legend_y:.1}\" x2=\"{:.1}\" y2=\"{legend_y:.1}\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            LEFT + plot_w - 150.0,
+            LEFT + plot_w - 130.0,
+            LEFT + plot_w - 124.0,
+            legend_y + 4.0,
+            escape(&s.name)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// Tick values covering `values` at a round step (1, 2 or 5 × 10ⁿ, at least `min_step`),
+/// about five of them, and the axis range they span. No values: the range 0–1.
+fn ticks(values: impl Iterator<Item = f64>, min_step: f64) -> (Vec<f64>, (f64, f64)) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo > hi {
+        (0.0, 1.0)
+    } else if lo == hi {
+        let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        (lo - pad, hi + pad)
+    } else {
+        (lo, hi)
+    };
+    let raw = (hi - lo) / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * magnitude)
+        .max(min_step);
+    let first = (lo / step).floor() * step;
+    let last = (hi / step).ceil() * step;
+    let count = ((last - first) / step).round() as usize;
+    let ticks = (0..=count).map(|i| first + i as f64 * step).collect();
+    (ticks, (first, last))
+}
+
+/// A tick label without float noise (`0.30000000000000004` → `0.3`).
+fn label(value: f64) -> String {
+    let rounded = format!("{value:.6}");
+    let trimmed = rounded.trim_end_matches('0').trim_end_matches('.');
+    if trimmed == "-0" {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_values() {
+        let (values, (lo, hi)) = ticks([0.43, 0.81].into_iter(), 0.0);
+        assert!(
+            (lo - 0.4).abs() < 1e-12 && (hi - 0.9).abs() < 1e-12,
+            "{lo} {hi}"
+        );
+        assert_eq!(values.len(), 6);
+        assert_eq!(label(values[1]), "0.5");
+        let (values, range) = ticks([1.0, 10.0].into_iter(), 0.0);
+        assert_eq!((values.len(), range), (6, (0.0, 10.0)));
+        assert_eq!(ticks([1.0, 3.0].into_iter(), 1.0).0, [1.0, 2.0, 3.0]);
+        assert_eq!(ticks(std::iter::empty(), 0.0).1, (0.0, 1.0));
+        let (lo, hi) = ticks([3.0].into_iter(), 0.0).1;
+        assert!(lo < 3.0 && hi > 3.0);
+    }
+
+    #[test]
+    fn chart_draws_each_series_and_escapes_text() {
+        let svg = line_chart(
+            "loss <train & dev>",
+            "epoch",
+            "loss",
+            &[
+                Series {
+                    name: "train".into(),
+                    points: vec![(1.0, 0.6), (2.0, 0.3), (3.0, f64::NAN)],
+                },
+                Series {
+                    name: "dev".into(),
+                    points: vec![(1.0, 0.5), (2.0, 0.45)],
+                },
+            ],
+        );
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(
+            svg.matches("<circle").count(),
+            4,
+            "the NaN point is left out"
+        );
+        assert!(svg.contains("loss &lt;train &amp; dev&gt;"));
+        assert!(!svg.contains("NaN"));
+    }
+}
