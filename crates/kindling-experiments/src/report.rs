@@ -77,6 +77,18 @@ fn curve(log: &[Map<String, Value>], key: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The training and dev curves of one measure, leaving out a curve the log does not have.
+fn train_and_dev(log: &[Map<String, Value>], train_key: &str, dev_key: &str) -> Vec<Series> {
+    [("train", train_key), ("dev", dev_key)]
+        .into_iter()
+        .map(|(name, key)| Series {
+            name: name.into(),
+            points: curve(log, key),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
 /// The dev metrics the log has besides the loss (`dev_accuracy`, `dev_perplexity`, …), in
 /// the order they first appear.
 fn dev_metrics(log: &[Map<String, Value>]) -> Vec<String> {
@@ -109,29 +121,14 @@ pub fn write_report(
         Ok(())
     };
     if !log.is_empty() {
-        let loss: Vec<Series> = [("train", "train_loss"), ("dev", "dev_loss")]
-            .into_iter()
-            .map(|(name, key)| Series {
-                name: name.into(),
-                points: curve(&log, key),
-            })
-            .filter(|s| !s.points.is_empty())
-            .collect();
+        let loss = train_and_dev(&log, "train_loss", "dev_loss");
         write_svg(
             "loss.svg",
             line_chart("Loss per epoch", "epoch", "loss", &loss),
         )?;
         for metric in dev_metrics(&log) {
             let measure = metric.trim_start_matches("dev_");
-            let train_key = format!("train_{measure}");
-            let series: Vec<Series> = [("train", train_key.as_str()), ("dev", metric.as_str())]
-                .into_iter()
-                .map(|(name, key)| Series {
-                    name: name.into(),
-                    points: curve(&log, key),
-                })
-                .filter(|s| !s.points.is_empty())
-                .collect();
+            let series = train_and_dev(&log, &format!("train_{measure}"), &metric);
             write_svg(
                 &format!("{measure}.svg"),
                 line_chart(&format!("{measure} per epoch"), "epoch", measure, &series),

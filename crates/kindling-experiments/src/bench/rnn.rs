@@ -44,7 +44,10 @@ use serde::Serialize;
 
 use crate::{Error, Result};
 
-const SCRIPT: &str = include_str!("torch_rnn.py");
+const SCRIPT: &str = concat!(
+    include_str!("torch_common.py"),
+    include_str!("torch_rnn.py")
+);
 
 /// What to run.
 #[derive(Debug, Clone, Serialize)]

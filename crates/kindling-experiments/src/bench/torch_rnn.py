@@ -5,8 +5,9 @@
 # Both models start from kindling's initial weights (START.json names and shapes, START.f32
 # the values), so the two tools differ only in arithmetic and dropout draws.
 #
-# usage: python torch_rnn.py classifier|lm FILE EPOCHS THREADS SEED START   (prints one JSON object)
-import array
+# usage (the runner puts torch_common.py in front of this file):
+#   python -c "$(cat torch_common.py torch_rnn.py)" classifier|lm FILE EPOCHS THREADS SEED START
+# prints one JSON object.
 import json
 import math
 import sys
@@ -17,39 +18,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 mode, path, epochs, threads, seed = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
-start = sys.argv[6]
+start_weights = sys.argv[6]
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
-
-
-def peak_rss_mb():
-    # VmHWM, not getrusage's ru_maxrss: Linux carries the parent's peak across fork and exec,
-    # so ru_maxrss would report the benchmark process's memory when that is larger.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
-def load_start(model):
-    """Copies the starting weights into `model`; every parameter must be given, once."""
-    with open(start + ".json") as f:
-        manifest = json.load(f)
-    values = array.array("f")
-    with open(start + ".f32", "rb") as f:
-        values.frombytes(f.read())
-    if sys.byteorder != "little":
-        values.byteswap()
-    params = model.state_dict()
-    given = {entry["name"] for entry in manifest}
-    if given != set(params) or len(given) != len(manifest):
-        raise SystemExit(f"starting weights {sorted(given)} do not match the model's {sorted(params)}")
-    flat = torch.frombuffer(values, dtype=torch.float32)
-    with torch.no_grad():
-        for entry in manifest:
-            n = math.prod(entry["shape"])
-            params[entry["name"]].copy_(flat[entry["offset"] : entry["offset"] + n].view(entry["shape"]))
 
 
 class BiLstmMax(nn.Module):
@@ -69,15 +40,6 @@ class BiLstmMax(nn.Module):
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, padding_value=float("-inf"))
         return self.output(self.dropout(out.max(dim=1).values))
-
-
-def read_sentences(lines, n):
-    labels, ids = [], []
-    for _ in range(n):
-        parts = next(lines).split()
-        labels.append(int(parts[0]))
-        ids.append([int(t) for t in parts[1:]])
-    return labels, ids
 
 
 def as_batch(labels, ids):
@@ -110,7 +72,7 @@ def classifier():
     dev = read_sentences(lines, int(next(lines)))
     test = read_sentences(lines, int(next(lines)))
     model = BiLstmMax(vocab, classes, dim, hidden)
-    load_start(model)
+    load_start(model, start_weights)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     tokens = 0
@@ -174,7 +136,7 @@ def language_model():
     lr, clip, dropout = map(float, next(lines).split())
     train, dev, test = ([int(t) for t in next(lines).split()] for _ in range(3))
     model = LanguageModel(vocab, dim, hidden, layers, dropout)
-    load_start(model)
+    load_start(model, start_weights)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     batches = windows(train, rows, bptt)

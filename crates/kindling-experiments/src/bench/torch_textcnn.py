@@ -1,15 +1,15 @@
 # Kim's CNN-rand in PyTorch, computing the function kindling's TextCnn computes, trained on the
 # batches kindling's trainer plans, from kindling's initial weights, for a side-by-side timing.
 #
-# usage: python torch_textcnn.py BATCHES EPOCHS THREADS SEED START   (prints one JSON object)
+# usage (the runner puts torch_common.py in front of this file):
+#   python -c "$(cat torch_common.py torch_textcnn.py)" BATCHES EPOCHS THREADS SEED START
+# prints one JSON object.
 #
 # BATCHES starts with "vocab classes dim maps widths(comma-separated) pad edge min_len epochs";
 # then for each epoch its number of batches and each batch as a count followed by one
 # "label id id ..." line per sentence; then the dev and the test sentences, each after its
 # count. START.json / START.f32 hold the initial weights (names, shapes, little-endian f32).
-import array
 import json
-import math
 import sys
 import time
 
@@ -21,15 +21,6 @@ path, epochs, threads, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), i
 start = sys.argv[5]
 torch.set_num_threads(threads)
 torch.manual_seed(seed)
-
-
-def read_sentences(lines, n):
-    labels, ids = [], []
-    for _ in range(n):
-        parts = next(lines).split()
-        labels.append(int(parts[0]))
-        ids.append([int(t) for t in parts[1:]])
-    return labels, ids
 
 
 def as_batch(labels, ids):
@@ -81,24 +72,8 @@ class KimCnn(nn.Module):
         return self.output(self.dropout(torch.cat(pooled, 1)))
 
 
-def load_start(model):
-    """Copies the starting weights into `model`; every parameter must be given, once."""
-    with open(start + ".json") as f:
-        manifest = json.load(f)
-    values = array.array("f")
-    with open(start + ".f32", "rb") as f:
-        values.frombytes(f.read())
-    if sys.byteorder != "little":
-        values.byteswap()
-    params = model.state_dict()
-    given = {entry["name"] for entry in manifest}
-    if given != set(params) or len(given) != len(manifest):
-        raise SystemExit(f"starting weights {sorted(given)} do not match the model's {sorted(params)}")
-    flat = torch.frombuffer(values, dtype=torch.float32)
+def zero_padding_row(model):
     with torch.no_grad():
-        for entry in manifest:
-            n = math.prod(entry["shape"])
-            params[entry["name"]].copy_(flat[entry["offset"] : entry["offset"] + n].view(entry["shape"]))
         model.embedding.weight[pad].zero_()
 
 
@@ -114,7 +89,8 @@ def accuracy(model, labels, ids):
 
 
 model = KimCnn()
-load_start(model)
+load_start(model, start)
+zero_padding_row(model)
 optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0, rho=0.95, eps=1e-6)
 sentences = 0
 begin = time.perf_counter()
@@ -134,12 +110,7 @@ print(
             "sentences": sentences,
             "dev_accuracy": accuracy(model, *dev),
             "test_accuracy": accuracy(model, *test),
-            # VmHWM: ru_maxrss would carry the benchmark process's peak across fork and exec.
-            "peak_rss_mb": next(
-                int(line.split()[1]) / 1024
-                for line in open("/proc/self/status")
-                if line.startswith("VmHWM:")
-            ),
+            "peak_rss_mb": peak_rss_mb(),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
         }
