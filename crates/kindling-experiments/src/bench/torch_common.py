@@ -48,3 +48,17 @@ def read_sentences(lines, n):
         labels.append(int(parts[0]))
         ids.append([int(t) for t in parts[1:]])
     return labels, ids
+
+
+def accuracy(model, as_batch, labels, ids):
+    """The share of `ids` (sentences) that `model` labels as `labels`, in batches of 100 built
+    by `as_batch(labels, ids) -> (padded, lengths, gold)`; the model is back in training mode
+    afterwards."""
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for first in range(0, len(ids), 100):
+            padded, lengths, gold = as_batch(labels[first : first + 100], ids[first : first + 100])
+            right += int((model(padded, lengths).argmax(1) == gold).sum())
+    model.train()
+    return right / len(ids)

@@ -50,17 +50,6 @@ def as_batch(labels, ids):
     return padded, lengths, torch.tensor(labels)
 
 
-def accuracy(model, labels, ids):
-    model.eval()
-    right = 0
-    with torch.no_grad():
-        for start in range(0, len(ids), 100):
-            padded, lengths, gold = as_batch(labels[start : start + 100], ids[start : start + 100])
-            right += int((model(padded, lengths).argmax(1) == gold).sum())
-    model.train()
-    return right / len(ids)
-
-
 def classifier():
     lines = iter(open(path))
     vocab, classes, dim, hidden, planned_epochs = map(int, next(lines).split())
@@ -87,8 +76,8 @@ def classifier():
     return {
         "seconds": seconds,
         "tokens": tokens,
-        "dev_accuracy": accuracy(model, *dev),
-        "test_accuracy": accuracy(model, *test),
+        "dev_accuracy": accuracy(model, as_batch, *dev),
+        "test_accuracy": accuracy(model, as_batch, *test),
     }
 
 

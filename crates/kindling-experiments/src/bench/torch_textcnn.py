@@ -77,17 +77,6 @@ def zero_padding_row(model):
         model.embedding.weight[pad].zero_()
 
 
-def accuracy(model, labels, ids):
-    model.eval()
-    right = 0
-    with torch.no_grad():
-        for first in range(0, len(ids), 100):
-            padded, lengths, gold = as_batch(labels[first : first + 100], ids[first : first + 100])
-            right += int((model(padded, lengths).argmax(1) == gold).sum())
-    model.train()
-    return right / len(ids)
-
-
 model = KimCnn()
 load_start(model, start)
 zero_padding_row(model)
@@ -108,8 +97,8 @@ print(
         {
             "seconds": seconds,
             "sentences": sentences,
-            "dev_accuracy": accuracy(model, *dev),
-            "test_accuracy": accuracy(model, *test),
+            "dev_accuracy": accuracy(model, as_batch, *dev),
+            "test_accuracy": accuracy(model, as_batch, *test),
             "peak_rss_mb": peak_rss_mb(),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
