@@ -115,6 +115,69 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     svg
 }
 
+/// A confusion matrix as a grid of `counts[gold][predicted]`: each cell shaded by its share of
+/// its row (how often that gold class got that prediction) and labelled with its count.
+pub fn confusion_heatmap(title: &str, labels: &[String], counts: &[Vec<u64>]) -> String {
+    let n = labels.len().max(1);
+    let cell = (360.0 / n as f64).clamp(14.0, 48.0);
+    let label_width =
+        8.0 * labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as f64 + 12.0;
+    let (left, top) = (label_width + 24.0, 60.0);
+    let width = left + cell * n as f64 + 20.0;
+    let height = top + cell * n as f64 + label_width + 30.0;
+    let font = (cell * 0.35).clamp(8.0, 12.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{:.1}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n<text x=\"{:.1}\" y=\"44\" text-anchor=\"middle\">predicted</text>\n<text x=\"14\" y=\"{:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {:.1})\">gold</text>\n",
+        width / 2.0,
+        escape(title),
+        left + cell * n as f64 / 2.0,
+        top + cell * n as f64 / 2.0,
+        top + cell * n as f64 / 2.0,
+    );
+    for (gold, row) in counts.iter().enumerate() {
+        let total: u64 = row.iter().sum();
+        let y = top + gold as f64 * cell;
+        for (predicted, &count) in row.iter().enumerate() {
+            let share = if total == 0 {
+                0.0
+            } else {
+                count as f64 / total as f64
+            };
+            // White to dark blue with the share; dark cells get white text.
+            let shade = |full: f64| (255.0 - share * (255.0 - full)).round() as u8;
+            let x = left + predicted as f64 * cell;
+            let text = if share > 0.5 { "white" } else { "black" };
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{cell:.1}\" height=\"{cell:.1}\" fill=\"rgb({},{},{})\" stroke=\"#ccc\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"{font:.0}\" fill=\"{text}\">{count}</text>",
+                shade(31.0),
+                shade(119.0),
+                shade(180.0),
+                x + cell / 2.0,
+                y + cell / 2.0 + font / 3.0,
+            );
+        }
+    }
+    for (i, label) in labels.iter().enumerate() {
+        let middle = i as f64 * cell + cell / 2.0;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            left - 6.0,
+            top + middle + 4.0,
+            escape(label)
+        );
+        let (x, y) = (left + middle + 4.0, top + cell * n as f64 + 8.0);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"start\" transform=\"rotate(90 {x:.1} {y:.1})\">{}</text>",
+            escape(label)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 /// Tick values covering `values` at a round step (1, 2 or 5 × 10ⁿ, at least `min_step`),
 /// about five of them, and the axis range they span. No values: the range 0–1.
 fn ticks(values: impl Iterator<Item = f64>, min_step: f64) -> (Vec<f64>, (f64, f64)) {
@@ -181,6 +244,18 @@ mod tests {
         assert_eq!(ticks(std::iter::empty(), 0.0).1, (0.0, 1.0));
         let (lo, hi) = ticks([3.0].into_iter(), 0.0).1;
         assert!(lo < 3.0 && hi > 3.0);
+    }
+
+    #[test]
+    fn heatmap_has_a_cell_per_pair_with_its_count() {
+        let labels = vec!["neg".to_string(), "pos".to_string()];
+        let svg = confusion_heatmap("test <set>", &labels, &[vec![8, 2], vec![0, 10]]);
+        assert_eq!(svg.matches("<rect x=").count(), 4);
+        assert!(svg.contains(">8</text>") && svg.contains(">10</text>"));
+        // The all-correct row's diagonal is the darkest cell; an empty share is white.
+        assert!(svg.contains("fill=\"rgb(31,119,180)\""));
+        assert!(svg.contains("fill=\"rgb(255,255,255)\""));
+        assert!(svg.contains("test &lt;set&gt;"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The human-readable side of a run: `report.md` beside `metrics.json`, with the training
-//! curves drawn from the trainer's `log.jsonl` as SVG images, the final metrics, where and how
+//! curves drawn from the trainer's `log.jsonl` as SVG images, a classifier's confusion
+//! matrices (`*_confusion` metrics) as heat maps, the final metrics, where and how
 //! the run ran (backend, commit, config hash, wall time, speed, peak memory), and the resolved
 //! config.
 
@@ -11,7 +12,7 @@ use kindling_core::atomic::write_atomic;
 use kindling_core::checkpoint::fnv1a;
 use serde_json::{Map, Value};
 
-use crate::chart::{Series, line_chart};
+use crate::chart::{Series, confusion_heatmap, line_chart};
 use crate::{Error, Result};
 
 /// The commit of the working tree the runner was started in (`git rev-parse HEAD`), with
@@ -135,6 +136,31 @@ pub fn write_report(
             )?;
         }
     }
+    for (key, value) in metrics {
+        let Some(split) = key.strip_suffix("_confusion") else {
+            continue;
+        };
+        let labels: Option<Vec<String>> = value["labels"].as_array().map(|l| {
+            l.iter()
+                .map(|x| x.as_str().unwrap_or("?").to_string())
+                .collect()
+        });
+        let counts: Option<Vec<Vec<u64>>> = value["counts"].as_array().map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    row.as_array()
+                        .map(|r| r.iter().map(|c| c.as_u64().unwrap_or(0)).collect())
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        if let (Some(labels), Some(counts)) = (labels, counts) {
+            write_svg(
+                &format!("{key}.svg"),
+                confusion_heatmap(&format!("{split} confusion matrix"), &labels, &counts),
+            )?;
+        }
+    }
     let text = report_text(metrics, config, &log, &images);
     let path = out_dir.join("report.md");
     write_atomic(&path, text.as_bytes())?;
@@ -243,15 +269,20 @@ mod tests {
         ];
         let text: Vec<String> = log.iter().map(Value::to_string).collect();
         std::fs::write(dir.join("log.jsonl"), text.join("\n")).unwrap();
-        let metrics = json!({"experiment": "demo", "backend": "flex", "seed": 1, "test_accuracy": 0.75, "commit": "abc"});
+        let metrics = json!({"experiment": "demo", "backend": "flex", "seed": 1, "test_accuracy": 0.75, "commit": "abc",
+            "test_confusion": {"labels": ["a", "b"], "counts": [[3, 1], [0, 4]]}});
         let path = write_report(&dir, metrics.as_object().unwrap(), &json!({"lr": 1})).unwrap();
         let report = std::fs::read_to_string(path).unwrap();
         assert!(report.starts_with("# demo"));
         assert!(report.contains("| test_accuracy | 0.7500 |"));
         assert!(report.contains("| training speed | 110 examples/s"));
         assert!(
-            report.contains("![loss](loss.svg)") && report.contains("![accuracy](accuracy.svg)")
+            report.contains("![loss](loss.svg)")
+                && report.contains("![accuracy](accuracy.svg)")
+                && report.contains("![test_confusion](test_confusion.svg)")
         );
+        let heatmap = std::fs::read_to_string(dir.join("test_confusion.svg")).unwrap();
+        assert!(heatmap.contains(">4</text>"));
         let chart = std::fs::read_to_string(dir.join("accuracy.svg")).unwrap();
         assert_eq!(chart.matches("<polyline").count(), 2);
 

@@ -141,6 +141,12 @@ pub(super) fn run(
     for (name, value) in test_scores.metrics() {
         metrics.insert(format!("test_{name}"), json!(value));
     }
+    if let Some(confusion) = test_scores.confusion() {
+        metrics.insert(
+            "test_confusion".into(),
+            super::confusion_json(confusion, &genres),
+        );
+    }
     metrics.insert("best_epoch".into(), json!(trained.best_epoch));
     metrics.insert("epochs_run".into(), json!(trained.epochs_run));
     metrics.insert("train_examples".into(), json!(train.len()));

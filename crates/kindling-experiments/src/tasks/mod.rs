@@ -165,6 +165,27 @@ impl Task {
     }
 }
 
+/// A confusion matrix as a run's metrics carry it (`dev_confusion`, `test_confusion`):
+/// `{ "labels": [...], "counts": [[...]] }` with `counts[gold][predicted]`; the run report
+/// draws it. `names` name the classes by id (missing ones by number).
+pub(crate) fn confusion_json(
+    matrix: &kindling_core::metrics::ConfusionMatrix,
+    names: &[String],
+) -> Value {
+    let n = matrix.n_classes();
+    let labels: Vec<String> = (0..n)
+        .map(|i| names.get(i).cloned().unwrap_or_else(|| i.to_string()))
+        .collect();
+    let counts: Vec<Vec<u64>> = (0..n)
+        .map(|gold| {
+            (0..n)
+                .map(|predicted| matrix.get(gold, predicted))
+                .collect()
+        })
+        .collect();
+    serde_json::json!({ "labels": labels, "counts": counts })
+}
+
 /// Runs the context's experiment; returns its metrics.
 pub fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
     match &context.spec.task {

@@ -309,6 +309,11 @@ impl Setup<'_> {
             }
         };
         save_classifier(out_dir, &self.model, labels, &self.tokenizer, vocab)?;
+        for key in ["dev_confusion", "test_confusion"] {
+            if let Some(Value::Object(confusion)) = metrics.get_mut(key) {
+                confusion.insert("labels".into(), json!(labels.names()));
+            }
+        }
         metrics.insert("pretrained_words".into(), json!(pretrained_words));
         Ok(metrics)
     }
@@ -372,6 +377,13 @@ impl Setup<'_> {
             )?;
             for (name, value) in scores.metrics() {
                 metrics.insert(format!("{split}_{name}"), json!(value));
+            }
+            if let Some(confusion) = scores.confusion() {
+                metrics.insert(
+                    format!("{split}_confusion"),
+                    // Named by the caller, which knows the label set.
+                    super::confusion_json(confusion, &[]),
+                );
             }
         }
         metrics.insert("train_seconds".into(), json!(trained.train_seconds));
