@@ -4,6 +4,9 @@
 //! A cell comes from the newest run of its experiment under the runs directory, else from the
 //! archive (`docs/results/NAME.json`, the `metrics.json` of the run behind the committed
 //! table; [`archive`] copies them there), so the table can be rebuilt from the repository.
+//! A run of several seeds (`--seeds`, a `summary.json` instead of a `metrics.json`) counts as
+//! one set of metrics: each metric's mean under its own name, its standard deviation under
+//! `NAME_sd`, and the seeds under `seeds`; the tables then show mean ± standard deviation.
 
 use std::path::{Path, PathBuf};
 
@@ -138,29 +141,67 @@ pub fn archive(runs: &Path, archive: &Path) -> Result<Vec<String>> {
     Ok(copied)
 }
 
-/// The newest `metrics.json` of experiment `name` under `runs`: `runs/NAME/metrics.json`, or
-/// the latest (by name, i.e. timestamp) `runs/NAME/*/metrics.json`.
+/// The results of one run folder: its `metrics.json`, or its `summary.json` flattened (see
+/// [`flatten_summary`]); `None` when it has neither.
+fn folder_metrics(dir: &Path) -> Result<Option<Value>> {
+    let metrics = dir.join("metrics.json");
+    if metrics.is_file() {
+        return parse(&metrics).map(Some);
+    }
+    let summary = dir.join("summary.json");
+    if summary.is_file() {
+        return parse(&summary).map(|s| Some(flatten_summary(&s)));
+    }
+    Ok(None)
+}
+
+/// A multi-seed `summary.json` as one metrics object: each metric's mean under its name, its
+/// standard deviation under `NAME_sd`, plus `experiment` and `seeds`.
+fn flatten_summary(summary: &Value) -> Value {
+    let mut flat = serde_json::Map::new();
+    flat.insert("experiment".into(), summary["experiment"].clone());
+    flat.insert("seeds".into(), summary["seeds"].clone());
+    if let Some(metrics) = summary["metrics"].as_object() {
+        for (key, m) in metrics {
+            flat.insert(key.clone(), m["mean"].clone());
+            flat.insert(format!("{key}_sd"), m["sd"].clone());
+            flat.insert(format!("{key}_values"), m["values"].clone());
+        }
+    }
+    Value::Object(flat)
+}
+
+/// The newest results of experiment `name` under `runs`: `runs/NAME/` itself when it is a run
+/// folder, else the latest (by name, i.e. timestamp) run folder `runs/NAME/*/`.
 fn latest_metrics(runs: &Path, name: &str) -> Result<Option<Value>> {
     let dir = runs.join(name);
-    let direct = dir.join("metrics.json");
-    let path = if direct.is_file() {
-        Some(direct)
-    } else {
-        let mut candidates: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path().join("metrics.json")))
-                    .filter(|p| p.is_file())
-                    .collect()
-            })
-            .unwrap_or_default();
-        candidates.sort();
-        candidates.pop()
+    if let Some(metrics) = folder_metrics(&dir)? {
+        return Ok(Some(metrics));
+    }
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("metrics.json").is_file() || p.join("summary.json").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    candidates.sort();
+    match candidates.pop() {
+        Some(newest) => folder_metrics(&newest),
+        None => Ok(None),
+    }
+}
+
+/// `metrics[key]` formatted by `show`, with `± sd` when it is a mean over seeds.
+fn with_spread(metrics: Option<&Value>, key: &str, show: impl Fn(f64) -> String) -> String {
+    let Some(value) = metrics.and_then(|m| m[key].as_f64()) else {
+        return "–".into();
     };
-    let Some(path) = path else {
-        return Ok(None);
-    };
-    parse(&path).map(Some)
+    match metrics.and_then(|m| m[format!("{key}_sd")].as_f64()) {
+        Some(sd) => format!("{} ± {}", show(value), show(sd)),
+        None => show(value),
+    }
 }
 
 /// One cell: our accuracy in percent (± the standard deviation over folds), or a dash.
@@ -176,7 +217,10 @@ fn cell(metrics: Option<&Value>) -> String {
     } else {
         ""
     };
-    match metrics["test_accuracy_std"].as_f64() {
+    match metrics["test_accuracy_std"]
+        .as_f64()
+        .or_else(|| metrics["test_accuracy_sd"].as_f64())
+    {
         Some(std) => format!("{:.1} ± {:.1}{quick}", 100.0 * accuracy, 100.0 * std),
         None => format!("{:.1}{quick}", 100.0 * accuracy),
     }
@@ -224,39 +268,43 @@ pub fn table(runs: &Path, archive: &Path) -> Result<String> {
 /// The recurrent models' table.
 fn recurrent(runs: &Path, archive: &Path) -> Result<String> {
     let mut out = String::from(
-        "\n## Recurrent models\n\nkindling-rnn's models as trained by `cargo xtask experiment NAME` (one seed; settings in `experiments/NAME.toml`, chosen on dev): the test score of the model of the best dev epoch, and training speed on burn-flex over the machine's cores (the taggers' and language model's time includes dev evaluation; not a benchmark, other jobs shared the machine: `cargo xtask bench rnn` is one). A dash: not run yet.\n\n| experiment | measured | ours | target | dev | training speed |\n| --- | --- | --- | --- | --- | --- |\n",
+        "\n## Recurrent models\n\nkindling-rnn's models as trained by `cargo xtask experiment NAME` (settings in `experiments/NAME.toml`, chosen on dev only): the test score of the model of the best dev epoch, as mean ± standard deviation where the experiment ran with `--seeds` (the seeds column), and training speed on burn-flex over the machine's cores (the taggers' and language model's time includes dev evaluation; not a benchmark, other jobs shared the machine: `cargo xtask bench rnn` is one). A dash: not run yet.\n\n| experiment | measured | seeds | ours | target | dev | training speed |\n| --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for (name, measured, target) in RECURRENT {
         let metrics = metrics(runs, archive, name)?;
-        let value = |key: &str| metrics.as_ref().and_then(|m| m[key].as_f64());
-        let percent = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.2}", 100.0 * v));
+        let m = metrics.as_ref();
+        let value = |key: &str| m.and_then(|m| m[key].as_f64());
+        let percent = |key: &str| with_spread(m, key, |v| format!("{:.2}", 100.0 * v));
         let (ours, dev) = if name.starts_with("adding") {
-            let mse = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.4}"));
-            (mse(value("test_mse")), mse(value("dev_mse")))
+            let mse = |key: &str| with_spread(m, key, |v| format!("{v:.4}"));
+            (mse("test_mse"), mse("dev_mse"))
         } else if name.starts_with("lstm-lm") {
-            let ppl = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
+            let ppl = |key: &str| with_spread(m, key, |v| format!("{v:.1}"));
             (
-                format!(
-                    "{} / {}",
-                    ppl(value("dev_perplexity")),
-                    ppl(value("test_perplexity"))
-                ),
-                ppl(value("dev_perplexity")),
+                format!("{} / {}", ppl("dev_perplexity"), ppl("test_perplexity")),
+                ppl("dev_perplexity"),
             )
         } else if name.contains("pos") {
             (
                 format!(
                     "{} ({})",
-                    percent(value("test_accuracy")),
-                    percent(value("test_unknown_accuracy"))
+                    percent("test_accuracy"),
+                    percent("test_unknown_accuracy")
                 ),
-                percent(value("dev_accuracy")),
+                percent("dev_accuracy"),
             )
         } else {
-            (
-                percent(value("test_accuracy")),
-                percent(value("dev_accuracy")),
-            )
+            (percent("test_accuracy"), percent("dev_accuracy"))
+        };
+        let seeds = match m.map(|m| &m["seeds"]) {
+            Some(Value::Array(seeds)) => seeds
+                .iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => m
+                .and_then(|m| m["seed"].as_u64())
+                .map_or("–".to_string(), |s| s.to_string()),
         };
         let speed = match (
             value("train_tokens_per_second"),
@@ -269,7 +317,7 @@ fn recurrent(runs: &Path, archive: &Path) -> Result<String> {
             _ => "–".to_string(),
         };
         out.push_str(&format!(
-            "| {name} | {measured} | {ours} | {target} | {dev} | {speed} |\n"
+            "| {name} | {measured} | {seeds} | {ours} | {target} | {dev} | {speed} |\n"
         ));
     }
     Ok(out)
@@ -342,5 +390,42 @@ mod tests {
             .find(|l| l.starts_with("| CNN-non-static |"))
             .unwrap();
         assert_eq!(speed_row, "| CNN-non-static | 1500 | – | – | – |");
+    }
+
+    #[test]
+    fn a_multi_seed_run_shows_mean_and_spread() {
+        let runs =
+            std::env::temp_dir().join(format!("kindling-results-seeds-{}", std::process::id()));
+        let dir = runs.join("lstm-sst2/20260103-000000");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("summary.json"),
+            r#"{"experiment": "lstm-sst2", "seeds": [1, 2, 3], "metrics": {
+                "test_accuracy": {"mean": 0.8043, "sd": 0.0058, "values": [0.7985, 0.8045, 0.81]},
+                "dev_accuracy": {"mean": 0.7986, "sd": 0.0034, "values": [0.8005, 0.7947, 0.8005]}}}"#,
+        )
+        .unwrap();
+        // An older single run is not the newest.
+        let older = runs.join("lstm-sst2/20260101-000000");
+        std::fs::create_dir_all(&older).unwrap();
+        std::fs::write(
+            older.join("metrics.json"),
+            r#"{"test_accuracy": 0.5, "seed": 1}"#,
+        )
+        .unwrap();
+        let table = table(&runs, &runs.join("no-archive")).unwrap();
+        let row = table
+            .lines()
+            .find(|l| l.starts_with("| lstm-sst2 |"))
+            .unwrap();
+        assert!(
+            row.contains("| 1, 2, 3 | 80.43 ± 0.58 |") && row.contains("| 79.86 ± 0.34 |"),
+            "{row}"
+        );
+        let copied = archive(&runs, &runs.join("archive")).unwrap();
+        assert_eq!(copied, ["lstm-sst2"]);
+        let kept = parse(&runs.join("archive/lstm-sst2.json")).unwrap();
+        assert_eq!(kept["test_accuracy_sd"].as_f64(), Some(0.0058));
+        let _ = std::fs::remove_dir_all(&runs);
     }
 }
