@@ -463,6 +463,11 @@ fn python_venv(dir: &str, packages: &[&str]) -> Result<String> {
     Ok(python.display().to_string())
 }
 
+/// The Python of `target/torch-venv`, with the PyTorch the benchmarks compare against.
+fn torch_venv() -> Result<String> {
+    python_venv("target/torch-venv", &["torch==2.15.0"])
+}
+
 /// The runner's arguments for the text CNN comparison.
 fn bench_textcnn_args(
     epochs: usize,
@@ -470,7 +475,7 @@ fn bench_textcnn_args(
     seeds: &str,
     allow_busy: bool,
 ) -> Result<Vec<String>> {
-    let python = python_venv("target/torch-venv", &["torch==2.15.0"])?;
+    let python = torch_venv()?;
     let mut args = vec![
         "bench-textcnn".to_string(),
         "--python".into(),
@@ -496,7 +501,7 @@ fn bench_rnn_args(
     seeds: &str,
     allow_busy: bool,
 ) -> Result<Vec<String>> {
-    let python = python_venv("target/torch-venv", &["torch==2.15.0"])?;
+    let python = torch_venv()?;
     let mut args = vec![
         "bench-rnn".to_string(),
         "--python".into(),

@@ -112,14 +112,12 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     metrics.insert("quick".into(), json!(options.quick));
     metrics.extend(task_metrics);
     metrics.insert("commit".into(), json!(git_commit()));
-    // The settings that decide the result: the experiment as resolved, without where the
-    // data happened to live.
-    let settings = json!({
-        "experiment": spec,
-        "resolved_train": context.train,
-        "backend": options.backend,
-        "quick": options.quick,
-    });
+    // The settings that decide the result: the resolved config without where the data
+    // happened to live.
+    let mut settings = config.clone();
+    if let Some(fields) = settings.as_object_mut() {
+        fields.remove("data_dir");
+    }
     metrics.insert("config_hash".into(), json!(config_hash(&settings)));
     metrics.insert("peak_rss_bytes".into(), json!(peak_rss_bytes()));
     metrics.insert(
@@ -174,13 +172,7 @@ fn summarise(name: &str, seeds: &[u64], runs: &[Map<String, Value>]) -> Map<Stri
             if key == "seed" {
                 continue;
             }
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let sd = if values.len() > 1 {
-                (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-            } else {
-                0.0
-            };
+            let (mean, sd) = crate::bench::mean_sd(&values);
             metrics.insert(
                 key.clone(),
                 json!({ "mean": mean, "sd": sd, "values": values }),

@@ -16,6 +16,7 @@ pub mod embed_train;
 pub mod mlp;
 pub mod record;
 pub mod rnn;
+mod sst2;
 pub mod start_weights;
 pub mod textcnn;
 
@@ -26,12 +27,9 @@ use std::process::Command;
 
 use crate::{Error, Result};
 
-/// This process's peak resident memory (`VmHWM`), MB.
+/// This process's peak resident memory (`VmHWM`), MiB.
 pub(crate) fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    crate::report::peak_rss_bytes().map(|bytes| bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// Mean and sample standard deviation of `values` (0 for a single value).

@@ -29,17 +29,16 @@ use kindling_core::optim::{GradientClip, OptimizerConfig};
 use kindling_core::schedule::Goal;
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{Batcher, TrainConfig, Trainer, evaluate};
+use kindling_data::DataDir;
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
-use kindling_data::tokenize::KimClean;
-use kindling_data::{DataDir, OnUnknown};
 use kindling_rnn::{
     CellKind, EncoderConfig, LanguageModelConfig, LstmInit, Pooling, RnnClassifierConfig,
 };
 
+use super::sst2::{Sst2, batches_text, padded_len};
 use super::start_weights::{self, renamed, renaming};
 use crate::tasks::language_model::brown_streams;
-use crate::tasks::sentence_classifier::kim_vocabulary;
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -141,9 +140,10 @@ pub fn compare(
     // Every classifier run before any language-model run: peak memory is the process's
     // high-water mark, so the classifier's would otherwise include the language model's.
     let (mut classifier_tokens, mut classifier_padded, mut lm_tokens, mut lm_vocab) = (0, 0, 0, 0);
+    let sst2 = Sst2::load(data)?;
     let mut classifiers = Vec::with_capacity(settings.seeds.len());
     for &seed in &settings.seeds {
-        let (sides, tokens, padded) = classifier(data, device, python, settings, seed)?;
+        let (sides, tokens, padded) = classifier(&sst2, device, python, settings, seed)?;
         (classifier_tokens, classifier_padded) = (tokens, padded);
         classifiers.push(sides);
     }
@@ -216,30 +216,14 @@ fn torch_side(result: &serde_json::Value, dev: &str, test: &str) -> Result<Side>
 }
 
 fn classifier(
-    data: &DataDir,
+    sst2: &Sst2,
     device: &Device,
     python: &str,
     settings: &Settings,
     seed: u64,
 ) -> Result<(Vec<Side>, usize, usize)> {
-    let corpus = data.sst(false)?;
-    let tokenizer = KimClean { lowercase: true };
-    let vocab = kim_vocabulary(&corpus, &tokenizer);
-    let encode =
-        |examples: &[kindling_data::registry::TextExample]| -> Result<Vec<EncodedExample>> {
-            examples
-                .iter()
-                .map(|e| {
-                    Ok(EncodedExample {
-                        ids: vocab.encode_text(&tokenizer, &e.text, OnUnknown::Error)?,
-                        label: e.label,
-                    })
-                })
-                .collect()
-        };
-    let train = encode(&corpus.train)?;
-    let dev = encode(corpus.dev.as_deref().unwrap_or_default())?;
-    let test = encode(corpus.test.as_deref().unwrap_or_default())?;
+    let (train, dev, test) = (&sst2.train, &sst2.dev, &sst2.test);
+    let (vocab, classes) = (&sst2.vocab, sst2.classes);
     let (batch_size, dim, hidden) = (50, 300, 150);
     let config = RnnClassifierConfig::new(
         dim,
@@ -250,44 +234,21 @@ fn classifier(
         bucket_pool: Some(20),
         ..SequenceBatcher::new(Padding {
             min_len: 1,
-            ..Padding::new(vocab.pad_id().expect("<pad> is a special"))
+            ..Padding::new(sst2.pad())
         })
     };
-    let classes = corpus.labels.len();
 
     // The trainer's plans, replayed: one seeded generator across epochs, as the trainer keeps.
     let mut rng = SeededRng::new(seed);
     let plans: Vec<Vec<Vec<usize>>> = (0..settings.classifier_epochs)
-        .map(|_| batcher.plan(&train, batch_size, Some(&mut rng)))
+        .map(|_| batcher.plan(train, batch_size, Some(&mut rng)))
         .collect();
-    let mut text = format!(
-        "{} {classes} {dim} {hidden} {}\n",
-        vocab.len(),
-        settings.classifier_epochs
-    );
-    let sentence = |text: &mut String, e: &EncodedExample| {
-        let _ = write!(text, "{}", e.label);
-        for id in &e.ids {
-            let _ = write!(text, " {id}");
-        }
-        text.push('\n');
-    };
-    let mut padded = 0;
-    for (epoch, plan) in plans.iter().enumerate() {
-        let _ = writeln!(text, "{}", plan.len());
-        for batch in plan {
-            let _ = writeln!(text, "{}", batch.len());
-            let longest = batch.iter().map(|&i| train[i].ids.len()).max().unwrap_or(0);
-            if epoch == 0 {
-                padded += batch.len() * longest.max(1);
-            }
-            batch.iter().for_each(|&i| sentence(&mut text, &train[i]));
-        }
-    }
-    for split in [&dev, &test] {
-        let _ = writeln!(text, "{}", split.len());
-        split.iter().for_each(|e| sentence(&mut text, e));
-    }
+    let header = format!("{} {classes} {dim} {hidden}", vocab.len());
+    let text = batches_text(&header, train, &plans, dev, test);
+    let padded: usize = plans[0]
+        .iter()
+        .map(|batch| batch.len() * padded_len(train, batch, 1))
+        .sum();
     let file = settings.work_dir.join("sst2-batches.txt");
     write(&file, &text)?;
     let tokens: usize = train.iter().map(|e| e.ids.len()).sum();
@@ -312,7 +273,7 @@ fn classifier(
     let train_config = TrainConfig::new(settings.classifier_epochs, batch_size, seed, adam());
     let trained = Trainer::new(train_config, device)?
         .with_progress(false)
-        .fit(model, &batcher, &train, None)?;
+        .fit(model, &batcher, train, None)?;
     let seconds = trained.train_seconds.max(1e-9);
     let accuracy = |examples: &[EncodedExample]| -> Result<f64> {
         let scores = evaluate(&trained.model, &batcher, examples, 100, device)?;
@@ -322,8 +283,8 @@ fn classifier(
         tool: "kindling (burn-flex)".into(),
         tokens_per_second: (tokens * settings.classifier_epochs) as f64 / seconds,
         seconds,
-        dev: accuracy(&dev)?,
-        test: accuracy(&test)?,
+        dev: accuracy(dev)?,
+        test: accuracy(test)?,
         peak_rss_mb: super::peak_rss_mb().unwrap_or(f64::NAN),
     }];
     eprintln!("seed {seed}: kindling classifier {seconds:.1} s");

@@ -29,13 +29,12 @@ use kindling_core::burn::tensor::{Device, Distribution, Tensor};
 use kindling_core::optim::OptimizerConfig;
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{Batcher, TrainConfig, Trainer, evaluate};
+use kindling_data::DataDir;
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
-use kindling_data::tokenize::KimClean;
-use kindling_data::{DataDir, OnUnknown};
 use kindling_textcnn::{FilterBank, TextCnnConfig};
 
+use super::sst2::{Sst2, batches_text, padded_len};
 use super::start_weights::{self, Parameter, TorchName, TorchTensor, renamed};
-use crate::tasks::sentence_classifier::kim_vocabulary;
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -130,61 +129,20 @@ pub fn compare(
     python: &str,
     settings: &Settings,
 ) -> Result<Report> {
-    let corpus = data.sst(false)?;
-    let tokenizer = KimClean { lowercase: true };
-    let vocab = kim_vocabulary(&corpus, &tokenizer);
-    let encode = |examples: &[kindling_data::registry::TextExample]| {
-        examples
-            .iter()
-            .map(|e| {
-                Ok(EncodedExample {
-                    ids: vocab.encode_text(&tokenizer, &e.text, OnUnknown::Error)?,
-                    label: e.label,
-                })
-            })
-            .collect::<Result<Vec<_>>>()
-    };
-    let train = encode(&corpus.train)?;
-    let dev = encode(corpus.dev.as_deref().unwrap_or_default())?;
-    let test = encode(corpus.test.as_deref().unwrap_or_default())?;
-    let config = TextCnnConfig::default();
-    let pad = vocab.pad_id().expect("<pad> is a special");
-    let classes = corpus.labels.len();
-    let batcher = SequenceBatcher {
-        bucket_pool: Some(20),
-        ..SequenceBatcher::new(Padding {
-            min_len: config.widest_filter(),
-            ..Padding::new(pad)
-        })
-    };
     std::fs::create_dir_all(&settings.work_dir)
         .map_err(|e| Error::Bench(format!("creating {}: {e}", settings.work_dir.display())))?;
     if settings.seeds.is_empty() {
         return Err(Error::Bench("no seeds to run".into()));
     }
-    let examples = Examples {
-        train: &train,
-        dev: &dev,
-        test: &test,
-    };
+    let sst2 = Sst2::load(data)?;
     let mut runs = Vec::with_capacity(settings.seeds.len());
     let mut padded_lens = Vec::new();
     for &seed in &settings.seeds {
-        let (timings, lens) = run_seed(
-            &examples,
-            &config,
-            &batcher,
-            vocab.len(),
-            classes,
-            pad,
-            device,
-            python,
-            settings,
-            seed,
-        )?;
+        let (timings, lens) = run_seed(&sst2, device, python, settings, seed)?;
         runs.push(SeedRun { seed, timings });
         padded_lens = lens;
     }
+    let train = &sst2.train;
     Ok(Report {
         runs,
         sentences: train.len(),
@@ -196,28 +154,24 @@ pub fn compare(
     })
 }
 
-/// The encoded splits.
-struct Examples<'a> {
-    train: &'a [EncodedExample],
-    dev: &'a [EncodedExample],
-    test: &'a [EncodedExample],
-}
-
 /// Both tools on one seed: their timings, and the padded lengths of the first epoch's batches.
-#[allow(clippy::too_many_arguments)]
 fn run_seed(
-    examples: &Examples<'_>,
-    config: &TextCnnConfig,
-    batcher: &SequenceBatcher,
-    vocab_size: usize,
-    classes: usize,
-    pad: u32,
+    sst2: &Sst2,
     device: &Device,
     python: &str,
     settings: &Settings,
     seed: u64,
 ) -> Result<(Vec<Timing>, Vec<usize>)> {
-    let Examples { train, dev, test } = *examples;
+    let (train, dev, test) = (&sst2.train, &sst2.dev, &sst2.test);
+    let (vocab_size, classes, pad) = (sst2.vocab.len(), sst2.classes, sst2.pad());
+    let config = TextCnnConfig::default();
+    let batcher = SequenceBatcher {
+        bucket_pool: Some(20),
+        ..SequenceBatcher::new(Padding {
+            min_len: config.widest_filter(),
+            ..Padding::new(pad)
+        })
+    };
     // The trainer's plans, replayed: one seeded generator across epochs, as the trainer keeps.
     let mut rng = SeededRng::new(seed);
     let plans: Vec<Vec<Vec<usize>>> = (0..settings.epochs)
@@ -259,7 +213,7 @@ fn run_seed(
                 .sum::<f64>()
         })
         .sum();
-    let kindling_flops = executed_flops(train, config) * settings.epochs as f64;
+    let kindling_flops = executed_flops(train, &config) * settings.epochs as f64;
 
     let model = try_build_seeded(device, seed, || config.init(vocab_size, classes, device))?;
     let start = settings.work_dir.join("cnn-start");
@@ -274,7 +228,7 @@ fn run_seed(
     let started = Instant::now();
     let trained = Trainer::new(train_config, device)?
         .with_progress(false)
-        .fit(model, batcher, train, None)?;
+        .fit(model, &batcher, train, None)?;
     let seconds = trained.train_seconds.max(1e-9);
     eprintln!(
         "seed {seed}: kindling {} epochs in {seconds:.1} s ({:.1} s with setup)",
@@ -282,7 +236,7 @@ fn run_seed(
         started.elapsed().as_secs_f64()
     );
     let accuracy = |examples: &[EncodedExample]| -> Result<f64> {
-        let scores = evaluate(&trained.model, batcher, examples, 100, device)?;
+        let scores = evaluate(&trained.model, &batcher, examples, 100, device)?;
         Ok(scores.metric("accuracy").unwrap_or(f64::NAN))
     };
     let total_sentences = (settings.epochs * train.len()) as f64;
@@ -334,48 +288,6 @@ fn join(values: &[usize]) -> String {
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// A batch's padded length: its longest sentence, at least `min_len` (as the batcher pads).
-fn padded_len(train: &[EncodedExample], batch: &[usize], min_len: usize) -> usize {
-    batch
-        .iter()
-        .map(|&i| train[i].ids.len())
-        .max()
-        .unwrap_or(0)
-        .max(min_len)
-}
-
-/// The file the PyTorch script reads: `header`, then for each epoch its number of batches and
-/// each batch as a count followed by one `label id id …` line per sentence (unpadded); then the
-/// dev and test sentences, each set after its count.
-fn batches_text(
-    header: &str,
-    train: &[EncodedExample],
-    plans: &[Vec<Vec<usize>>],
-    dev: &[EncodedExample],
-    test: &[EncodedExample],
-) -> String {
-    let mut text = format!("{header} {}\n", plans.len());
-    let sentence = |text: &mut String, e: &EncodedExample| {
-        let _ = write!(text, "{}", e.label);
-        for id in &e.ids {
-            let _ = write!(text, " {id}");
-        }
-        text.push('\n');
-    };
-    for plan in plans {
-        let _ = writeln!(text, "{}", plan.len());
-        for batch in plan {
-            let _ = writeln!(text, "{}", batch.len());
-            batch.iter().for_each(|&i| sentence(&mut text, &train[i]));
-        }
-    }
-    for split in [dev, test] {
-        let _ = writeln!(text, "{}", split.len());
-        split.iter().for_each(|e| sentence(&mut text, e));
-    }
-    text
 }
 
 /// Floating-point operations of one training step of a convolution over every window of a
@@ -559,34 +471,6 @@ pub fn render(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sentences(lengths: &[usize]) -> Vec<EncodedExample> {
-        lengths
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| EncodedExample {
-                ids: (0..n as u32).map(|t| t + 3).collect(),
-                label: (i % 2) as u32,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn batches_file_lists_each_epochs_batches_then_dev_and_test() {
-        let train = sentences(&[2, 3, 1]);
-        let plans = vec![vec![vec![2, 0], vec![1]], vec![vec![0, 1, 2]]];
-        let text = batches_text("H", &train, &plans, &train[..1], &[]);
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines,
-            [
-                "H 2", "2", "2", "0 3", "0 3 4", "1", "1 3 4 5", "1", "3", "0 3 4", "1 3 4 5",
-                "0 3", "1", "0 3 4", "0"
-            ]
-        );
-        assert_eq!(padded_len(&train, &[0, 2], 5), 5);
-        assert_eq!(padded_len(&train, &[0, 1], 2), 3);
-    }
 
     #[test]
     fn convolution_work_counts_every_window_of_the_edge_padded_batch() {

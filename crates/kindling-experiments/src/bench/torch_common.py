@@ -62,3 +62,17 @@ def accuracy(model, as_batch, labels, ids):
             right += int((model(padded, lengths).argmax(1) == gold).sum())
     model.train()
     return right / len(ids)
+
+
+def read_plans(lines, planned_epochs, epochs, as_batch):
+    """The rest of a batches file (see `bench::sst2::batches_text`) after its header line:
+    each of the `planned_epochs` epochs' batches built by `as_batch(labels, ids)`, then the dev
+    and the test sentences as (labels, ids). Training may use at most the planned epochs."""
+    assert planned_epochs >= epochs, f"{epochs} epochs asked, {planned_epochs} planned"
+    plans = []
+    for _ in range(planned_epochs):
+        n_batches = int(next(lines))
+        plans.append([as_batch(*read_sentences(lines, int(next(lines)))) for _ in range(n_batches)])
+    dev = read_sentences(lines, int(next(lines)))
+    test = read_sentences(lines, int(next(lines)))
+    return plans, dev, test

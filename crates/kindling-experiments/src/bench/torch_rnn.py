@@ -53,13 +53,7 @@ def as_batch(labels, ids):
 def classifier():
     lines = iter(open(path))
     vocab, classes, dim, hidden, planned_epochs = map(int, next(lines).split())
-    assert planned_epochs >= epochs
-    plans = []
-    for _ in range(planned_epochs):
-        n_batches = int(next(lines))
-        plans.append([as_batch(*read_sentences(lines, int(next(lines)))) for _ in range(n_batches)])
-    dev = read_sentences(lines, int(next(lines)))
-    test = read_sentences(lines, int(next(lines)))
+    plans, dev, test = read_plans(lines, planned_epochs, epochs, as_batch)
     model = BiLstmMax(vocab, classes, dim, hidden)
     load_start(model, start_weights)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

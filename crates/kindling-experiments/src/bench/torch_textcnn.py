@@ -37,13 +37,7 @@ fields = next(lines).split()
 vocab, classes, dim, maps = map(int, fields[:4])
 widths = [int(w) for w in fields[4].split(",")]
 pad, edge, min_len, planned_epochs = map(int, fields[5:9])
-assert planned_epochs >= epochs
-plans = []
-for _ in range(planned_epochs):
-    n_batches = int(next(lines))
-    plans.append([as_batch(*read_sentences(lines, int(next(lines)))) for _ in range(n_batches)])
-dev = read_sentences(lines, int(next(lines)))
-test = read_sentences(lines, int(next(lines)))
+plans, dev, test = read_plans(lines, planned_epochs, epochs, as_batch)
 
 
 class KimCnn(nn.Module):
