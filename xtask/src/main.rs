@@ -59,6 +59,13 @@ enum Task {
         #[arg(long)]
         release: bool,
     },
+    /// Trains a model on your own files: `train textcnn --train FILE [--dev FILE] [--test FILE]
+    /// [--format fasttext|label-first|tsv|one-file-per-class] [--pretrained VECTORS]`
+    /// (`train textcnn --help` lists every flag).
+    Train {
+        #[command(subcommand)]
+        which: Train,
+    },
     /// Writes docs/RESULTS.md: the newest result of every text CNN experiment next to Kim's.
     Results {
         /// Directory of experiment outputs.
@@ -128,6 +135,18 @@ enum Task {
         /// whose instrumented build is slow.
         #[arg(long)]
         burn_free: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum Train {
+    /// Kim's CNN (CNN-rand; CNN-non-static with --pretrained) on labelled sentences; the run
+    /// folder is then usable by `classify`.
+    #[command(disable_help_flag = true)]
+    Textcnn {
+        /// The runner's `train-textcnn` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
 }
 
@@ -282,6 +301,13 @@ fn main() -> ExitCode {
                 args.push("--keep".into());
             }
             runner(args)
+        }
+        Task::Train {
+            which: Train::Textcnn { args },
+        } => {
+            let mut all = vec!["train-textcnn".to_string()];
+            all.extend(args);
+            runner(all)
         }
         Task::Classify {
             run,

@@ -30,6 +30,7 @@ pub mod batch;
 pub mod bptt;
 pub mod check;
 mod error;
+pub mod labelled_files;
 pub mod labels;
 #[cfg(feature = "burn")]
 pub mod loader;

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod chart;
 mod error;
 pub mod overrides;
+pub mod own_data;
 pub mod report;
 pub mod results;
 pub mod runner;

@@ -97,6 +97,42 @@ enum Command {
         #[arg(long)]
         no_progress: bool,
     },
+    /// Trains Kim's CNN on your own files (CNN-rand, or CNN-non-static with --pretrained) and
+    /// writes the run like `run` does; `classify` then loads the run folder.
+    TrainTextcnn {
+        /// Training examples (a directory of class files for `one-file-per-class`).
+        #[arg(long)]
+        train: PathBuf,
+        /// Dev examples (default: a stratified, seeded tenth of train).
+        #[arg(long)]
+        dev: Option<PathBuf>,
+        /// Test examples (default: stratified 10-fold cross-validation).
+        #[arg(long)]
+        test: Option<PathBuf>,
+        /// Layout of the files: fasttext (`__label__X text`), label-first (`X text`), tsv (a
+        /// header with `label` and `text` or `sentence` columns) or one-file-per-class.
+        #[arg(long, default_value = "fasttext")]
+        format: kindling_data::labelled_files::LabelledFormat,
+        /// Pretrained word vectors (word2vec text/binary, GloVe, fastText `.vec`; gzip allowed):
+        /// trains CNN-non-static over them.
+        #[arg(long)]
+        pretrained: Option<PathBuf>,
+        /// Overrides any field of the experiment, e.g. `--set train.epochs=10`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<kindling_experiments::overrides::Override>,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+        /// Runs the cut-down smoke-test variant.
+        #[arg(long)]
+        quick: bool,
+        /// Output directory (default: runs/textcnn-STEM/<timestamp>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Hides progress bars.
+        #[arg(long)]
+        no_progress: bool,
+    },
     /// Classifies sentences (arguments, else standard input, one per line) with the classifier
     /// of a `sentence-classifier` run: prints the label, then each label's probability.
     Classify {
@@ -342,6 +378,41 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 runner::run_seeds(&spec, &options, &seeds)?
             };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&metrics).expect("metrics serialise")
+            );
+        }
+        Command::TrainTextcnn {
+            train,
+            dev,
+            test,
+            format,
+            pretrained,
+            set,
+            backend,
+            quick,
+            out,
+            no_progress,
+        } => {
+            let spec = kindling_experiments::own_data::OwnTextCnn {
+                format,
+                train,
+                dev,
+                test,
+                pretrained,
+                overrides: set,
+            }
+            .spec()?;
+            let options = RunOptions {
+                backend: chosen_backend(backend)?,
+                seed: None,
+                quick,
+                data_dir: DataDir::resolve(None).root().to_path_buf(),
+                out_dir: out,
+                progress: !no_progress,
+            };
+            let metrics = runner::run(&spec, &options)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&metrics).expect("metrics serialise")

@@ -184,16 +184,27 @@ impl ExperimentSpec {
                 dir: registry.to_path_buf(),
             });
         }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        Self::parse_with(&text, &path, overrides)
+    }
+
+    /// [`ExperimentSpec::parse`] with `overrides` applied to `text` first.
+    ///
+    /// # Errors
+    /// As [`ExperimentSpec::parse`]; an error caused by an override says so.
+    pub fn parse_with(text: &str, path: &Path, overrides: &[Override]) -> Result<Self> {
+        if overrides.is_empty() {
+            return Self::parse(text, path);
+        }
         let spec_error = |message: String| Error::Spec {
-            path: path.clone(),
+            path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
         let mut table: toml::Table = text.parse().map_err(|e| spec_error(format!("{e}")))?;
         overrides::apply(&mut table, overrides).map_err(spec_error)?;
         let text = toml::to_string(&table).map_err(|e| spec_error(e.to_string()))?;
         let applied: Vec<String> = overrides.iter().map(Override::to_string).collect();
-        Self::parse_text(&text, &path, false).map_err(|e| match e {
+        Self::parse_text(&text, path, false).map_err(|e| match e {
             Error::Spec { path, message } => Error::Spec {
                 path,
                 message: format!("{message} (with --set {})", applied.join(", --set ")),

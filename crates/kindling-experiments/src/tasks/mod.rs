@@ -24,7 +24,7 @@ pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
 pub use language_model::{LanguageModelOptions, Sampling};
 pub use pos_tagging::PosTaggingOptions;
-pub use sentence_classifier::SentenceClassifierOptions;
+pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
 pub use train_embeddings::EmbeddingOptions;
 
 /// What an experiment runs, with that task's options (`task = "NAME"` and `[options]` in the

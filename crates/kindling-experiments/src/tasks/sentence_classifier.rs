@@ -1,25 +1,30 @@
 //! Sentence classification — Kim's (2014) CNN, C-LSTM or a recurrent classifier — on TREC,
-//! SST-1 or SST-2 (their published test sets; 10 % of train, stratified and seeded, as dev when there is none) or MR (stratified
-//! 10-fold cross-validation, `test_accuracy` the mean over folds with `test_accuracy_std`).
+//! SST-1 or SST-2 (their published test sets; 10 % of train, stratified and seeded, as dev when
+//! there is none), MR (stratified 10-fold cross-validation, `test_accuracy` the mean over folds
+//! with `test_accuracy_std`) or the user's own files.
 //!
 //! Sentences are tokenised with Kim's `clean_str` (lowercased unless `lowercase = false`); the
 //! vocabulary holds every word of every split, as in Kim's code: words seen only in dev or test
-//! keep their initial vector. Options ([`SentenceClassifierOptions`]): `dataset` (`mr`, `trec`, `sst1`,
-//! `sst2`), `lowercase`, `dev_fraction`, `folds` (MR), and the model, `[options.model]`: a
-//! [`ClassifierConfig`] whose `architecture` is `cnn` (Kim's CNN, the fields of
-//! [`kindling_textcnn::TextCnnConfig`], `channels = "rand" | "static" | "non-static" |
+//! keep their initial vector. Options ([`SentenceClassifierOptions`]): `dataset` (a registry
+//! name, `mr`, `trec`, `sst1` or `sst2`, or the user's files, `{ format, train, dev, test }`
+//! as [`LabelledFiles`] reads them: without a test file the run cross-validates like MR, without
+//! a dev file it holds out a stratified slice of train), `lowercase`, `dev_fraction`, `folds`,
+//! `pretrained` (a vector file; default GloVe 6B 50-d from the data directory), and the model,
+//! `[options.model]`: a [`ClassifierConfig`] whose `architecture` is `cnn` (Kim's CNN, the
+//! fields of [`kindling_textcnn::TextCnnConfig`], `channels = "rand" | "static" | "non-static" |
 //! "multichannel"`), `clstm` (the CNN + LSTM hybrid, [`kindling_textcnn::ConvLstmConfig`]) or
 //! `rnn` (an RNN / LSTM / GRU encoder with pooling, [`kindling_rnn::RnnClassifierConfig`]).
-//! Pretrained variants use GloVe 6B 50-d, so `dim = 50`. `bucket_pool = k` groups sentences of
-//! similar length into batches (pools of `k` batches sorted by length), which saves an RNN most
-//! of its padding.
+//! Pretrained variants need `dim` equal to the vectors' dimension (50 for GloVe 6B 50-d).
+//! `bucket_pool = k` groups sentences of similar length into batches (pools of `k` batches
+//! sorted by length), which saves an RNN most of its padding.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{TrainStep, Trainer, evaluate};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatch, SequenceBatcher};
+use kindling_data::labelled_files::LabelledFiles;
 use kindling_data::read::labelled::TrecLabels;
 use kindling_data::registry::DatasetName;
 use kindling_data::registry::{ClassificationData, TextExample};
@@ -47,17 +52,22 @@ const DATASETS: [DatasetName; 4] = [
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SentenceClassifierOptions {
-    /// `mr`, `sst1`, `sst2` or `trec`.
-    pub dataset: DatasetName,
+    /// `mr`, `sst1`, `sst2` or `trec`, or the user's files.
+    pub dataset: ClassificationSource,
     /// Lowercase before tokenising (Kim does, except for TREC).
     #[serde(default = "yes")]
     pub lowercase: bool,
     /// Share of the training set held out as dev when the dataset has no dev set.
     #[serde(default = "one_tenth")]
     pub dev_fraction: f64,
-    /// Cross-validation folds for a dataset without a test set (MR).
+    /// Cross-validation folds for a dataset without a test set (MR, or own files without one).
     #[serde(default = "ten")]
     pub folds: usize,
+    /// Pretrained word vectors for the static, non-static and multichannel variants (word2vec
+    /// text or binary, GloVe or fastText `.vec`, optionally gzipped; the format is detected).
+    /// Default: GloVe 6B 50-d from the data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretrained: Option<PathBuf>,
     /// Length bucketing of the training batches: pools of this many batches' worth of
     /// shuffled sentences, each sorted by length and cut into batches (default: none).
     #[serde(default)]
@@ -78,15 +88,56 @@ fn ten() -> usize {
     10
 }
 
+/// Where a classifier's examples come from: a registry set by name (`dataset = "sst2"`) or the
+/// user's files (`dataset = { format = "fasttext", train = "…", test = "…" }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ClassificationSource {
+    /// A dataset of the registry.
+    Registry(DatasetName),
+    /// The user's files.
+    Files(LabelledFiles),
+}
+
+impl<'de> Deserialize<'de> for ClassificationSource {
+    // By hand rather than `untagged`, so that a wrong name or a misspelt key keeps its own
+    // message instead of "did not match any variant".
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SourceVisitor;
+        impl<'de> serde::de::Visitor<'de> for SourceVisitor {
+            type Value = ClassificationSource;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a dataset name or a table { format, train, dev, test }")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+                name.parse()
+                    .map(ClassificationSource::Registry)
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                LabelledFiles::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ClassificationSource::Files)
+            }
+        }
+        deserializer.deserialize_any(SourceVisitor)
+    }
+}
+
 impl SentenceClassifierOptions {
     /// A sentence classification set, a dev fraction in `(0, 1)`, at least two folds and a valid
     /// model.
     pub(super) fn validate(&self) -> std::result::Result<(), String> {
-        if !DATASETS.contains(&self.dataset) {
+        if let ClassificationSource::Registry(name) = self.dataset
+            && !DATASETS.contains(&name)
+        {
             let names: Vec<&str> = DATASETS.iter().map(|d| d.as_str()).collect();
             return Err(format!(
-                "dataset: `{}` is not a sentence classification set; expected one of {}",
-                self.dataset.as_str(),
+                "dataset: `{}` is not a sentence classification set; expected one of {} or \
+                 your files as {{ format, train, dev, test }}",
+                name.as_str(),
                 names.join(", ")
             ));
         }
@@ -121,12 +172,13 @@ pub(super) fn run(
         bucket_pool: options.bucket_pool,
     };
     let data = DataDir::new(&context.data_dir);
-    let corpus = match options.dataset {
-        DatasetName::Trec => data.trec(TrecLabels::Coarse)?,
-        DatasetName::Sst1 => data.sst(true)?,
-        DatasetName::Sst2 => data.sst(false)?,
-        DatasetName::Mr => data.mr()?,
-        other => {
+    let corpus = match &options.dataset {
+        ClassificationSource::Files(files) => files.load()?,
+        ClassificationSource::Registry(DatasetName::Trec) => data.trec(TrecLabels::Coarse)?,
+        ClassificationSource::Registry(DatasetName::Sst1) => data.sst(true)?,
+        ClassificationSource::Registry(DatasetName::Sst2) => data.sst(false)?,
+        ClassificationSource::Registry(DatasetName::Mr) => data.mr()?,
+        ClassificationSource::Registry(other) => {
             return Err(context.spec.error(format!(
                 "options.dataset: `{}` is not a sentence classification set",
                 other.as_str()
@@ -135,11 +187,10 @@ pub(super) fn run(
     };
     let vocab = kim_vocabulary(&corpus, &setup.tokenizer);
     let vectors = if setup.model.channels().pretrained() {
-        Some(read_vectors(
-            &data.glove_6b_50d()?,
-            VectorFormat::GloveText,
-            None,
-        )?)
+        Some(match &options.pretrained {
+            Some(path) => read_vectors(path, VectorFormat::detect(path)?, None)?,
+            None => read_vectors(&data.glove_6b_50d()?, VectorFormat::GloveText, None)?,
+        })
     } else {
         None
     };
@@ -158,8 +209,8 @@ pub(super) fn run(
         )?;
         metrics.extend(run);
     } else {
-        // No published split (MR): stratified k-fold cross-validation, dev from each fold's
-        // training part.
+        // No test set (MR, or own files without one): stratified k-fold cross-validation, dev
+        // from each fold's training part.
         let folds = if context.max_examples.is_some() {
             2
         } else {
