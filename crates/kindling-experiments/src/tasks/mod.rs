@@ -9,6 +9,7 @@ mod pos_tagging;
 pub(crate) mod sentence_classifier;
 mod train_embeddings;
 
+use kindling_data::DatasetName;
 use kindling_embed::glove::GloveConfig;
 use kindling_embed::subword::SubwordConfig;
 use kindling_embed::word2vec::Word2VecConfig;
@@ -145,6 +146,42 @@ impl Task {
                 | Self::LanguageModel(_)
                 | Self::Adding(_)
         )
+    }
+
+    /// The registry datasets the task reads (none for the user's own files or generated data),
+    /// so that they can be fetched before it runs.
+    pub fn datasets(&self) -> Vec<DatasetName> {
+        const EVALUATION: [DatasetName; 2] = [DatasetName::Analogy, DatasetName::Wordsim353];
+        let mut needs = match self {
+            Self::BrownGenre(_) | Self::LanguageModel(_) => vec![DatasetName::Brown],
+            Self::EmbeddingEval(_) => vec![DatasetName::Glove6b50d],
+            Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_) => vec![DatasetName::CorpusEn],
+            Self::SentenceClassifier(options) => {
+                let mut needs = Vec::new();
+                if let ClassificationSource::Registry(name) = options.dataset {
+                    needs.push(name);
+                }
+                if options.model.channels().pretrained() && options.pretrained.is_none() {
+                    needs.push(DatasetName::Glove6b50d);
+                }
+                needs
+            }
+            Self::PosTagging(options) => {
+                let mut needs = vec![DatasetName::Brown];
+                if options.model.channels.pretrained() {
+                    needs.push(DatasetName::Glove6b50d);
+                }
+                needs
+            }
+            Self::Adding(_) => Vec::new(),
+        };
+        if matches!(
+            self,
+            Self::EmbeddingEval(_) | Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_)
+        ) {
+            needs.extend(EVALUATION);
+        }
+        needs
     }
 
     /// Checks the values that their types do not.
