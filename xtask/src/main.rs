@@ -70,7 +70,8 @@ enum Task {
         #[command(subcommand)]
         which: Train,
     },
-    /// Writes docs/RESULTS.md: the newest result of every text CNN experiment next to Kim's.
+    /// Writes docs/RESULTS.md from the archived metrics in docs/results (`--keep` first archives
+    /// the newest run of each experiment from `runs/`).
     Results {
         /// Directory of experiment outputs.
         #[arg(long, default_value = "runs")]

@@ -179,8 +179,9 @@ enum Command {
         #[arg(long)]
         backend: Option<BackendKind>,
     },
-    /// Writes the text CNN results table (ours next to Kim's) from the newest run of each
-    /// `textcnn-*` experiment.
+    /// Writes docs/RESULTS.md (text CNN results next to Kim's, recurrent results next to their
+    /// targets) from the archived metrics in docs/results; `--keep` first archives the newest
+    /// run of each experiment.
     Results {
         /// Directory of experiment outputs (`DIR/NAME/<timestamp>/metrics.json` or
         /// `DIR/NAME/metrics.json`).
@@ -189,11 +190,11 @@ enum Command {
         /// The Markdown file to write.
         #[arg(long, default_value = "docs/RESULTS.md")]
         out: PathBuf,
-        /// The archive of the metrics behind the committed tables, used where `runs` has no
-        /// run of an experiment.
+        /// The archive of the metrics behind the tables (`NAME.json`), the tables' only source.
         #[arg(long, default_value = "docs/results")]
         archive: PathBuf,
-        /// First copies the newest metrics of every experiment in `runs` into the archive.
+        /// First copies the newest run (metrics.json or a multi-seed summary.json) of every
+        /// experiment in `runs` into the archive.
         #[arg(long)]
         keep: bool,
     },
@@ -491,7 +492,7 @@ fn run(cli: Cli) -> Result<()> {
                 let kept = kindling_experiments::results::archive(&runs, &archive)?;
                 eprintln!("archived {} runs: {}", kept.len(), kept.join(", "));
             }
-            let table = kindling_experiments::results::table(&runs, &archive)?;
+            let table = kindling_experiments::results::table(&archive)?;
             kindling_core::atomic::write_atomic(&out, table.as_bytes())?;
             print!("{table}");
         }

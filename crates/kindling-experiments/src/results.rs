@@ -1,9 +1,9 @@
 //! The results tables, written to `docs/RESULTS.md` from the runs' `metrics.json` files: the
 //! text CNN experiments next to Kim (2014), then the recurrent models next to their targets.
 //!
-//! A cell comes from the newest run of its experiment under the runs directory, else from the
-//! archive (`docs/results/NAME.json`, the `metrics.json` of the run behind the committed
-//! table; [`archive`] copies them there), so the table can be rebuilt from the repository.
+//! The tables are made from the archive alone (`docs/results/NAME.json`, the `metrics.json` of
+//! the run behind each cell, committed with the table), so they can be rebuilt from the
+//! repository; [`archive`] copies a newer run from the runs directory into it first.
 //! A run of several seeds (`--seeds`, a `summary.json` instead of a `metrics.json`) counts as
 //! one set of metrics: each metric's mean under its own name, its standard deviation under
 //! `NAME_sd`, and the seeds under `seeds`; the tables then show mean ± standard deviation.
@@ -103,15 +103,6 @@ fn parse(path: &Path) -> Result<Value> {
     })
 }
 
-/// The newest metrics of experiment `name`: from `runs` (see [`latest_metrics`]), else the
-/// archive.
-fn metrics(runs: &Path, archive: &Path, name: &str) -> Result<Option<Value>> {
-    match latest_metrics(runs, name)? {
-        Some(metrics) => Ok(Some(metrics)),
-        None => archived(archive, name),
-    }
-}
-
 /// Copies the newest `metrics.json` of every experiment in the tables from `runs` into the
 /// archive as `NAME.json`; returns the names copied.
 ///
@@ -204,37 +195,66 @@ fn with_spread(metrics: Option<&Value>, key: &str, show: impl Fn(f64) -> String)
     }
 }
 
-/// One cell: our accuracy in percent (± the standard deviation over folds), or a dash.
+/// One cell: our test accuracy, then our dev accuracy, in percent, each ± its standard
+/// deviation over seeds or folds; a dash for what is missing. A run of one seed without folds
+/// says so.
 fn cell(metrics: Option<&Value>) -> String {
     let Some(metrics) = metrics else {
         return "–".into();
     };
-    let Some(accuracy) = metrics["test_accuracy"].as_f64() else {
+    let Some(test) = metrics["test_accuracy"].as_f64() else {
         return "–".into();
     };
-    let quick = if metrics["quick"].as_bool() == Some(true) {
-        " (quick)"
-    } else {
-        ""
+    let percent = |value: f64, sd: Option<f64>| match sd {
+        Some(sd) => format!("{:.1} ± {:.1}", 100.0 * value, 100.0 * sd),
+        None => format!("{:.1}", 100.0 * value),
     };
-    match metrics["test_accuracy_std"]
+    let test_sd = metrics["test_accuracy_std"]
         .as_f64()
-        .or_else(|| metrics["test_accuracy_sd"].as_f64())
-    {
-        Some(std) => format!("{:.1} ± {:.1}{quick}", 100.0 * accuracy, 100.0 * std),
-        None => format!("{:.1}{quick}", 100.0 * accuracy),
+        .or_else(|| metrics["test_accuracy_sd"].as_f64());
+    let folds: Vec<f64> = (1..=metrics["folds"].as_u64().unwrap_or(0))
+        .filter_map(|k| metrics[format!("fold_{k}")]["dev_accuracy"].as_f64())
+        .collect();
+    let dev = match metrics["dev_accuracy"].as_f64() {
+        Some(dev) => percent(dev, metrics["dev_accuracy_sd"].as_f64()),
+        None if !folds.is_empty() => {
+            let (mean, sd) = mean_sd(&folds);
+            percent(mean, sd)
+        }
+        None => "–".into(),
+    };
+    let mut notes = Vec::new();
+    if metrics["quick"].as_bool() == Some(true) {
+        notes.push("quick".to_string());
     }
+    if metrics["seeds"].is_null() && folds.is_empty() {
+        notes.push("1 seed".to_string());
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join(", "))
+    };
+    format!("{} / {dev}{notes}", percent(test, test_sd))
 }
 
-/// The Markdown tables for the runs under `runs` (experiment output directories named after
-/// the experiments), falling back on `archive`: test accuracy next to the published numbers,
-/// training speed, then the recurrent models.
+/// Mean and sample standard deviation (none for a single value).
+fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.len() > 1)
+        .then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
+    (mean, sd)
+}
+
+/// The Markdown tables from the archived metrics in `archive` (`NAME.json`): test and dev
+/// accuracy next to the published numbers, training speed, then the recurrent models.
 ///
 /// # Errors
-/// A `metrics.json` that cannot be read or parsed.
-pub fn table(runs: &Path, archive: &Path) -> Result<String> {
+/// An archived file that cannot be read or parsed.
+pub fn table(archive: &Path) -> Result<String> {
     let mut out = String::from(
-        "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT`: test accuracy in percent, ours / published. MR is stratified 10-fold cross-validation (mean ± standard deviation over folds); the others use their published test sets. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). Training is Kim's (Adadelta, batch 50, 25 epochs, the test accuracy of the best dev epoch) except for the scale of the word vectors: CNN-rand draws them from U(±0.1) instead of U(±0.25), and the pretrained CNN variants (not C-LSTM) rescale GloVe to the standard deviation of Kim's word2vec vectors (0.144; GloVe's own is 0.69) and drop 20 % of the word-vector coordinates in training (see docs/ARCHITECTURE.md). A dash: not run yet, or not published.\n\n",
+        "# Results\n\nKim's CNN (Kim 2014) and the CNN + LSTM hybrid C-LSTM (Zhou et al. 2015) as trained by `cargo xtask experiment textcnn-DATASET-VARIANT --seeds 1,2,3`: each cell is our test accuracy / our dev accuracy / the published test accuracy, in percent, ours as mean ± standard deviation over seeds 1, 2 and 3 (the model of the best dev epoch of each run). MR is stratified 10-fold cross-validation with one seed (mean ± standard deviation over the folds, dev being each fold's held-out tenth of its training part); the others use their published test sets. Every setting was chosen on dev accuracy, never on test. Our pretrained variants use GloVe 6B 50-d vectors where the papers used 300-d word2vec, and SST is trained on sentences only (the papers also trained on phrases). Training is Kim's (Adadelta, batch 50, 25 epochs, the test accuracy of the best dev epoch) except for the scale of the word vectors: CNN-rand draws them from U(±0.1) instead of U(±0.25), and the pretrained CNN variants (not C-LSTM) rescale GloVe to the standard deviation of Kim's word2vec vectors (0.144; GloVe's own is 0.69) and drop 20 % of the word-vector coordinates in training (see docs/ARCHITECTURE.md). A dash: not run yet, or not published.\n\n",
     );
     let mut speed = String::from(
         "\n## Training speed\n\nTraining sentences per second of the same runs (burn-flex, all cores of the machine that ran them; a run's epochs divided by its training time, dev evaluation excluded). These are not benchmarks (other jobs may have shared the machine); side-by-side comparisons with PyTorch are `cargo xtask bench textcnn`.\n\n",
@@ -252,7 +272,7 @@ pub fn table(runs: &Path, archive: &Path) -> Result<String> {
         out.push_str(&format!("| {title} |"));
         speed.push_str(&format!("| {title} |"));
         for ((dataset, _), published) in DATASETS.iter().zip(published) {
-            let metrics = metrics(runs, archive, &format!("textcnn-{dataset}-{suffix}"))?;
+            let metrics = archived(archive, &format!("textcnn-{dataset}-{suffix}"))?;
             let published = published.map_or_else(|| "–".into(), |p| format!("{p:.1}"));
             out.push_str(&format!(" {} / {published} |", cell(metrics.as_ref())));
             speed.push_str(&format!(" {} |", speed_cell(metrics.as_ref())));
@@ -261,17 +281,17 @@ pub fn table(runs: &Path, archive: &Path) -> Result<String> {
         speed.push('\n');
     }
     out.push_str(&speed);
-    out.push_str(&recurrent(runs, archive)?);
+    out.push_str(&recurrent(archive)?);
     Ok(out)
 }
 
 /// The recurrent models' table.
-fn recurrent(runs: &Path, archive: &Path) -> Result<String> {
+fn recurrent(archive: &Path) -> Result<String> {
     let mut out = String::from(
         "\n## Recurrent models\n\nkindling-rnn's models as trained by `cargo xtask experiment NAME` (settings in `experiments/NAME.toml`, chosen on dev only): the test score of the model of the best dev epoch, as mean ± standard deviation where the experiment ran with `--seeds` (the seeds column), and training speed on burn-flex over the machine's cores (the taggers' and language model's time includes dev evaluation; not a benchmark, other jobs shared the machine: `cargo xtask bench rnn` is one). A dash: not run yet.\n\n| experiment | measured | seeds | ours | target | dev | training speed |\n| --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for (name, measured, target) in RECURRENT {
-        let metrics = metrics(runs, archive, name)?;
+        let metrics = archived(archive, name)?;
         let m = metrics.as_ref();
         let value = |key: &str| m.and_then(|m| m[key].as_f64());
         let percent = |key: &str| with_spread(m, key, |v| format!("{:.2}", 100.0 * v));
@@ -346,86 +366,97 @@ fn speed_cell(metrics: Option<&Value>) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn cells_come_from_the_newest_run_and_missing_runs_are_dashes() {
-        let runs = std::env::temp_dir().join(format!("kindling-results-{}", std::process::id()));
-        let write = |dir: &str, json: &str| {
-            let dir = runs.join(dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("metrics.json"), json).unwrap();
-        };
-        write(
-            "textcnn-trec-rand/20260101-000000",
-            r#"{"test_accuracy": 0.5}"#,
-        );
-        write(
-            "textcnn-trec-rand/20260102-000000",
-            r#"{"test_accuracy": 0.89}"#,
-        );
-        write(
-            "textcnn-mr-nonstatic",
-            r#"{"test_accuracy": 0.785, "test_accuracy_std": 0.012, "folds": 2,
-                "fold_1": {"train_sentences_per_second": 1000.0},
-                "fold_2": {"train_sentences_per_second": 2000.0}}"#,
-        );
-        let table = table(&runs, &runs.join("no-archive")).unwrap();
-        let row = |name: &str| {
-            table
-                .lines()
-                .find(|l| l.starts_with(name))
-                .unwrap()
-                .to_owned()
-        };
-        assert_eq!(
-            row("| CNN-rand |"),
-            "| CNN-rand | – / 76.1 | – / 45.0 | – / 82.7 | 89.0 / 91.2 |"
-        );
-        assert!(
-            row("| CNN-non-static |").contains("78.5 ± 1.2 / 81.5"),
-            "{table}"
-        );
-        let speed = table.split("## Training speed").nth(1).unwrap();
-        let speed_row = speed
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("kindling-results-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn write(dir: &Path, file: &str, json: &str) {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, json).unwrap();
+    }
+
+    fn row(table: &str, start: &str) -> String {
+        table
             .lines()
-            .find(|l| l.starts_with("| CNN-non-static |"))
-            .unwrap();
-        assert_eq!(speed_row, "| CNN-non-static | 1500 | – | – | – |");
+            .find(|l| l.starts_with(start))
+            .unwrap()
+            .to_owned()
     }
 
     #[test]
-    fn a_multi_seed_run_shows_mean_and_spread() {
-        let runs =
-            std::env::temp_dir().join(format!("kindling-results-seeds-{}", std::process::id()));
-        let dir = runs.join("lstm-sst2/20260103-000000");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("summary.json"),
+    fn cells_show_test_and_dev_from_the_archive_and_dashes_for_the_rest() {
+        let archive = scratch("cells");
+        write(
+            &archive,
+            "textcnn-trec-rand.json",
+            r#"{"test_accuracy": 0.89, "dev_accuracy": 0.85, "seed": 1}"#,
+        );
+        write(
+            &archive,
+            "textcnn-sst2-rand.json",
+            r#"{"test_accuracy": 0.812, "test_accuracy_sd": 0.004, "dev_accuracy": 0.8,
+                "dev_accuracy_sd": 0.01, "seeds": [1, 2, 3]}"#,
+        );
+        write(
+            &archive,
+            "textcnn-mr-nonstatic.json",
+            r#"{"test_accuracy": 0.785, "test_accuracy_std": 0.012, "folds": 2,
+                "fold_1": {"train_sentences_per_second": 1000.0, "dev_accuracy": 0.7},
+                "fold_2": {"train_sentences_per_second": 2000.0, "dev_accuracy": 0.8}}"#,
+        );
+        let table = table(&archive).unwrap();
+        assert_eq!(
+            row(&table, "| CNN-rand |"),
+            "| CNN-rand | – / 76.1 | – / 45.0 | 81.2 ± 0.4 / 80.0 ± 1.0 / 82.7 | 89.0 / 85.0 (1 seed) / 91.2 |"
+        );
+        assert!(
+            row(&table, "| CNN-non-static |").contains("| 78.5 ± 1.2 / 75.0 ± 7.1 / 81.5 |"),
+            "{table}"
+        );
+        let speed = table.split("## Training speed").nth(1).unwrap();
+        assert_eq!(
+            row(speed, "| CNN-non-static |"),
+            "| CNN-non-static | 1500 | – | – | – |"
+        );
+        let _ = std::fs::remove_dir_all(&archive);
+    }
+
+    #[test]
+    fn the_newest_run_is_archived_and_a_multi_seed_run_shows_mean_and_spread() {
+        let runs = scratch("seeds");
+        write(
+            &runs,
+            "lstm-sst2/20260103-000000/summary.json",
             r#"{"experiment": "lstm-sst2", "seeds": [1, 2, 3], "metrics": {
                 "test_accuracy": {"mean": 0.8043, "sd": 0.0058, "values": [0.7985, 0.8045, 0.81]},
                 "dev_accuracy": {"mean": 0.7986, "sd": 0.0034, "values": [0.8005, 0.7947, 0.8005]}}}"#,
-        )
-        .unwrap();
+        );
         // An older single run is not the newest.
-        let older = runs.join("lstm-sst2/20260101-000000");
-        std::fs::create_dir_all(&older).unwrap();
-        std::fs::write(
-            older.join("metrics.json"),
+        write(
+            &runs,
+            "lstm-sst2/20260101-000000/metrics.json",
             r#"{"test_accuracy": 0.5, "seed": 1}"#,
-        )
-        .unwrap();
-        let table = table(&runs, &runs.join("no-archive")).unwrap();
-        let row = table
-            .lines()
-            .find(|l| l.starts_with("| lstm-sst2 |"))
-            .unwrap();
+        );
+        let archive = runs.join("archive");
+        assert!(
+            table(&archive)
+                .unwrap()
+                .contains("| lstm-sst2 | SST-2 test accuracy % | – |")
+        );
+        let copied = super::archive(&runs, &archive).unwrap();
+        assert_eq!(copied, ["lstm-sst2"]);
+        let kept = parse(&archive.join("lstm-sst2.json")).unwrap();
+        assert_eq!(kept["test_accuracy_sd"].as_f64(), Some(0.0058));
+        let table = table(&archive).unwrap();
+        let row = row(&table, "| lstm-sst2 |");
         assert!(
             row.contains("| 1, 2, 3 | 80.43 ± 0.58 |") && row.contains("| 79.86 ± 0.34 |"),
             "{row}"
         );
-        let copied = archive(&runs, &runs.join("archive")).unwrap();
-        assert_eq!(copied, ["lstm-sst2"]);
-        let kept = parse(&runs.join("archive/lstm-sst2.json")).unwrap();
-        assert_eq!(kept["test_accuracy_sd"].as_f64(), Some(0.0058));
         let _ = std::fs::remove_dir_all(&runs);
     }
 }
