@@ -178,6 +178,9 @@ enum Bench {
         /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
     },
     /// Tokenise-and-count throughput next to Python's `clean_str`, and batch preparation next
     /// to a convolutional classifier's training step (needs corpus/ and sentence/sst2/).
@@ -185,6 +188,9 @@ enum Bench {
         /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
     },
     /// Kim's CNN-rand training on SST-2 next to the same model in PyTorch (installed from PyPI
     /// into `target/torch-venv` on first use, about 3 GB).
@@ -228,9 +234,10 @@ enum Bench {
         #[arg(long)]
         allow_busy: bool,
     },
-    /// The fair comparisons — `textcnn` and `rnn` over seeds 1, 2, 3, and `embed` — each
-    /// recorded in docs/benchmarks/NAME.json, then docs/BENCHMARKS.md generated from those
-    /// records. Each waits for a quiet machine (about 45 minutes in all on 2 cores).
+    /// Every benchmark — the fair comparisons `textcnn` and `rnn` over seeds 1, 2, 3 and
+    /// `embed`, then `embed-eval`, `data` and `backends` — each recorded in
+    /// docs/benchmarks/NAME.json, then docs/BENCHMARKS.md generated from those records. Each
+    /// waits for a quiet machine (about 45 minutes in all on 2 cores).
     All {
         /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
         #[arg(long)]
@@ -244,6 +251,9 @@ enum Bench {
         /// Timed steps per backend.
         #[arg(long, default_value_t = 30)]
         steps: usize,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
     },
 }
 
@@ -364,16 +374,12 @@ fn main() -> ExitCode {
             runner(args)
         }
         Task::Bench {
-            which: Bench::Backends { steps },
-        } => runner(vec![
-            "bench-backends".into(),
-            "--steps".into(),
-            steps.to_string(),
-        ]),
+            which: Bench::Backends { steps, allow_busy },
+        } => runner(bench_backends_args(steps, allow_busy)),
         Task::Bench {
-            which: Bench::Data { data },
+            which: Bench::Data { data, allow_busy },
         } => {
-            let mut args = vec!["bench-data".to_string()];
+            let mut args = bench_data_args(allow_busy);
             args.extend(data_flag(data));
             runner(args)
         }
@@ -421,9 +427,8 @@ fn main() -> ExitCode {
             which: Bench::All { data, allow_busy },
         } => bench_all(data, allow_busy),
         Task::Bench {
-            which: Bench::EmbedEval { data },
-        } => bench_venv(&["gensim==4.4.0"]).and_then(|python| {
-            let mut args = vec!["bench-embed-eval".to_string(), "--python".into(), python];
+            which: Bench::EmbedEval { data, allow_busy },
+        } => bench_embed_eval_args(allow_busy).and_then(|mut args| {
             args.extend(data_flag(data));
             runner(args)
         }),
@@ -577,19 +582,56 @@ fn bench_embed_args(threads: usize, allow_busy: bool) -> Result<Vec<String>> {
     Ok(args)
 }
 
-/// Every fair comparison recorded into `docs/benchmarks`, then `docs/BENCHMARKS.md`.
+/// `bench-data` (tokenising next to Python, batch preparation next to a training step).
+fn bench_data_args(allow_busy: bool) -> Vec<String> {
+    let mut args = vec!["bench-data".to_string()];
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    args
+}
+
+/// `bench-embed-eval` with gensim from its venv.
+fn bench_embed_eval_args(allow_busy: bool) -> Result<Vec<String>> {
+    let python = bench_venv(&["gensim==4.4.0"])?;
+    let mut args = vec!["bench-embed-eval".to_string(), "--python".into(), python];
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    Ok(args)
+}
+
+/// `bench-backends` over `steps` timed steps.
+fn bench_backends_args(steps: usize, allow_busy: bool) -> Vec<String> {
+    let mut args = vec![
+        "bench-backends".to_string(),
+        "--steps".into(),
+        steps.to_string(),
+    ];
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    args
+}
+
+/// Every benchmark recorded into `docs/benchmarks`, then `docs/BENCHMARKS.md`.
 fn bench_all(data: Option<PathBuf>, allow_busy: bool) -> Result {
     let seeds = "1,2,3";
     let runs = [
         bench_textcnn_args(3, 2, seeds, allow_busy)?,
         bench_rnn_args(3, 1, 2, seeds, allow_busy)?,
         bench_embed_args(2, allow_busy)?,
+        bench_embed_eval_args(allow_busy)?,
+        bench_data_args(allow_busy),
     ];
     for mut args in runs {
         args.extend(["--record".into(), "docs/benchmarks".into()]);
         args.extend(data_flag(data.clone()));
         runner(args)?;
     }
+    let mut backends = bench_backends_args(30, allow_busy);
+    backends.extend(["--record".into(), "docs/benchmarks".into()]);
+    runner(backends)?;
     runner(vec!["bench-page".into()])
 }
 

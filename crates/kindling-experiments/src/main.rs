@@ -226,6 +226,8 @@ enum Command {
         /// Backend of the training step (default: KINDLING_BACKEND, else flex).
         #[arg(long)]
         backend: Option<BackendKind>,
+        #[command(flatten)]
+        record: RecordArgs,
     },
     /// word2vec and subword training on corpus-en next to gensim and fastText, same tokens,
     /// same threads; every tool's vectors scored the same way.
@@ -321,6 +323,8 @@ enum Command {
         /// Python interpreter with gensim installed.
         #[arg(long, default_value = "python3")]
         python: String,
+        #[command(flatten)]
+        record: RecordArgs,
     },
     /// Times the same MLP training step on every compiled CPU backend.
     BenchBackends {
@@ -336,6 +340,8 @@ enum Command {
         /// Input and hidden width.
         #[arg(long, default_value_t = 1024)]
         width: usize,
+        #[command(flatten)]
+        record: RecordArgs,
     },
 }
 
@@ -450,37 +456,46 @@ fn run(cli: Cli) -> Result<()> {
             steps,
             python,
             backend,
+            record,
         } => {
+            let load = record.wait_for_quiet()?;
             let data = DataDir::resolve(data);
             let report = bench::data::tokenize(&data, reps, &python)?;
-            println!(
-                "tokenise + count corpus/sotu.txt.gz ({:.1} MB in memory), single thread, median of {reps}:",
+            let mut markdown = format!(
+                "tokenise + count corpus/sotu.txt.gz ({:.1} MB in memory), single thread, median of {reps}:\n\n\
+                 | tokenizer | MB/s | tokens | types |\n|---|---|---|---|\n",
                 report.bytes as f64 / 1e6
             );
-            println!("| tokenizer | MB/s | tokens | types |\n|---|---|---|---|");
             for t in report.rust.iter().chain(&report.python) {
-                println!(
-                    "| {} | {:.1} | {} | {} |",
+                markdown.push_str(&format!(
+                    "| {} | {:.1} | {} | {} |\n",
                     t.name, t.mb_per_second, t.tokens, t.types
-                );
+                ));
             }
             if let Some(python) = &report.python {
-                println!(
-                    "KimClean / Python clean_str: {:.1}x",
+                markdown.push_str(&format!(
+                    "\nKimClean / Python clean_str: {:.1}x\n",
                     report.rust[0].mb_per_second / python.mb_per_second
-                );
+                ));
             }
             let backend = chosen_backend(backend)?;
             let cost = bench::data::batch_cost(&data, &backend.train_device()?, steps)?;
-            println!(
+            markdown.push_str(&format!(
                 "\nSST-2 batch of {} (vocabulary {}), {backend}, median of {steps}: prepare {:.3} ms, \
-                 CNN training step {:.2} ms; preparation = {:.2}% of a step",
+                 CNN training step {:.2} ms; preparation = {:.2}% of a step\n",
                 cost.batch_size,
                 cost.vocabulary,
                 cost.prepare_ms,
                 cost.step_ms,
                 100.0 * cost.prepare_ms / cost.step_ms
-            );
+            ));
+            record.finish(
+                "data",
+                "Tokenising and batching",
+                load,
+                markdown,
+                &serde_json::json!({ "tokenize": report, "batch_cost": cost }),
+            )?;
         }
         Command::Results {
             runs,
@@ -662,36 +677,50 @@ fn run(cli: Cli) -> Result<()> {
             kindling_core::atomic::write_atomic(&out, page.as_bytes())?;
             println!("wrote {}", out.display());
         }
-        Command::BenchEmbedEval { data, python } => {
+        Command::BenchEmbedEval {
+            data,
+            python,
+            record,
+        } => {
+            let load = record.wait_for_quiet()?;
             let device = BackendKind::Flex.device()?;
             let rows = bench::embed_eval::compare(&DataDir::resolve(data), &device, &python)?;
-            println!(
-                "| tool | load s | analogy s | analogy total | questions | WS-353 ρ |\n|---|---|---|---|---|---|"
+            let mut markdown = String::from(
+                "| tool | load s | analogy s | analogy total | questions | WS-353 ρ |\n|---|---|---|---|---|---|\n",
             );
             for r in &rows {
-                println!(
-                    "| {} | {:.2} | {:.2} | {:.4} | {} | {:.4} |",
+                markdown.push_str(&format!(
+                    "| {} | {:.2} | {:.2} | {:.4} | {} | {:.4} |\n",
                     r.tool,
                     r.load_seconds,
                     r.analogy_seconds,
                     r.analogy_total,
                     r.analogy_questions,
                     r.wordsim353_spearman
-                );
+                ));
             }
             if let [ours, theirs] = rows.as_slice() {
-                println!(
-                    "analogy evaluation speed-up over gensim: {:.1}x",
+                markdown.push_str(&format!(
+                    "\nanalogy evaluation speed-up over gensim: {:.1}x\n",
                     theirs.analogy_seconds / ours.analogy_seconds
-                );
+                ));
             }
+            record.finish(
+                "embed-eval",
+                "Evaluating GloVe 6B 50-d: analogies and WordSim-353",
+                load,
+                markdown,
+                &rows,
+            )?;
         }
         Command::BenchBackends {
             steps,
             warmup,
             batch,
             width,
+            record,
         } => {
+            let load = record.wait_for_quiet()?;
             let shape = StepShape {
                 batch,
                 d_input: width,
@@ -703,21 +732,29 @@ fn run(cli: Cli) -> Result<()> {
                 .filter(|b| matches!(b, BackendKind::Flex | BackendKind::Ndarray))
                 .collect();
             let timings = bench::backends(&cpu, shape, warmup, steps)?;
-            println!(
-                "MLP training step {}x{} -> {} -> {}, Adam, median of {steps} steps",
-                batch, width, width, shape.n_classes
+            let mut markdown = format!(
+                "MLP training step {batch}x{width} -> {width} -> {}, Adam, median of {steps} steps\n\n\
+                 | backend | ms/step | GFLOP/s | time / {} |\n|---|---|---|---|\n",
+                shape.n_classes,
+                cpu[0].name()
             );
             let baseline = timings.first().map(|t| t.median_ms);
             for t in &timings {
-                println!(
-                    "{:<8} {:>9.2} ms/step {:>7.1} GFLOP/s  {:>5.2}x the time of {}",
+                markdown.push_str(&format!(
+                    "| {} | {:.2} | {:.1} | {:.2}x |\n",
                     t.backend.name(),
                     t.median_ms,
                     t.gflops,
                     t.median_ms / baseline.unwrap_or(t.median_ms),
-                    cpu[0].name()
-                );
+                ));
             }
+            record.finish(
+                "backends",
+                "CPU backends: one MLP training step",
+                load,
+                markdown,
+                &serde_json::json!({ "shape": shape, "timings": timings }),
+            )?;
         }
     }
     Ok(())
