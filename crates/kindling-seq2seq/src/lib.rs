@@ -1,0 +1,10 @@
+//! Encoder–decoder models on kindling: a recurrent source encoder, decoders that see the
+//! source through one context vector (Cho et al. 2014) or through additive (Bahdanau et al.
+//! 2015) or multiplicative (Luong et al. 2015) attention, teacher-forced training, batched
+//! greedy and beam search, and the scores of translation and grapheme-to-phoneme work: corpus
+//! BLEU and chrF as sacreBLEU computes them, word and phoneme error rates.
+
+mod error;
+pub mod score;
+
+pub use error::{Error, Result};
