@@ -4,7 +4,17 @@
 //! greedy and beam search, and the scores of translation and grapheme-to-phoneme work: corpus
 //! BLEU and chrF as sacreBLEU computes them, word and phoneme error rates.
 
+pub mod attention;
+pub mod batch;
 mod error;
+pub mod model;
 pub mod score;
+pub mod search;
+#[cfg(test)]
+mod tests;
 
+pub use attention::AttentionKind;
+pub use batch::{PairBatch, PairBatcher, PairExample};
 pub use error::{Error, Result};
+pub use model::{Seq2Seq, Seq2SeqConfig};
+pub use search::{Hypothesis, SearchConfig, Sources, beam_search, greedy};
