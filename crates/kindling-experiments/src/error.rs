@@ -30,6 +30,10 @@ pub enum Error {
     #[error(transparent)]
     Rnn(#[from] kindling_rnn::Error),
 
+    /// An error from the encoder–decoder models.
+    #[error(transparent)]
+    Seq2seq(#[from] kindling_seq2seq::Error),
+
     /// An error reading or preparing data.
     #[error(transparent)]
     Data(#[from] kindling_data::Error),

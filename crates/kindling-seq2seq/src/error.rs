@@ -22,6 +22,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// A saved model's description that cannot be used.
+    #[error("{path}: {problem}")]
+    Manifest {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// An error from the recurrent layers.
     #[error(transparent)]
     Rnn(#[from] kindling_rnn::Error),

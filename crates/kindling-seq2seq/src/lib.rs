@@ -8,6 +8,7 @@ pub mod attention;
 pub mod batch;
 mod error;
 pub mod model;
+pub mod saved;
 pub mod score;
 pub mod search;
 #[cfg(test)]
@@ -17,4 +18,5 @@ pub use attention::AttentionKind;
 pub use batch::{PairBatch, PairBatcher, PairExample};
 pub use error::{Error, Result};
 pub use model::{Seq2Seq, Seq2SeqConfig};
+pub use saved::{Segmenter, Translator, save_seq2seq};
 pub use search::{Hypothesis, SearchConfig, Sources, beam_search, greedy};

@@ -4,10 +4,13 @@
 mod adding;
 mod brown_genre;
 mod embedding_eval;
+mod g2p;
 pub(crate) mod language_model;
 mod pos_tagging;
 pub(crate) mod sentence_classifier;
+mod seq2seq;
 mod train_embeddings;
+mod translation;
 
 use kindling_data::DatasetName;
 use kindling_embed::glove::GloveConfig;
@@ -23,10 +26,13 @@ pub use adding::AddingOptions;
 pub use brown_genre::BrownGenreOptions;
 pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
+pub use g2p::G2pOptions;
 pub use language_model::{LanguageModelOptions, Sampling};
 pub use pos_tagging::PosTaggingOptions;
 pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
+pub use seq2seq::DecodeOptions;
 pub use train_embeddings::EmbeddingOptions;
+pub use translation::{ParallelFiles, TranslationOptions};
 
 /// What an experiment runs, with that task's options (`task = "NAME"` and `[options]` in the
 /// experiment file).
@@ -51,6 +57,10 @@ pub enum Task {
     LanguageModel(LanguageModelOptions),
     /// The adding problem: long-range memory of a recurrent layer.
     Adding(AddingOptions),
+    /// Translation with an encoder–decoder on a parallel corpus.
+    Translation(TranslationOptions),
+    /// Grapheme-to-phoneme conversion on CMUdict with an encoder–decoder.
+    G2p(G2pOptions),
 }
 
 /// The name of a [`Task`], as the experiment file's `task` key gives it.
@@ -75,6 +85,10 @@ pub enum TaskKind {
     LanguageModel,
     /// [`Task::Adding`].
     Adding,
+    /// [`Task::Translation`].
+    Translation,
+    /// [`Task::G2p`].
+    G2p,
 }
 
 /// An options table that failed to type, with the path of the offending key inside it.
@@ -93,6 +107,8 @@ impl TaskKind {
             Self::PosTagging => "pos-tagging",
             Self::LanguageModel => "language-model",
             Self::Adding => "adding",
+            Self::Translation => "translation",
+            Self::G2p => "g2p",
         }
     }
 
@@ -116,6 +132,8 @@ impl TaskKind {
             Self::PosTagging => Task::PosTagging(typed(&options)?),
             Self::LanguageModel => Task::LanguageModel(typed(&options)?),
             Self::Adding => Task::Adding(typed(&options)?),
+            Self::Translation => Task::Translation(typed(&options)?),
+            Self::G2p => Task::G2p(typed(&options)?),
         })
     }
 }
@@ -133,6 +151,8 @@ impl Task {
             Self::PosTagging(_) => TaskKind::PosTagging,
             Self::LanguageModel(_) => TaskKind::LanguageModel,
             Self::Adding(_) => TaskKind::Adding,
+            Self::Translation(_) => TaskKind::Translation,
+            Self::G2p(_) => TaskKind::G2p,
         }
     }
 
@@ -145,6 +165,8 @@ impl Task {
                 | Self::PosTagging(_)
                 | Self::LanguageModel(_)
                 | Self::Adding(_)
+                | Self::Translation(_)
+                | Self::G2p(_)
         )
     }
 
@@ -174,6 +196,9 @@ impl Task {
                 needs
             }
             Self::Adding(_) => Vec::new(),
+            // The corpus is named by its files.
+            Self::Translation(_) => Vec::new(),
+            Self::G2p(_) => vec![DatasetName::Cmudict],
         };
         if matches!(
             self,
@@ -198,6 +223,8 @@ impl Task {
             Self::PosTagging(options) => options.validate(),
             Self::LanguageModel(options) => options.validate(),
             Self::Adding(options) => options.validate(),
+            Self::Translation(options) => options.validate(),
+            Self::G2p(options) => options.validate(),
         }
     }
 }
@@ -235,5 +262,7 @@ pub fn run(context: &TaskContext<'_>) -> Result<Map<String, Value>> {
         Task::PosTagging(options) => pos_tagging::run(context, options),
         Task::LanguageModel(options) => language_model::run(context, options),
         Task::Adding(options) => adding::run(context, options),
+        Task::Translation(options) => translation::run(context, options),
+        Task::G2p(options) => g2p::run(context, options),
     }
 }

@@ -1,0 +1,220 @@
+//! Grapheme-to-phoneme conversion on CMUdict with an encoder–decoder: a word's letters in,
+//! its ARPAbet phonemes (with stress digits unless `stress = false`) out.
+//!
+//! Each word's first pronunciation is kept; the words are split at random (`split_seed`) into
+//! test (`test_fraction`, default 5 %), dev (`dev_fraction`, 5 %) and train (the rest), so no
+//! word is in two splits. Metrics: `test_wer` (share of words whose pronunciation is not exactly
+//! right) and `test_per` (phoneme edit distance over reference phonemes), greedy and with
+//! beam search (`test_wer_beamK`, `test_per_beamK`), the same for dev, and perplexities. The
+//! test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`).
+
+use kindling_core::seed::SeededRng;
+use kindling_data::read::cmudict::{CmudictOptions, Pronunciation};
+use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_seq2seq::score::error_rates;
+use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::seq2seq::{DecodeOptions, batcher, decode, perplexity, train, write_lines};
+use crate::Result;
+use crate::runner::TaskContext;
+
+fn one() -> u64 {
+    1
+}
+
+fn twentieth() -> f64 {
+    0.05
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn pool() -> Option<usize> {
+    Some(20)
+}
+
+/// Options of the `g2p` task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct G2pOptions {
+    /// Seed of the word split (default 1).
+    #[serde(default = "one")]
+    pub split_seed: u64,
+    /// Share of words held out for dev (default 0.05).
+    #[serde(default = "twentieth")]
+    pub dev_fraction: f64,
+    /// Share of words held out for test (default 0.05).
+    #[serde(default = "twentieth")]
+    pub test_fraction: f64,
+    /// Keep the vowels' stress digits (default true).
+    #[serde(default = "yes")]
+    pub stress: bool,
+    /// The model.
+    pub model: Seq2SeqConfig,
+    /// Decoding.
+    #[serde(default)]
+    pub decode: DecodeOptions,
+    /// Length bucketing of training batches (default pools of 20 batches).
+    #[serde(default = "pool")]
+    pub bucket_pool: Option<usize>,
+}
+
+impl G2pOptions {
+    /// Fractions that leave a training set, a valid model and decoding.
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        let fractions = [self.dev_fraction, self.test_fraction];
+        if fractions.iter().any(|f| !(*f > 0.0 && *f < 1.0)) || fractions.iter().sum::<f64>() >= 1.0
+        {
+            return Err(format!(
+                "dev_fraction, test_fraction: expected fractions in (0, 1) summing to less than 1, got {} and {}",
+                self.dev_fraction, self.test_fraction
+            ));
+        }
+        if self.bucket_pool == Some(0) {
+            return Err("bucket_pool: expected at least 1 batch per pool".into());
+        }
+        self.decode.validate()?;
+        self.model.validate().map_err(|e| format!("model: {e}"))
+    }
+}
+
+pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map<String, Value>> {
+    let entries = DataDir::new(&context.data_dir).cmudict(CmudictOptions {
+        strip_stress: !options.stress,
+        first_only: true,
+    })?;
+    let [mut train_words, mut dev_words, mut test_words] = split(entries, options);
+    if let Some(max) = context.max_examples {
+        train_words.truncate(max);
+        dev_words.truncate(max / 4 + 1);
+        test_words.truncate(max / 4 + 1);
+    }
+    let segmenter = Segmenter::Characters { lowercase: true };
+    let vocabulary = |tokens: &mut dyn Iterator<Item = String>| {
+        let mut counts = TokenCounts::new();
+        for token in tokens {
+            counts.add(&token);
+        }
+        Vocab::build(
+            &counts,
+            &VocabConfig {
+                min_count: 1,
+                max_size: None,
+                specials: Specials::seq2seq(),
+            },
+        )
+    };
+    let letters = vocabulary(&mut train_words.iter().flat_map(|p| segmenter.tokens(&p.word)));
+    let phonemes = vocabulary(&mut train_words.iter().flat_map(|p| p.phonemes.iter().cloned()));
+    let eos = letters.eos_id().expect("seq2seq specials");
+    let encode = |words: &[Pronunciation]| -> Result<Vec<PairExample>> {
+        words
+            .iter()
+            .map(|p| {
+                let mut source = letters.encode(&segmenter.tokens(&p.word), OnUnknown::MapToUnk)?;
+                source.push(eos);
+                Ok(PairExample {
+                    source,
+                    target: phonemes.encode(&p.phonemes, OnUnknown::MapToUnk)?,
+                })
+            })
+            .collect()
+    };
+    let (train_set, dev_set, test_set) = (
+        encode(&train_words)?,
+        encode(&dev_words)?,
+        encode(&test_words)?,
+    );
+    let batcher = batcher(&letters, &phonemes, options.bucket_pool);
+    save_seq2seq(
+        &context.out_dir,
+        &options.model,
+        segmenter,
+        &letters,
+        &phonemes,
+    )?;
+    let (model, mut metrics) = train(
+        context,
+        &options.model,
+        (&letters, &phonemes),
+        &batcher,
+        &train_set,
+        &dev_set,
+    )?;
+    metrics.insert("train_words".into(), json!(train_set.len()));
+    metrics.insert("dev_words".into(), json!(dev_set.len()));
+    metrics.insert("test_words".into(), json!(test_set.len()));
+    metrics.insert("letters".into(), json!(letters.len()));
+    metrics.insert("phonemes".into(), json!(phonemes.len()));
+    let search = options.decode.search(&phonemes);
+    let pad = letters.pad_id().expect("seq2seq specials");
+    let beam = options.decode.beam;
+    for (split, set, words) in [
+        ("dev", &dev_set, &dev_words),
+        ("test", &test_set, &test_words),
+    ] {
+        metrics.insert(
+            format!("{split}_perplexity"),
+            json!(perplexity(context, &model, &batcher, set)?),
+        );
+        let sources: Vec<Vec<u32>> = set.iter().map(|p| p.source.clone()).collect();
+        let references: Vec<&[String]> = words.iter().map(|p| p.phonemes.as_slice()).collect();
+        for width in [None, Some(beam)] {
+            let outputs = decode(
+                context,
+                &model,
+                &sources,
+                pad,
+                &search,
+                width,
+                options.decode.batch_size,
+            )?;
+            let predicted: Vec<Vec<String>> = outputs
+                .iter()
+                .map(|h| {
+                    Ok(phonemes
+                        .decode(&h.tokens, true)?
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect())
+                })
+                .collect::<Result<_>>()?;
+            let rates = error_rates(&predicted, &references)?;
+            let suffix = width.map_or(String::new(), |k| format!("_beam{k}"));
+            metrics.insert(
+                format!("{split}_wer{suffix}"),
+                json!(rates.sequence_error_rate),
+            );
+            metrics.insert(
+                format!("{split}_per{suffix}"),
+                json!(rates.token_error_rate),
+            );
+            if split == "test" {
+                let lines: Vec<String> = words
+                    .iter()
+                    .zip(&predicted)
+                    .map(|(p, out)| format!("{}\t{}", p.word, out.join(" ")))
+                    .collect();
+                let file = width.map_or("test.greedy.txt".to_string(), |k| {
+                    format!("test.beam{k}.txt")
+                });
+                write_lines(context, &file, &lines)?;
+            }
+        }
+    }
+    Ok(metrics)
+}
+
+/// The words split into train, dev and test by a seeded shuffle.
+fn split(mut entries: Vec<Pronunciation>, options: &G2pOptions) -> [Vec<Pronunciation>; 3] {
+    SeededRng::new(options.split_seed).shuffle(&mut entries);
+    let n = entries.len();
+    let test = ((n as f64) * options.test_fraction).round() as usize;
+    let dev = ((n as f64) * options.dev_fraction).round() as usize;
+    let mut rest = entries.split_off(test);
+    let train = rest.split_off(dev);
+    [train, rest, entries]
+}

@@ -1,0 +1,303 @@
+//! Translation with an encoder–decoder ([`kindling_seq2seq`]) on a parallel corpus of
+//! line-aligned files, e.g. Multi30k German→English.
+//!
+//! Options ([`TranslationOptions`]): `data` names the languages and the split files (paths under
+//! the data directory, `{lang}` standing for each language code), `lowercase` and `min_count`
+//! shape the word vocabularies (words and punctuation marks; tokens of the training side seen
+//! fewer times become `<unk>`), `model` is the [`Seq2SeqConfig`], `decode` the search
+//! settings and `bucket_pool` the length bucketing of training batches.
+//!
+//! Metrics: `test_perplexity` (per target token, `</s>` included), `test_bleu` (greedy),
+//! `test_bleu_beamK`, `test_chrf` (greedy), the same for dev, BLEU by source length (≤ 10, 11–20,
+//! > 20 words) for both searches, and `test_reference_unknown_share`: the share of test reference
+//! words outside the target vocabulary, which a word-level model cannot produce. BLEU and chrF
+//! are sacreBLEU's defaults over the outputs' tokens joined by spaces against the raw
+//! references (lowercased when the vocabulary is). The test outputs are written to
+//! `test.greedy.txt` and `test.beamK.txt`; the model to `translate`'s files.
+
+use std::path::PathBuf;
+
+use kindling_data::read::parallel::{SentencePair, read_parallel};
+use kindling_data::{Encoding, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_seq2seq::score::{corpus_bleu, corpus_chrf};
+use kindling_seq2seq::search::Hypothesis;
+use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::seq2seq::{DecodeOptions, batcher, decode, perplexity, train, write_lines};
+use crate::Result;
+use crate::runner::TaskContext;
+
+fn yes() -> bool {
+    true
+}
+
+fn two() -> u64 {
+    2
+}
+
+fn pool() -> Option<usize> {
+    Some(20)
+}
+
+/// The files of a parallel corpus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelFiles {
+    /// Source language code, e.g. `de`.
+    pub source: String,
+    /// Target language code, e.g. `en`.
+    pub target: String,
+    /// Training files, `{lang}` standing for the language code (relative paths are under the
+    /// data directory).
+    pub train: String,
+    /// Dev files.
+    pub dev: String,
+    /// Test files.
+    pub test: String,
+}
+
+/// Options of the `translation` task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationOptions {
+    /// The corpus.
+    pub data: ParallelFiles,
+    /// Lowercase both sides (default true).
+    #[serde(default = "yes")]
+    pub lowercase: bool,
+    /// Training-side tokens seen fewer times are `<unk>` (default 2).
+    #[serde(default = "two")]
+    pub min_count: u64,
+    /// The model.
+    pub model: Seq2SeqConfig,
+    /// Decoding.
+    #[serde(default)]
+    pub decode: DecodeOptions,
+    /// Length bucketing of training batches (default pools of 20 batches).
+    #[serde(default = "pool")]
+    pub bucket_pool: Option<usize>,
+}
+
+impl TranslationOptions {
+    /// A valid model, decoding and vocabulary threshold.
+    pub(super) fn validate(&self) -> std::result::Result<(), String> {
+        if self.min_count == 0 {
+            return Err("min_count: expected at least 1".into());
+        }
+        if self.bucket_pool == Some(0) {
+            return Err("bucket_pool: expected at least 1 batch per pool".into());
+        }
+        for (key, path) in [
+            ("train", &self.data.train),
+            ("dev", &self.data.dev),
+            ("test", &self.data.test),
+        ] {
+            if !path.contains("{lang}") {
+                return Err(format!(
+                    "data.{key}: `{path}` needs `{{lang}}` where the language code goes"
+                ));
+            }
+        }
+        self.decode.validate()?;
+        self.model.validate().map_err(|e| format!("model: {e}"))
+    }
+}
+
+/// Source-length buckets of the BLEU breakdown: name and the largest length (in words).
+const LENGTH_BUCKETS: [(&str, usize); 3] = [("1_10", 10), ("11_20", 20), ("21_up", usize::MAX)];
+
+pub(super) fn run(
+    context: &TaskContext<'_>,
+    options: &TranslationOptions,
+) -> Result<Map<String, Value>> {
+    let files = |split: &str| -> Result<Vec<SentencePair>> {
+        let path = |lang: &str| {
+            let relative = PathBuf::from(split.replace("{lang}", lang));
+            if relative.is_absolute() {
+                relative
+            } else {
+                context.data_dir.join(relative)
+            }
+        };
+        Ok(read_parallel(
+            &path(&options.data.source),
+            &path(&options.data.target),
+            Encoding::Utf8,
+        )?)
+    };
+    let (mut train_pairs, mut dev_pairs, mut test_pairs) = (
+        files(&options.data.train)?,
+        files(&options.data.dev)?,
+        files(&options.data.test)?,
+    );
+    if let Some(max) = context.max_examples {
+        train_pairs.truncate(max);
+        dev_pairs.truncate(max / 4 + 1);
+        test_pairs.truncate(max / 4 + 1);
+    }
+    let segmenter = Segmenter::Words {
+        lowercase: options.lowercase,
+    };
+    let tokenized = |pairs: &[SentencePair]| -> Vec<(Vec<String>, Vec<String>)> {
+        pairs
+            .iter()
+            .map(|p| (segmenter.tokens(&p.source), segmenter.tokens(&p.target)))
+            .collect()
+    };
+    let (train_tokens, dev_tokens, test_tokens) = (
+        tokenized(&train_pairs),
+        tokenized(&dev_pairs),
+        tokenized(&test_pairs),
+    );
+    let vocabulary = |side: &dyn Fn(&(Vec<String>, Vec<String>)) -> &Vec<String>| {
+        let mut counts = TokenCounts::new();
+        for pair in &train_tokens {
+            for token in side(pair) {
+                counts.add(token);
+            }
+        }
+        Vocab::build(
+            &counts,
+            &VocabConfig {
+                min_count: options.min_count,
+                max_size: None,
+                specials: Specials::seq2seq(),
+            },
+        )
+    };
+    let source_vocab = vocabulary(&|p| &p.0);
+    let target_vocab = vocabulary(&|p| &p.1);
+    let eos = source_vocab.eos_id().expect("seq2seq specials");
+    let encode = |pairs: &[(Vec<String>, Vec<String>)]| -> Result<Vec<PairExample>> {
+        pairs
+            .iter()
+            .map(|(source, target)| {
+                let mut source = source_vocab.encode(source, OnUnknown::MapToUnk)?;
+                source.push(eos);
+                Ok(PairExample {
+                    source,
+                    target: target_vocab.encode(target, OnUnknown::MapToUnk)?,
+                })
+            })
+            .collect()
+    };
+    let (train_set, dev_set, test_set) = (
+        encode(&train_tokens)?,
+        encode(&dev_tokens)?,
+        encode(&test_tokens)?,
+    );
+    let batcher = batcher(&source_vocab, &target_vocab, options.bucket_pool);
+    save_seq2seq(
+        &context.out_dir,
+        &options.model,
+        segmenter,
+        &source_vocab,
+        &target_vocab,
+    )?;
+    let (model, mut metrics) = train(
+        context,
+        &options.model,
+        (&source_vocab, &target_vocab),
+        &batcher,
+        &train_set,
+        &dev_set,
+    )?;
+    metrics.insert("source_vocabulary".into(), json!(source_vocab.len()));
+    metrics.insert("target_vocabulary".into(), json!(target_vocab.len()));
+    let search = options.decode.search(&target_vocab);
+    let pad = source_vocab.pad_id().expect("seq2seq specials");
+    let reference = |pair: &SentencePair| {
+        if options.lowercase {
+            pair.target.to_lowercase()
+        } else {
+            pair.target.clone()
+        }
+    };
+    let beam = options.decode.beam;
+    for (split, set, pairs, tokens) in [
+        ("dev", &dev_set, &dev_pairs, &dev_tokens),
+        ("test", &test_set, &test_pairs, &test_tokens),
+    ] {
+        metrics.insert(
+            format!("{split}_perplexity"),
+            json!(perplexity(context, &model, &batcher, set)?),
+        );
+        let references: Vec<String> = pairs.iter().map(reference).collect();
+        let sources: Vec<Vec<u32>> = set.iter().map(|p| p.source.clone()).collect();
+        let source_lengths: Vec<usize> = tokens.iter().map(|(s, _)| s.len()).collect();
+        for (name, width) in [("", None), ("_beam", Some(beam))] {
+            let outputs = decode(
+                context,
+                &model,
+                &sources,
+                pad,
+                &search,
+                width,
+                options.decode.batch_size,
+            )?;
+            let hypotheses = texts(&target_vocab, &outputs)?;
+            let suffix = match width {
+                Some(k) => format!("{name}{k}"),
+                None => String::new(),
+            };
+            let bleu = corpus_bleu(&hypotheses, &references)?;
+            metrics.insert(format!("{split}_bleu{suffix}"), json!(bleu.score));
+            metrics.insert(
+                format!("{split}_chrf{suffix}"),
+                json!(corpus_chrf(&hypotheses, &references)?.score),
+            );
+            metrics.insert(
+                format!("{split}_length_ratio{suffix}"),
+                json!(bleu.hypothesis_length as f64 / bleu.reference_length as f64),
+            );
+            let mut low = 0;
+            for (bucket, high) in LENGTH_BUCKETS {
+                let pick: Vec<usize> = (0..sources.len())
+                    .filter(|&i| source_lengths[i] > low && source_lengths[i] <= high)
+                    .collect();
+                low = high;
+                if pick.is_empty() {
+                    continue;
+                }
+                let hyps: Vec<&String> = pick.iter().map(|&i| &hypotheses[i]).collect();
+                let refs: Vec<&String> = pick.iter().map(|&i| &references[i]).collect();
+                metrics.insert(
+                    format!("{split}_bleu{suffix}_source_{bucket}"),
+                    json!(corpus_bleu(&hyps, &refs)?.score),
+                );
+                metrics.insert(format!("{split}_pairs_source_{bucket}"), json!(pick.len()));
+            }
+            if split == "test" {
+                let file = match width {
+                    Some(k) => format!("test.beam{k}.txt"),
+                    None => "test.greedy.txt".to_string(),
+                };
+                write_lines(context, &file, &hypotheses)?;
+            }
+        }
+    }
+    let (unknown, total) = test_tokens.iter().flat_map(|(_, target)| target).fold(
+        (0usize, 0usize),
+        |(unknown, total), word| {
+            (
+                unknown + usize::from(target_vocab.id(word).is_none()),
+                total + 1,
+            )
+        },
+    );
+    metrics.insert(
+        "test_reference_unknown_share".into(),
+        json!(unknown as f64 / total.max(1) as f64),
+    );
+    Ok(metrics)
+}
+
+/// Outputs as text, tokens joined by spaces.
+fn texts(vocab: &Vocab, outputs: &[Hypothesis]) -> Result<Vec<String>> {
+    outputs
+        .iter()
+        .map(|h| Ok(vocab.decode(&h.tokens, true)?.join(" ")))
+        .collect()
+}
