@@ -8,8 +8,8 @@
 //! settings and `bucket_pool` the length bucketing of training batches.
 //!
 //! Metrics: `test_perplexity` (per target token, `</s>` included), `test_bleu` (greedy),
-//! `test_bleu_beamK`, `test_chrf` (greedy), the same for dev, BLEU by source length (≤ 10, 11–20,
-//! > 20 words) for both searches, and `test_reference_unknown_share`: the share of test reference
+//! `test_bleu_beamK`, `test_chrf` (greedy), the same for dev, BLEU by source length (up to 10,
+//! 11–20, over 20 words) for both searches, and `test_reference_unknown_share`: the share of test reference
 //! words outside the target vocabulary, which a word-level model cannot produce. BLEU and chrF
 //! are sacreBLEU's defaults over the outputs' tokens joined by spaces against the raw
 //! references (lowercased when the vocabulary is). The test outputs are written to
