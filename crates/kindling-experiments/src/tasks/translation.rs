@@ -105,6 +105,9 @@ impl TranslationOptions {
     }
 }
 
+/// A sentence pair as source and target tokens.
+type TokenPair = (Vec<String>, Vec<String>);
+
 /// Source-length buckets of the BLEU breakdown: name and the largest length (in words).
 const LENGTH_BUCKETS: [(&str, usize); 3] = [("1_10", 10), ("11_20", 20), ("21_up", usize::MAX)];
 
@@ -140,7 +143,7 @@ pub(super) fn run(
     let segmenter = Segmenter::Words {
         lowercase: options.lowercase,
     };
-    let tokenized = |pairs: &[SentencePair]| -> Vec<(Vec<String>, Vec<String>)> {
+    let tokenized = |pairs: &[SentencePair]| -> Vec<TokenPair> {
         pairs
             .iter()
             .map(|p| (segmenter.tokens(&p.source), segmenter.tokens(&p.target)))
@@ -151,7 +154,7 @@ pub(super) fn run(
         tokenized(&dev_pairs),
         tokenized(&test_pairs),
     );
-    let vocabulary = |side: &dyn Fn(&(Vec<String>, Vec<String>)) -> &Vec<String>| {
+    let vocabulary = |side: fn(&TokenPair) -> &[String]| {
         let mut counts = TokenCounts::new();
         for pair in &train_tokens {
             for token in side(pair) {
@@ -167,10 +170,10 @@ pub(super) fn run(
             },
         )
     };
-    let source_vocab = vocabulary(&|p| &p.0);
-    let target_vocab = vocabulary(&|p| &p.1);
+    let source_vocab = vocabulary(|p| &p.0);
+    let target_vocab = vocabulary(|p| &p.1);
     let eos = source_vocab.eos_id().expect("seq2seq specials");
-    let encode = |pairs: &[(Vec<String>, Vec<String>)]| -> Result<Vec<PairExample>> {
+    let encode = |pairs: &[TokenPair]| -> Result<Vec<PairExample>> {
         pairs
             .iter()
             .map(|(source, target)| {
