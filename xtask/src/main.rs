@@ -91,6 +91,33 @@ enum Task {
         #[arg(long)]
         backend: Option<String>,
     },
+    /// Translates sentences with a trained encoder–decoder (a `translation` run; arguments, else
+    /// standard input, one sentence per line).
+    Translate {
+        /// The run directory (e.g. runs/seq2seq-multi30k-de-en-bahdanau/<timestamp>).
+        run: PathBuf,
+        /// Sentences to translate.
+        sentences: Vec<String>,
+        /// Beam search of this width (default: greedy).
+        #[arg(long)]
+        beam: Option<usize>,
+        /// Backend: flex, ndarray, wgpu or cuda.
+        #[arg(long)]
+        backend: Option<String>,
+    },
+    /// Pronounces words with a trained grapheme-to-phoneme model (a `g2p` run).
+    Pronounce {
+        /// The run directory (e.g. runs/g2p-cmudict/<timestamp>).
+        run: PathBuf,
+        /// Words to pronounce.
+        words: Vec<String>,
+        /// Beam search of this width (default: greedy).
+        #[arg(long)]
+        beam: Option<usize>,
+        /// Backend: flex, ndarray, wgpu or cuda.
+        #[arg(long)]
+        backend: Option<String>,
+    },
     /// Tags sentences with a trained tagger (a `pos-tagging` run).
     Tag {
         /// The run directory (e.g. runs/bilstm-pos-brown/<timestamp>).
@@ -338,6 +365,18 @@ fn main() -> ExitCode {
             args.extend(sentences);
             runner(args)
         }
+        Task::Translate {
+            run,
+            sentences,
+            beam,
+            backend,
+        } => runner(seq2seq_args("translate", &run, sentences, beam, backend)),
+        Task::Pronounce {
+            run,
+            words,
+            beam,
+            backend,
+        } => runner(seq2seq_args("pronounce", &run, words, beam, backend)),
         Task::Tag {
             run,
             sentences,
@@ -732,6 +771,25 @@ fn runner(args: Vec<String>) -> Result {
     all.extend(args);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     cargo(&all)
+}
+
+/// The runner's `translate` or `pronounce` command line.
+fn seq2seq_args(
+    command: &str,
+    run: &Path,
+    texts: Vec<String>,
+    beam: Option<usize>,
+    backend: Option<String>,
+) -> Vec<String> {
+    let mut args = vec![command.to_string(), run.display().to_string()];
+    if let Some(beam) = beam {
+        args.extend(["--beam".to_string(), beam.to_string()]);
+    }
+    if let Some(backend) = backend {
+        args.extend(["--backend".to_string(), backend]);
+    }
+    args.extend(texts);
+    args
 }
 
 /// How `cargo xtask experiment NAME` runs its experiment.

@@ -11,6 +11,7 @@ use kindling_experiments::Result;
 use kindling_experiments::bench::{self, StepShape};
 use kindling_experiments::runner::{self, RunOptions};
 use kindling_experiments::spec::ExperimentSpec;
+use kindling_seq2seq::Translator;
 use kindling_textcnn::Classifier;
 
 /// Where a benchmark's JSON record goes, and whether it may run on a busy machine.
@@ -145,6 +146,34 @@ enum Command {
         run: PathBuf,
         /// Sentences; none: read standard input.
         sentences: Vec<String>,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+    },
+    /// Translates sentences (arguments, else standard input, one per line) with the model of a
+    /// `translation` run: prints one translation per line.
+    Translate {
+        /// The run's output directory (holding seq2seq.json, the vocabularies and best.ckpt).
+        run: PathBuf,
+        /// Sentences; none: read standard input.
+        sentences: Vec<String>,
+        /// Beam search of this width (default: greedy search).
+        #[arg(long)]
+        beam: Option<usize>,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+    },
+    /// Pronounces words (arguments, else standard input, one per line) with the model of a
+    /// `g2p` run: prints `word<TAB>phonemes`.
+    Pronounce {
+        /// The run's output directory (holding seq2seq.json, the vocabularies and best.ckpt).
+        run: PathBuf,
+        /// Words; none: read standard input.
+        words: Vec<String>,
+        /// Beam search of this width (default: greedy search).
+        #[arg(long)]
+        beam: Option<usize>,
         /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
         #[arg(long)]
         backend: Option<BackendKind>,
@@ -555,6 +584,30 @@ fn run(cli: Cli) -> Result<()> {
                 .filter(|w| *w != "<eos>")
                 .collect();
             println!("{}", shown.join(" "));
+        }
+        Command::Translate {
+            run,
+            sentences,
+            beam,
+            backend,
+        } => {
+            let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
+            let sentences = sentences_or_stdin(sentences)?;
+            for translation in translator.translate(&sentences, beam)? {
+                println!("{translation}");
+            }
+        }
+        Command::Pronounce {
+            run,
+            words,
+            beam,
+            backend,
+        } => {
+            let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
+            let words = sentences_or_stdin(words)?;
+            for (word, phonemes) in words.iter().zip(translator.translate(&words, beam)?) {
+                println!("{word}\t{phonemes}");
+            }
         }
         Command::Classify {
             run,

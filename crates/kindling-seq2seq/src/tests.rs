@@ -222,3 +222,109 @@ fn label_smoothing_changes_the_loss_but_not_the_likelihood() {
     let scalar = |t: Tensor<1>| f64::from(t.into_scalar::<f32>());
     assert!((scalar(plain_loss) - scalar(smooth_loss)).abs() > 1e-4);
 }
+
+#[test]
+fn a_saved_run_translates_like_the_trained_model() {
+    use kindling_data::{Specials, TokenCounts, Vocab, VocabConfig};
+
+    use crate::saved::{Segmenter, Translator, save_seq2seq};
+
+    let plain = device();
+    let device = plain.clone().autodiff();
+    let dir = std::env::temp_dir().join(format!("kindling-seq2seq-saved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Letters reversed, through vocabularies built the way the experiments build them.
+    let words = ["abc", "bca", "cab", "acb", "bac", "cba", "aab", "bba"];
+    let segmenter = Segmenter::Characters { lowercase: true };
+    let mut counts = TokenCounts::new();
+    for word in words {
+        for letter in segmenter.tokens(word) {
+            counts.add(&letter);
+        }
+    }
+    let vocab = Vocab::build(
+        &counts,
+        &VocabConfig {
+            min_count: 1,
+            max_size: None,
+            specials: Specials::seq2seq(),
+        },
+    );
+    let eos = vocab.eos_id().unwrap();
+    let pairs: Vec<PairExample> = words
+        .iter()
+        .cycle()
+        .take(64)
+        .map(|word| {
+            let letters = vocab
+                .encode(&segmenter.tokens(word), kindling_data::OnUnknown::Error)
+                .unwrap();
+            let mut source = letters.clone();
+            source.push(eos);
+            PairExample {
+                source,
+                target: letters.into_iter().rev().collect(),
+            }
+        })
+        .collect();
+    let config = config(AttentionKind::Bahdanau);
+    let model = build_seeded(&device, 1, || {
+        config.init(vocab.len(), vocab.len(), &device).unwrap()
+    });
+    let batcher = PairBatcher {
+        pad: vocab.pad_id().unwrap(),
+        bos: vocab.bos_id().unwrap(),
+        eos,
+        bucket_pool: None,
+    };
+    let trained = Trainer::new(
+        TrainConfig {
+            monitor: "perplexity".into(),
+            goal: Goal::Min,
+            ..TrainConfig::new(
+                2,
+                16,
+                1,
+                OptimizerConfig::Adam {
+                    lr: 0.01,
+                    beta1: 0.9,
+                    beta2: 0.999,
+                    epsilon: 1e-8,
+                    weight_decay: 0.0,
+                },
+            )
+        },
+        &device,
+    )
+    .unwrap()
+    .with_output(&dir)
+    .with_progress(false)
+    .fit(model, &batcher, &pairs, Some(&pairs[..8]))
+    .unwrap();
+    save_seq2seq(&dir, &config, segmenter, &vocab, &vocab).unwrap();
+    let translator = Translator::load(&dir, &device.clone().without_autodiff()).unwrap();
+    let texts = ["ABC", "cab", "bb"];
+    let loaded = translator.translate(&texts, None).unwrap();
+    let encoded: Vec<PairExample> = texts
+        .iter()
+        .map(|t| PairExample {
+            source: translator.encode_source(t).unwrap(),
+            target: vec![],
+        })
+        .collect();
+    let search = SearchConfig::new(vocab.bos_id().unwrap(), eos);
+    let direct = greedy(
+        &trained.best_model.valid(),
+        &sources(&encoded, &plain),
+        &search,
+    )
+    .unwrap();
+    let direct: Vec<String> = direct
+        .iter()
+        .map(|h| translator.target_text(&h.tokens).unwrap())
+        .collect();
+    assert_eq!(loaded, direct);
+    assert_eq!(translator.translate(&texts, Some(1)).unwrap(), direct);
+    assert!(Translator::load(&dir.join("missing"), &plain).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
