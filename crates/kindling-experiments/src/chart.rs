@@ -178,6 +178,69 @@ pub fn confusion_heatmap(title: &str, labels: &[String], counts: &[Vec<u64>]) ->
     svg
 }
 
+/// Attention weights as a grid: one row per output token, one column per source token, each
+/// cell shaded by its weight (0 white, 1 dark blue).
+pub fn attention_heatmap(
+    title: &str,
+    source: &[String],
+    output: &[String],
+    weights: &[Vec<f64>],
+) -> String {
+    let (columns, rows) = (source.len().max(1), output.len().max(1));
+    let cell = (480.0 / columns.max(rows) as f64).clamp(12.0, 32.0);
+    let longest = |labels: &[String]| labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
+    let (row_label, column_label) = (
+        7.5 * longest(output) as f64 + 12.0,
+        7.5 * longest(source) as f64 + 12.0,
+    );
+    let (left, top) = (row_label + 10.0, 40.0);
+    let width = left + cell * columns as f64 + 20.0;
+    let height = top + cell * rows as f64 + column_label + 20.0;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{:.1}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n",
+        width / 2.0,
+        escape(title),
+    );
+    for (r, row) in weights.iter().enumerate().take(rows) {
+        for (c, &weight) in row.iter().enumerate().take(columns) {
+            let w = weight.clamp(0.0, 1.0);
+            let shade = |full: f64| (255.0 - w * (255.0 - full)).round() as u8;
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{cell:.1}\" height=\"{cell:.1}\" fill=\"rgb({},{},{})\" stroke=\"#eee\"><title>{:.3}</title></rect>",
+                left + c as f64 * cell,
+                top + r as f64 * cell,
+                shade(31.0),
+                shade(119.0),
+                shade(180.0),
+                weight,
+            );
+        }
+    }
+    for (r, label) in output.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            left - 6.0,
+            top + r as f64 * cell + cell / 2.0 + 4.0,
+            escape(label)
+        );
+    }
+    for (c, label) in source.iter().enumerate() {
+        let (x, y) = (
+            left + c as f64 * cell + cell / 2.0 - 4.0,
+            top + cell * rows as f64 + 8.0,
+        );
+        let _ = writeln!(
+            svg,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"start\" transform=\"rotate(90 {x:.1} {y:.1})\">{}</text>",
+            escape(label)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 /// Tick values covering `values` at a round step (1, 2 or 5 × 10ⁿ, at least `min_step`),
 /// about five of them, and the axis range they span. No values: the range 0–1.
 fn ticks(values: impl Iterator<Item = f64>, min_step: f64) -> (Vec<f64>, (f64, f64)) {
@@ -284,5 +347,26 @@ mod tests {
         );
         assert!(svg.contains("loss &lt;train &amp; dev&gt;"));
         assert!(!svg.contains("NaN"));
+    }
+
+    #[test]
+    fn attention_heatmap_has_a_cell_per_weight_and_both_axes_labelled() {
+        let source = ["ein", "hund", "</s>"].map(String::from);
+        let output = ["a", "dog", "</s>"].map(String::from);
+        let weights = vec![
+            vec![0.9, 0.1, 0.0],
+            vec![0.1, 0.8, 0.1],
+            vec![0.0, 0.2, 0.8],
+        ];
+        let svg = attention_heatmap("t <&>", &source, &output, &weights);
+        assert_eq!(svg.matches("<title>").count(), 9);
+        assert!(svg.contains(">hund</text>") && svg.contains(">dog</text>"));
+        assert!(svg.contains("t &lt;&amp;&gt;"));
+        // Weight 0.9 is darker than weight 0.1.
+        assert!(
+            svg.contains("fill=\"rgb(53,133,188)\" stroke=\"#eee\"><title>0.900"),
+            "{svg}"
+        );
+        assert!(svg.contains("fill=\"rgb(233,241,248)\" stroke=\"#eee\"><title>0.100"));
     }
 }

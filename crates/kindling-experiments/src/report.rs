@@ -12,7 +12,7 @@ use kindling_core::atomic::write_atomic;
 use kindling_core::checkpoint::fnv1a;
 use serde_json::{Map, Value};
 
-use crate::chart::{Series, confusion_heatmap, line_chart};
+use crate::chart::{Series, attention_heatmap, confusion_heatmap, line_chart};
 use crate::{Error, Result};
 
 /// The commit of the working tree the runner was started in (`git rev-parse HEAD`), with
@@ -160,6 +160,42 @@ pub fn write_report(
                 confusion_heatmap(&format!("{split} confusion matrix"), &labels, &counts),
             )?;
         }
+    }
+    for (key, value) in metrics {
+        let Some(split) = key.strip_suffix("_attention") else {
+            continue;
+        };
+        let strings = |field: &str| -> Vec<String> {
+            value[field]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .map(|x| x.as_str().unwrap_or("?").to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let weights: Vec<Vec<f64>> = value["weights"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        row.as_array()
+                            .map(|r| r.iter().map(|w| w.as_f64().unwrap_or(0.0)).collect())
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        write_svg(
+            &format!("{key}.svg"),
+            attention_heatmap(
+                &format!("{split} attention (greedy search)"),
+                &strings("source"),
+                &strings("output"),
+                &weights,
+            ),
+        )?;
     }
     let text = report_text(metrics, config, &log, &images);
     let path = out_dir.join("report.md");

@@ -193,6 +193,35 @@ pub(super) fn decode(
         .collect())
 }
 
+/// The attention of one greedy output as a run report draws it (`*_attention` metrics):
+/// `{ "source": [...], "output": [...], "weights": [[...]] }`, one row per output step (the
+/// last for `</s>` when it was produced). `None` without attention weights.
+pub(super) fn attention_json(
+    source: &[String],
+    output: &Hypothesis,
+    target: &Vocab,
+) -> Result<Option<Value>> {
+    if output.attention.is_empty() {
+        return Ok(None);
+    }
+    let mut labels: Vec<String> = target
+        .decode(&output.tokens, false)?
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    labels.truncate(output.attention.len());
+    while labels.len() < output.attention.len() {
+        labels.push("</s>".into());
+    }
+    let mut source = source.to_vec();
+    source.push("</s>".into());
+    Ok(Some(json!({
+        "source": source,
+        "output": labels,
+        "weights": output.attention,
+    })))
+}
+
 /// Writes `lines` to `name` in the run directory, one per line.
 pub(super) fn write_lines(context: &TaskContext<'_>, name: &str, lines: &[String]) -> Result<()> {
     let mut text = lines.join("\n");

@@ -25,7 +25,9 @@ use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::seq2seq::{DecodeOptions, batcher, decode, perplexity, train, write_lines};
+use super::seq2seq::{
+    DecodeOptions, attention_json, batcher, decode, perplexity, train, write_lines,
+};
 use crate::Result;
 use crate::runner::TaskContext;
 
@@ -271,6 +273,15 @@ pub(super) fn run(
                     json!(corpus_bleu(&hyps, &refs)?.score),
                 );
                 metrics.insert(format!("{split}_pairs_source_{bucket}"), json!(pick.len()));
+            }
+            if split == "test" && width.is_none() {
+                // One sentence of 8 to 16 words, to draw where the decoder looked.
+                let example = (0..sources.len()).find(|&i| (8..=16).contains(&source_lengths[i]));
+                if let Some(i) = example
+                    && let Some(map) = attention_json(&tokens[i].0, &outputs[i], &target_vocab)?
+                {
+                    metrics.insert("test_attention".into(), map);
+                }
             }
             if split == "test" {
                 let file = match width {
