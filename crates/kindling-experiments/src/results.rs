@@ -118,6 +118,8 @@ pub fn archive(runs: &Path, archive: &Path) -> Result<Vec<String>> {
         })
         .collect();
     names.extend(RECURRENT.iter().map(|(name, _, _)| (*name).to_string()));
+    names.extend(TRANSLATION.iter().map(|(name, _, _)| (*name).to_string()));
+    names.push("g2p-cmudict".into());
     let mut copied = Vec::new();
     for name in names {
         if let Some(metrics) = latest_metrics(runs, &name)? {
@@ -282,6 +284,7 @@ pub fn table(archive: &Path) -> Result<String> {
     }
     out.push_str(&speed);
     out.push_str(&recurrent(archive)?);
+    out.push_str(&sequence_to_sequence(archive)?);
     Ok(out)
 }
 
@@ -340,6 +343,76 @@ fn recurrent(archive: &Path) -> Result<String> {
             "| {name} | {measured} | {seeds} | {ours} | {target} | {dev} | {speed} |\n"
         ));
     }
+    Ok(out)
+}
+
+/// The translation experiments in table order: name, decoder, target.
+const TRANSLATION: [(&str, &str, &str); 4] = [
+    (
+        "seq2seq-multi30k-de-en-context",
+        "context vector (Cho et al. 2014)",
+        "≥ 18 expected",
+    ),
+    (
+        "seq2seq-multi30k-de-en-bahdanau",
+        "additive attention (Bahdanau et al. 2015)",
+        "≥ 28 greedy, ≥ 30 beam 5",
+    ),
+    (
+        "seq2seq-multi30k-de-en-luong",
+        "multiplicative attention (Luong et al. 2015)",
+        "–",
+    ),
+    (
+        "seq2seq-multi30k-de-en-bpe",
+        "additive attention, joint BPE",
+        "–",
+    ),
+];
+
+/// The encoder–decoder tables: translation, then grapheme-to-phoneme.
+fn sequence_to_sequence(archive: &Path) -> Result<String> {
+    let mut out = String::from(
+        "\n## Sequence to sequence\n\nkindling-seq2seq's encoder–decoders as trained by `cargo xtask experiment NAME` on burn-flex over the machine's 2 cores: Multi30k German→English (lowercased words and punctuation; test = 2016 Flickr), test BLEU and chrF as sacreBLEU computes them by default, with greedy search and beam search of width 5, the per-token test perplexity, greedy BLEU by the source sentence's length in words, and the training time (all epochs up to early stopping on dev perplexity). A dash: not run yet.\n\n| experiment | decoder | BLEU greedy | BLEU beam 5 | chrF | perplexity | BLEU by source length ≤ 10 / 11–20 / > 20 | training time | target |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for (name, decoder, target) in TRANSLATION {
+        let metrics = archived(archive, name)?;
+        let m = metrics.as_ref();
+        let number = |key: &str, digits: usize| {
+            m.and_then(|m| m[key].as_f64())
+                .map_or("–".to_string(), |v| format!("{v:.digits$}"))
+        };
+        let buckets = ["1_10", "11_20", "21_up"]
+            .map(|b| number(&format!("test_bleu_source_{b}"), 1))
+            .join(" / ");
+        let minutes = m
+            .and_then(|m| m["train_seconds"].as_f64())
+            .map_or("–".to_string(), |s| format!("{:.0} min", s / 60.0));
+        out.push_str(&format!(
+            "| {name} | {decoder} | {} | {} | {} | {} | {buckets} | {minutes} | {target} |\n",
+            number("test_bleu", 1),
+            number("test_bleu_beam5", 1),
+            number("test_chrf", 1),
+            number("test_perplexity", 1),
+        ));
+    }
+    out.push_str("\nGrapheme-to-phoneme conversion on CMUdict (first pronunciation of each word, ARPAbet with stress, words split 90/5/5 at random with seed 1): word and phoneme error rates in percent on the test words.\n\n| experiment | WER greedy | PER greedy | WER beam 5 | PER beam 5 | training time | target |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+    let metrics = archived(archive, "g2p-cmudict")?;
+    let m = metrics.as_ref();
+    let percent = |key: &str| {
+        m.and_then(|m| m[key].as_f64())
+            .map_or("–".to_string(), |v| format!("{:.1}", 100.0 * v))
+    };
+    let minutes = m
+        .and_then(|m| m["train_seconds"].as_f64())
+        .map_or("–".to_string(), |s| format!("{:.0} min", s / 60.0));
+    out.push_str(&format!(
+        "| g2p-cmudict | {} | {} | {} | {} | {minutes} | WER ≤ 25, PER ≤ 6 (published bi-LSTM: 23.6 / 5.5) |\n",
+        percent("test_wer"),
+        percent("test_per"),
+        percent("test_wer_beam5"),
+        percent("test_per_beam5"),
+    ));
     Ok(out)
 }
 
@@ -458,5 +531,34 @@ mod tests {
             "{row}"
         );
         let _ = std::fs::remove_dir_all(&runs);
+    }
+
+    #[test]
+    fn sequence_to_sequence_rows_show_bleu_by_length_and_error_rates() {
+        let archive = scratch("seq2seq");
+        write(
+            &archive,
+            "seq2seq-multi30k-de-en-bahdanau.json",
+            r#"{"test_bleu": 30.04, "test_bleu_beam5": 31.5, "test_chrf": 55.55,
+                "test_perplexity": 12.34, "test_bleu_source_1_10": 35.0,
+                "test_bleu_source_11_20": 30.0, "test_bleu_source_21_up": 20.0,
+                "train_seconds": 3000.0}"#,
+        );
+        write(
+            &archive,
+            "g2p-cmudict.json",
+            r#"{"test_wer": 0.25, "test_per": 0.061, "train_seconds": 600.0}"#,
+        );
+        let table = table(&archive).unwrap();
+        assert_eq!(
+            row(&table, "| seq2seq-multi30k-de-en-bahdanau |"),
+            "| seq2seq-multi30k-de-en-bahdanau | additive attention (Bahdanau et al. 2015) | 30.0 | 31.5 | 55.5 | 12.3 | 35.0 / 30.0 / 20.0 | 50 min | ≥ 28 greedy, ≥ 30 beam 5 |"
+        );
+        assert!(row(&table, "| seq2seq-multi30k-de-en-context |").contains("| – | – |"));
+        assert!(
+            row(&table, "| g2p-cmudict |")
+                .starts_with("| g2p-cmudict | 25.0 | 6.1 | – | – | 10 min |")
+        );
+        let _ = std::fs::remove_dir_all(&archive);
     }
 }
