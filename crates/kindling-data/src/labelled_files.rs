@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::labels::LabelSet;
 use crate::read::labelled::{LabelledText, read_fasttext, read_label_first, read_one_class_files};
 use crate::read::table::{Delimiter, read_table};
-use crate::registry::{ClassificationData, TextExample};
+use crate::registry::{ClassificationData, TextExample, to_examples};
 use crate::source::Encoding;
 use crate::{Error, Result};
 
@@ -94,17 +94,7 @@ impl LabelledFiles {
     pub fn load(&self) -> Result<ClassificationData> {
         let train = self.read(&self.train)?;
         let labels = LabelSet::from_observed(train.iter().map(|e| e.label.as_str()))?;
-        let examples = |lines: Vec<LabelledText>, path: &Path| -> Result<Vec<TextExample>> {
-            lines
-                .into_iter()
-                .map(|e| {
-                    Ok(TextExample {
-                        label: labels.id_at(&e.label, path, e.line)?,
-                        text: e.text,
-                    })
-                })
-                .collect()
-        };
+        let examples = |lines: Vec<LabelledText>, path: &Path| to_examples(lines, &labels, path);
         let optional = |path: &Option<PathBuf>| -> Result<Option<Vec<TextExample>>> {
             path.as_deref()
                 .map(|path| examples(self.read(path)?, path))

@@ -450,7 +450,9 @@ impl DataDir {
     }
 }
 
-fn to_examples(
+/// Labelled lines as examples of `labels`; a label outside the set is an error naming `path`
+/// and the line.
+pub(crate) fn to_examples(
     lines: Vec<LabelledText>,
     labels: &LabelSet,
     path: &Path,

@@ -10,13 +10,13 @@
 
 use kindling_core::seed::SeededRng;
 use kindling_data::read::cmudict::{CmudictOptions, Pronunciation};
-use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{DataDir, OnUnknown};
 use kindling_seq2seq::score::error_rates;
 use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::seq2seq::{DecodeOptions, batcher, decode, perplexity, train, write_lines};
+use super::seq2seq::{DecodeOptions, batcher, decode, perplexity, train, vocabulary, write_lines};
 use crate::Result;
 use crate::runner::TaskContext;
 
@@ -93,22 +93,11 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
         test_words.truncate(max / 4 + 1);
     }
     let segmenter = Segmenter::Characters { lowercase: true };
-    let vocabulary = |tokens: &mut dyn Iterator<Item = String>| {
-        let mut counts = TokenCounts::new();
-        for token in tokens {
-            counts.add(&token);
-        }
-        Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: 1,
-                max_size: None,
-                specials: Specials::seq2seq(),
-            },
-        )
-    };
-    let letters = vocabulary(&mut train_words.iter().flat_map(|p| segmenter.tokens(&p.word)));
-    let phonemes = vocabulary(&mut train_words.iter().flat_map(|p| p.phonemes.iter().cloned()));
+    let letters = vocabulary(
+        train_words.iter().flat_map(|p| segmenter.tokens(&p.word)),
+        1,
+    );
+    let phonemes = vocabulary(train_words.iter().flat_map(|p| p.phonemes.iter()), 1);
     let eos = letters.eos_id().expect("seq2seq specials");
     let encode = |words: &[Pronunciation]| -> Result<Vec<PairExample>> {
         words

@@ -5,7 +5,7 @@
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
 use kindling_core::train::{Trainer, evaluate};
-use kindling_data::Vocab;
+use kindling_data::{Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_seq2seq::saved::batch_sources;
 use kindling_seq2seq::search::{Hypothesis, SearchConfig, beam_search, greedy};
 use kindling_seq2seq::{PairBatcher, PairExample, Seq2Seq, Seq2SeqConfig};
@@ -95,6 +95,26 @@ impl DecodeOptions {
             )
         }
     }
+}
+
+/// A vocabulary with the encoder–decoder's special tokens (`<pad>`, `<unk>`, `<bos>`, `<eos>`)
+/// of the tokens seen at least `min_count` times.
+pub(super) fn vocabulary<S: AsRef<str>>(
+    tokens: impl IntoIterator<Item = S>,
+    min_count: u64,
+) -> Vocab {
+    let mut counts = TokenCounts::new();
+    for token in tokens {
+        counts.add(token.as_ref());
+    }
+    Vocab::build(
+        &counts,
+        &VocabConfig {
+            min_count,
+            max_size: None,
+            specials: Specials::seq2seq(),
+        },
+    )
 }
 
 /// The batcher of a task's pairs.

@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 
 use kindling_data::read::parallel::{SentencePair, read_parallel};
-use kindling_data::{Encoding, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{Encoding, OnUnknown, Vocab};
 use kindling_seq2seq::score::{corpus_bleu, corpus_chrf};
 use kindling_seq2seq::search::Hypothesis;
 use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::seq2seq::{
-    DecodeOptions, attention_json, batcher, decode, perplexity, train, write_lines,
+    DecodeOptions, attention_json, batcher, decode, perplexity, train, vocabulary, write_lines,
 };
 use crate::Result;
 use crate::runner::TaskContext;
@@ -156,24 +156,8 @@ pub(super) fn run(
         tokenized(&dev_pairs),
         tokenized(&test_pairs),
     );
-    let vocabulary = |side: fn(&TokenPair) -> &[String]| {
-        let mut counts = TokenCounts::new();
-        for pair in &train_tokens {
-            for token in side(pair) {
-                counts.add(token);
-            }
-        }
-        Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: options.min_count,
-                max_size: None,
-                specials: Specials::seq2seq(),
-            },
-        )
-    };
-    let source_vocab = vocabulary(|p| &p.0);
-    let target_vocab = vocabulary(|p| &p.1);
+    let source_vocab = vocabulary(train_tokens.iter().flat_map(|p| &p.0), options.min_count);
+    let target_vocab = vocabulary(train_tokens.iter().flat_map(|p| &p.1), options.min_count);
     let eos = source_vocab.eos_id().expect("seq2seq specials");
     let encode = |pairs: &[TokenPair]| -> Result<Vec<PairExample>> {
         pairs
