@@ -31,6 +31,10 @@ pub enum Error {
         problem: String,
     },
 
+    /// Learning or applying a subword encoding failed.
+    #[error("subwords: {0}")]
+    Subwords(String),
+
     /// An error from the recurrent layers.
     #[error(transparent)]
     Rnn(#[from] kindling_rnn::Error),

@@ -11,6 +11,7 @@ pub mod model;
 pub mod saved;
 pub mod score;
 pub mod search;
+pub mod subword;
 #[cfg(test)]
 mod tests;
 

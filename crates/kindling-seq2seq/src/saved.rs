@@ -1,6 +1,7 @@
 //! Trained encoder–decoders saved beside their checkpoints and loaded back to translate: a run
 //! directory holds `seq2seq.json` (the model config and how text is split into tokens),
-//! `source_vocab.txt`, `target_vocab.txt` and the trainer's `best.ckpt`.
+//! `source_vocab.txt`, `target_vocab.txt`, the trainer's `best.ckpt` and, for a subword model,
+//! `bpe.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +14,15 @@ use kindling_data::{OnUnknown, Vocab};
 use serde::{Deserialize, Serialize};
 
 use crate::search::{Hypothesis, SearchConfig, Sources, beam_search, greedy};
+use crate::subword::Subwords;
 use crate::{Error, Result, Seq2Seq, Seq2SeqConfig};
 
 /// The description of a saved model.
 const MANIFEST: &str = "seq2seq.json";
 const SOURCE_VOCAB: &str = "source_vocab.txt";
 const TARGET_VOCAB: &str = "target_vocab.txt";
+/// The subword encoding of a subword model.
+pub const SUBWORDS: &str = "bpe.json";
 
 /// How raw text becomes source tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,10 +64,13 @@ impl Segmenter {
 struct Manifest {
     model: Seq2SeqConfig,
     segmenter: Segmenter,
+    /// Tokens are further split into the subwords of `bpe.json`.
+    #[serde(default)]
+    subwords: bool,
 }
 
-/// Writes the description of a run (model config, segmenter and both vocabularies) into
-/// `dir`, beside the trainer's checkpoints.
+/// Writes the description of a run (model config, segmenter, subword encoding if any and both
+/// vocabularies) into `dir`, beside the trainer's checkpoints.
 ///
 /// # Errors
 /// Write failures.
@@ -71,13 +78,18 @@ pub fn save_seq2seq(
     dir: &Path,
     model: &Seq2SeqConfig,
     segmenter: Segmenter,
+    subwords: Option<&Subwords>,
     source_vocab: &Vocab,
     target_vocab: &Vocab,
 ) -> Result<()> {
     let manifest = Manifest {
         model: model.clone(),
         segmenter,
+        subwords: subwords.is_some(),
     };
+    if let Some(subwords) = subwords {
+        subwords.save(&dir.join(SUBWORDS))?;
+    }
     kindling_core::atomic::write_json_atomic(&dir.join(MANIFEST), &manifest)?;
     source_vocab.save(&dir.join(SOURCE_VOCAB))?;
     target_vocab.save(&dir.join(TARGET_VOCAB))?;
@@ -88,6 +100,7 @@ pub fn save_seq2seq(
 pub struct Translator {
     model: Seq2Seq,
     segmenter: Segmenter,
+    subwords: Option<Subwords>,
     source_vocab: Vocab,
     target_vocab: Vocab,
     device: Device,
@@ -128,9 +141,15 @@ impl Translator {
             .init(source_vocab.len(), target_vocab.len(), device)?;
         let checkpoint: PathBuf = dir.join(files::BEST);
         let model = Checkpoint::load(&checkpoint)?.restore_model(model, &checkpoint)?;
+        let subwords = if manifest.subwords {
+            Some(Subwords::load(&dir.join(SUBWORDS))?)
+        } else {
+            None
+        };
         Ok(Self {
             model,
             segmenter: manifest.segmenter,
+            subwords,
             source_vocab,
             target_vocab,
             device: device.clone(),
@@ -170,9 +189,11 @@ impl Translator {
     /// # Errors
     /// Vocabulary errors (none in practice: unknown tokens map to `<unk>`).
     pub fn encode_source(&self, text: &str) -> Result<Vec<u32>> {
-        let mut ids = self
-            .source_vocab
-            .encode(&self.segmenter.tokens(text), OnUnknown::MapToUnk)?;
+        let mut tokens = self.segmenter.tokens(text);
+        if let Some(subwords) = &self.subwords {
+            tokens = subwords.split(&tokens)?;
+        }
+        let mut ids = self.source_vocab.encode(&tokens, OnUnknown::MapToUnk)?;
         ids.push(self.source_vocab.eos_id().expect("checked on load"));
         Ok(ids)
     }
@@ -197,12 +218,16 @@ impl Translator {
         }
     }
 
-    /// Output ids as text, tokens joined by spaces.
+    /// Output ids as text, tokens (subwords joined back into words) separated by spaces.
     ///
     /// # Errors
     /// An id outside the target vocabulary.
     pub fn target_text(&self, ids: &[u32]) -> Result<String> {
-        Ok(self.target_vocab.decode(ids, true)?.join(" "))
+        let tokens = self.target_vocab.decode(ids, true)?;
+        Ok(match self.subwords {
+            Some(_) => Subwords::join(&tokens).join(" "),
+            None => tokens.join(" "),
+        })
     }
 }
 

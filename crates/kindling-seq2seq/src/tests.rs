@@ -301,7 +301,7 @@ fn a_saved_run_translates_like_the_trained_model() {
     .with_progress(false)
     .fit(model, &batcher, &pairs, Some(&pairs[..8]))
     .unwrap();
-    save_seq2seq(&dir, &config, segmenter, &vocab, &vocab).unwrap();
+    save_seq2seq(&dir, &config, segmenter, None, &vocab, &vocab).unwrap();
     let translator = Translator::load(&dir, &device.clone().without_autodiff()).unwrap();
     let texts = ["ABC", "cab", "bb"];
     let loaded = translator.translate(&texts, None).unwrap();

@@ -122,6 +122,7 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
         &context.out_dir,
         &options.model,
         segmenter,
+        None,
         &letters,
         &phonemes,
     )?;

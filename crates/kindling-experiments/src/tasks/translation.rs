@@ -4,15 +4,18 @@
 //! Options ([`TranslationOptions`]): `data` names the languages and the split files (paths under
 //! the data directory, `{lang}` standing for each language code), `lowercase` and `min_count`
 //! shape the word vocabularies (words and punctuation marks; tokens of the training side seen
-//! fewer times become `<unk>`), `model` is the [`Seq2SeqConfig`], `decode` the search
-//! settings and `bucket_pool` the length bucketing of training batches.
+//! fewer times become `<unk>`), `bpe_vocabulary` splits words into byte-pair-encoding subwords
+//! learned jointly on both training sides (pieces joined back into words before scoring),
+//! `model` is the [`Seq2SeqConfig`], `decode` the search settings and `bucket_pool` the length
+//! bucketing of training batches.
 //!
 //! Metrics: `test_perplexity` (per target token, `</s>` included), `test_bleu` (greedy),
 //! `test_bleu_beamK`, `test_chrf` (greedy), the same for dev, BLEU by source length (up to 10,
-//! 11–20, over 20 words) for both searches, and `test_reference_unknown_share`: the share of test reference
-//! words outside the target vocabulary, which a word-level model cannot produce. BLEU and chrF
-//! are sacreBLEU's defaults over the outputs' tokens joined by spaces against the raw
-//! references (lowercased when the vocabulary is). The test outputs are written to
+//! 11–20, over 20 words) for both searches, and `test_reference_unknown_share`: the share of test
+//! reference words outside the word-level target vocabulary, which a word-level model cannot
+//! produce (with subwords also `test_reference_unknown_pieces_share`). BLEU and chrF are
+//! sacreBLEU's defaults over the outputs' tokens joined by spaces against the raw references
+//! (lowercased when the vocabulary is). The test outputs are written to
 //! `test.greedy.txt` and `test.beamK.txt`; the model to `translate`'s files.
 
 use std::path::PathBuf;
@@ -21,6 +24,7 @@ use kindling_data::read::parallel::{SentencePair, read_parallel};
 use kindling_data::{Encoding, OnUnknown, Vocab};
 use kindling_seq2seq::score::{corpus_bleu, corpus_chrf};
 use kindling_seq2seq::search::Hypothesis;
+use kindling_seq2seq::subword::Subwords;
 use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -72,6 +76,10 @@ pub struct TranslationOptions {
     /// Training-side tokens seen fewer times are `<unk>` (default 2).
     #[serde(default = "two")]
     pub min_count: u64,
+    /// Split words further into byte-pair-encoding subwords learned jointly on both training
+    /// sides, with a vocabulary of this many pieces (default: whole words).
+    #[serde(default)]
+    pub bpe_vocabulary: Option<usize>,
     /// The model.
     pub model: Seq2SeqConfig,
     /// Decoding.
@@ -87,6 +95,9 @@ impl TranslationOptions {
     pub(super) fn validate(&self) -> std::result::Result<(), String> {
         if self.min_count == 0 {
             return Err("min_count: expected at least 1".into());
+        }
+        if self.bpe_vocabulary == Some(0) {
+            return Err("bpe_vocabulary: expected at least 1 piece".into());
         }
         if self.bucket_pool == Some(0) {
             return Err("bucket_pool: expected at least 1 batch per pool".into());
@@ -156,8 +167,39 @@ pub(super) fn run(
         tokenized(&dev_pairs),
         tokenized(&test_pairs),
     );
-    let source_vocab = vocabulary(train_tokens.iter().flat_map(|p| &p.0), options.min_count);
-    let target_vocab = vocabulary(train_tokens.iter().flat_map(|p| &p.1), options.min_count);
+    // What a word-level model could produce, whatever this one's units.
+    let target_words = vocabulary(train_tokens.iter().flat_map(|p| &p.1), options.min_count);
+    let subwords = match options.bpe_vocabulary {
+        Some(size) => {
+            let lines = train_tokens
+                .iter()
+                .flat_map(|(source, target)| [source.join(" "), target.join(" ")]);
+            Some(Subwords::train(lines, size, options.min_count)?)
+        }
+        None => None,
+    };
+    let (train_units, dev_units, test_units) = match &subwords {
+        Some(subwords) => {
+            let split = |pairs: &[TokenPair]| -> Result<Vec<TokenPair>> {
+                pairs
+                    .iter()
+                    .map(|(source, target)| Ok((subwords.split(source)?, subwords.split(target)?)))
+                    .collect()
+            };
+            (
+                split(&train_tokens)?,
+                split(&dev_tokens)?,
+                split(&test_tokens)?,
+            )
+        }
+        None => (
+            train_tokens.clone(),
+            dev_tokens.clone(),
+            test_tokens.clone(),
+        ),
+    };
+    let source_vocab = vocabulary(train_units.iter().flat_map(|p| &p.0), options.min_count);
+    let target_vocab = vocabulary(train_units.iter().flat_map(|p| &p.1), options.min_count);
     let eos = source_vocab.eos_id().expect("seq2seq specials");
     let encode = |pairs: &[TokenPair]| -> Result<Vec<PairExample>> {
         pairs
@@ -173,15 +215,16 @@ pub(super) fn run(
             .collect()
     };
     let (train_set, dev_set, test_set) = (
-        encode(&train_tokens)?,
-        encode(&dev_tokens)?,
-        encode(&test_tokens)?,
+        encode(&train_units)?,
+        encode(&dev_units)?,
+        encode(&test_units)?,
     );
     let batcher = batcher(&source_vocab, &target_vocab, options.bucket_pool);
     save_seq2seq(
         &context.out_dir,
         &options.model,
         segmenter,
+        subwords.as_ref(),
         &source_vocab,
         &target_vocab,
     )?;
@@ -226,7 +269,7 @@ pub(super) fn run(
                 width,
                 options.decode.batch_size,
             )?;
-            let hypotheses = texts(&target_vocab, &outputs)?;
+            let hypotheses = texts(&target_vocab, &outputs, subwords.is_some())?;
             let suffix = match width {
                 Some(k) => format!("{name}{k}"),
                 None => String::new(),
@@ -276,26 +319,40 @@ pub(super) fn run(
             }
         }
     }
-    let (unknown, total) = test_tokens.iter().flat_map(|(_, target)| target).fold(
-        (0usize, 0usize),
-        |(unknown, total), word| {
-            (
-                unknown + usize::from(target_vocab.id(word).is_none()),
-                total + 1,
-            )
-        },
-    );
+    let unknown_share = |vocab: &Vocab, sentences: &[TokenPair]| {
+        let (unknown, total) = sentences
+            .iter()
+            .flat_map(|(_, target)| target)
+            .fold((0usize, 0usize), |(unknown, total), token| {
+                (unknown + usize::from(vocab.id(token).is_none()), total + 1)
+            });
+        unknown as f64 / total.max(1) as f64
+    };
     metrics.insert(
         "test_reference_unknown_share".into(),
-        json!(unknown as f64 / total.max(1) as f64),
+        json!(unknown_share(&target_words, &test_tokens)),
     );
+    if let Some(subwords) = &subwords {
+        metrics.insert("bpe_pieces".into(), json!(subwords.vocabulary_size()));
+        metrics.insert(
+            "test_reference_unknown_pieces_share".into(),
+            json!(unknown_share(&target_vocab, &test_units)),
+        );
+    }
     Ok(metrics)
 }
 
-/// Outputs as text, tokens joined by spaces.
-fn texts(vocab: &Vocab, outputs: &[Hypothesis]) -> Result<Vec<String>> {
+/// Outputs as text, tokens joined by spaces (subwords first joined into words).
+fn texts(vocab: &Vocab, outputs: &[Hypothesis], subwords: bool) -> Result<Vec<String>> {
     outputs
         .iter()
-        .map(|h| Ok(vocab.decode(&h.tokens, true)?.join(" ")))
+        .map(|h| {
+            let tokens = vocab.decode(&h.tokens, true)?;
+            Ok(if subwords {
+                Subwords::join(&tokens).join(" ")
+            } else {
+                tokens.join(" ")
+            })
+        })
         .collect()
 }
