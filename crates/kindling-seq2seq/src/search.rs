@@ -15,7 +15,7 @@ pub struct SearchConfig {
     pub bos: u32,
     /// The target side's `</s>`.
     pub eos: u32,
-    /// Output tokens at most: `max_len_a · source length + max_len_b`.
+    /// Output tokens at most: `max_len_a · source length + max_len_b` (at least 1).
     pub max_len_a: f64,
     /// See `max_len_a`.
     pub max_len_b: usize,
@@ -35,8 +35,9 @@ impl SearchConfig {
         }
     }
 
+    /// At least one step, so every search takes one.
     fn max_len(&self, source_len: usize) -> usize {
-        (self.max_len_a * source_len as f64) as usize + self.max_len_b
+        ((self.max_len_a * source_len as f64) as usize + self.max_len_b).max(1)
     }
 }
 
