@@ -143,9 +143,67 @@ fn folder_metrics(dir: &Path) -> Result<Option<Value>> {
     }
     let summary = dir.join("summary.json");
     if summary.is_file() {
-        return parse(&summary).map(|s| Some(flatten_summary(&s)));
+        let mut flat = flatten_summary(&parse(&summary)?);
+        add_fold_means_over_seeds(dir, &mut flat)?;
+        return Ok(Some(flat));
     }
     Ok(None)
+}
+
+/// What a cross-validated run reports only per fold — dev accuracy (and its spread over the
+/// folds) and training speed — as the mean over folds.
+fn fold_means(metrics: &Value) -> serde_json::Map<String, Value> {
+    let folds = metrics["folds"].as_u64().unwrap_or(0);
+    let mut means = serde_json::Map::new();
+    for key in ["dev_accuracy", "train_sentences_per_second"] {
+        let values: Vec<f64> = (1..=folds)
+            .filter_map(|k| metrics[format!("fold_{k}")][key].as_f64())
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let (mean, sd) = mean_sd(&values);
+        means.insert(key.into(), serde_json::json!(mean));
+        if key == "dev_accuracy"
+            && let Some(sd) = sd
+        {
+            means.insert("dev_accuracy_std".into(), serde_json::json!(sd));
+        }
+    }
+    means
+}
+
+/// For a multi-seed run of a cross-validated experiment, whose summary has no per-fold
+/// numbers: the fold means of each seed's `seed-N/metrics.json` ([`fold_means`]), averaged over
+/// the seeds, added where the summary lacks them.
+fn add_fold_means_over_seeds(dir: &Path, flat: &mut Value) -> Result<()> {
+    let seeds: Vec<u64> = flat["seeds"]
+        .as_array()
+        .map(|s| s.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    let mut per_seed = Vec::new();
+    for seed in seeds {
+        let path = dir.join(format!("seed-{seed}")).join("metrics.json");
+        if path.is_file() {
+            per_seed.push(fold_means(&parse(&path)?));
+        }
+    }
+    let Some(first) = per_seed.first() else {
+        return Ok(());
+    };
+    for key in first.keys() {
+        if flat.get(key).is_some() {
+            continue;
+        }
+        let values: Vec<f64> = per_seed
+            .iter()
+            .filter_map(|m| m.get(key)?.as_f64())
+            .collect();
+        if values.len() == per_seed.len() {
+            flat[key] = serde_json::json!(mean_sd(&values).0);
+        }
+    }
+    Ok(())
 }
 
 /// A multi-seed `summary.json` as one metrics object: each metric's mean under its name, its
@@ -218,7 +276,12 @@ fn cell(metrics: Option<&Value>) -> String {
         .filter_map(|k| metrics[format!("fold_{k}")]["dev_accuracy"].as_f64())
         .collect();
     let dev = match metrics["dev_accuracy"].as_f64() {
-        Some(dev) => percent(dev, metrics["dev_accuracy_sd"].as_f64()),
+        Some(dev) => percent(
+            dev,
+            metrics["dev_accuracy_std"]
+                .as_f64()
+                .or_else(|| metrics["dev_accuracy_sd"].as_f64()),
+        ),
         None if !folds.is_empty() => {
             let (mean, sd) = mean_sd(&folds);
             percent(mean, sd)
@@ -421,18 +484,12 @@ fn speed_cell(metrics: Option<&Value>) -> String {
     let Some(metrics) = metrics else {
         return "–".into();
     };
-    let runs: Vec<&Value> = match metrics["folds"].as_u64() {
-        Some(folds) => (1..=folds).map(|k| &metrics[format!("fold_{k}")]).collect(),
-        None => vec![metrics],
-    };
-    let speeds: Vec<f64> = runs
-        .iter()
-        .filter_map(|run| run["train_sentences_per_second"].as_f64())
-        .collect();
-    if speeds.is_empty() {
-        return "–".into();
-    }
-    format!("{:.0}", speeds.iter().sum::<f64>() / speeds.len() as f64)
+    let speed = metrics["train_sentences_per_second"].as_f64().or_else(|| {
+        fold_means(metrics)
+            .get("train_sentences_per_second")?
+            .as_f64()
+    });
+    speed.map_or_else(|| "–".into(), |s| format!("{s:.0}"))
 }
 
 #[cfg(test)]
@@ -560,5 +617,41 @@ mod tests {
                 .starts_with("| g2p-cmudict | 25.0 | 6.1 | – | – | 10 min |")
         );
         let _ = std::fs::remove_dir_all(&archive);
+    }
+
+    #[test]
+    fn a_cross_validated_multi_seed_run_gets_dev_and_speed_from_its_seeds_folds() {
+        let runs = scratch("folds");
+        write(
+            &runs,
+            "textcnn-mr-rand/20260104-000000/summary.json",
+            r#"{"experiment": "textcnn-mr-rand", "seeds": [1, 2], "metrics": {
+                "test_accuracy": {"mean": 0.77, "sd": 0.001, "values": [0.769, 0.771]},
+                "test_accuracy_std": {"mean": 0.012, "sd": 0.0, "values": [0.012, 0.012]},
+                "folds": {"mean": 2.0, "sd": 0.0, "values": [2.0, 2.0]}}}"#,
+        );
+        for (seed, dev) in [(1, [0.70, 0.72]), (2, [0.74, 0.76])] {
+            write(
+                &runs,
+                &format!("textcnn-mr-rand/20260104-000000/seed-{seed}/metrics.json"),
+                &format!(
+                    r#"{{"folds": 2, "fold_1": {{"dev_accuracy": {}, "train_sentences_per_second": 100.0}},
+                        "fold_2": {{"dev_accuracy": {}, "train_sentences_per_second": 300.0}}}}"#,
+                    dev[0], dev[1]
+                ),
+            );
+        }
+        let archive = runs.join("archive");
+        super::archive(&runs, &archive).unwrap();
+        let table = table(&archive).unwrap();
+        // Dev: the mean of the seeds' fold means (0.71, 0.75), with their mean fold spread.
+        assert!(
+            row(&table, "| CNN-rand |")
+                .starts_with("| CNN-rand | 77.0 ± 1.2 / 73.0 ± 1.4 / 76.1 |"),
+            "{table}"
+        );
+        let speed = table.split("## Training speed").nth(1).unwrap();
+        assert!(row(speed, "| CNN-rand |").starts_with("| CNN-rand | 200 |"));
+        let _ = std::fs::remove_dir_all(&runs);
     }
 }

@@ -1,7 +1,8 @@
 //! Sentence classification — Kim's (2014) CNN, C-LSTM or a recurrent classifier — on TREC,
 //! SST-1 or SST-2 (their published test sets; 10 % of train, stratified and seeded, as dev when
 //! there is none), MR (stratified 10-fold cross-validation, `test_accuracy` the mean over folds
-//! with `test_accuracy_std`) or the user's own files.
+//! with `test_accuracy_std`, `dev_accuracy` / `dev_accuracy_std` likewise) or the user's own
+//! files.
 //!
 //! Sentences are tokenised with Kim's `clean_str` (lowercased unless `lowercase = false`); the
 //! vocabulary holds every word of every split, as in Kim's code: words seen only in dev or test
@@ -247,11 +248,15 @@ pub(super) fn run(
             accuracies.push(accuracy);
             metrics.insert(format!("fold_{}", k + 1), Value::Object(run));
         }
-        let mean = accuracies.iter().sum::<f64>() / accuracies.len() as f64;
-        let variance = accuracies.iter().map(|a| (a - mean).powi(2)).sum::<f64>()
-            / (accuracies.len().max(2) - 1) as f64;
+        let (mean, sd) = mean_and_sd(&accuracies);
         metrics.insert("test_accuracy".into(), json!(mean));
-        metrics.insert("test_accuracy_std".into(), json!(variance.sqrt()));
+        metrics.insert("test_accuracy_std".into(), json!(sd));
+        let dev: Vec<f64> = (1..=folds)
+            .filter_map(|k| metrics[&format!("fold_{k}")]["dev_accuracy"].as_f64())
+            .collect();
+        let (mean, sd) = mean_and_sd(&dev);
+        metrics.insert("dev_accuracy".into(), json!(mean));
+        metrics.insert("dev_accuracy_std".into(), json!(sd));
         metrics.insert("folds".into(), json!(folds));
     }
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
@@ -261,6 +266,14 @@ pub(super) fn run(
         ClassifierConfig::Rnn(model) => metrics.insert("rnn".into(), json!(model)),
     };
     Ok(metrics)
+}
+
+/// Mean and sample standard deviation over folds (0 for fewer than two).
+fn mean_and_sd(values: &[f64]) -> (f64, f64) {
+    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+    let variance =
+        values.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (values.len().max(2) - 1) as f64;
+    (mean, variance.sqrt())
 }
 
 /// Every word of every split, as in Kim's code: words seen only in dev or test keep their
