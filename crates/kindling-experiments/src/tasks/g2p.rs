@@ -6,7 +6,8 @@
 //! word is in two splits. Metrics: `test_wer` (share of words whose pronunciation is not exactly
 //! right) and `test_per` (phoneme edit distance over reference phonemes), greedy and with
 //! beam search (`test_wer_beamK`, `test_per_beamK`), the same for dev, and perplexities. The
-//! test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`).
+//! test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`); the report
+//! draws the attention of one test word.
 
 use kindling_core::seed::SeededRng;
 use kindling_data::read::cmudict::{CmudictOptions, Pronunciation};
@@ -16,7 +17,9 @@ use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::seq2seq::{DecodeOptions, batcher, decode, perplexity, train, vocabulary, write_lines};
+use super::seq2seq::{
+    DecodeOptions, attention_json, batcher, decode, perplexity, train, vocabulary, write_lines,
+};
 use crate::Result;
 use crate::runner::TaskContext;
 
@@ -182,6 +185,18 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
                 format!("{split}_per{suffix}"),
                 json!(rates.token_error_rate),
             );
+            if split == "test" && width.is_none() {
+                // One word of 8 to 12 letters, to draw where the decoder looked.
+                let example = words
+                    .iter()
+                    .position(|p| (8..=12).contains(&p.word.chars().count()));
+                if let Some(i) = example
+                    && let Some(map) =
+                        attention_json(&segmenter.tokens(&words[i].word), &outputs[i], &phonemes)?
+                {
+                    metrics.insert("test_attention".into(), map);
+                }
+            }
             if split == "test" {
                 let lines: Vec<String> = words
                     .iter()
