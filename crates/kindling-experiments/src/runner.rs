@@ -68,15 +68,7 @@ impl TaskContext<'_> {
 /// charts go beside it.
 pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Value>> {
     let started = Instant::now();
-    let mut train = spec.train.clone();
-    if let Some(train) = &mut train {
-        if let Some(seed) = options.seed {
-            train.seed = seed;
-        }
-        if options.quick {
-            train.epochs = train.epochs.min(spec.quick.epochs);
-        }
-    }
+    let train = resolved_train(spec, options);
     let out_dir = options.out_dir.clone().unwrap_or_else(|| {
         PathBuf::from("runs")
             .join(&spec.name)
@@ -112,13 +104,7 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     metrics.insert("quick".into(), json!(options.quick));
     metrics.extend(task_metrics);
     metrics.insert("commit".into(), json!(git_commit()));
-    // The settings that decide the result: the resolved config without where the data
-    // happened to live.
-    let mut settings = config.clone();
-    if let Some(fields) = settings.as_object_mut() {
-        fields.remove("data_dir");
-    }
-    metrics.insert("config_hash".into(), json!(config_hash(&settings)));
+    metrics.insert("config_hash".into(), json!(settings_hash(&config)));
     metrics.insert("peak_rss_bytes".into(), json!(peak_rss_bytes()));
     metrics.insert(
         "wall_seconds".into(),
@@ -129,9 +115,35 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     Ok(metrics)
 }
 
+/// The training config with `--seed` and `--quick` applied.
+fn resolved_train(spec: &ExperimentSpec, options: &RunOptions) -> Option<TrainConfig> {
+    let mut train = spec.train.clone();
+    if let Some(train) = &mut train {
+        if let Some(seed) = options.seed {
+            train.seed = seed;
+        }
+        if options.quick {
+            train.epochs = train.epochs.min(spec.quick.epochs);
+        }
+    }
+    train
+}
+
+/// The hash of the settings that decide a run's result: its resolved config without where the
+/// data happened to live.
+fn settings_hash(config: &Value) -> String {
+    let mut settings = config.clone();
+    if let Some(fields) = settings.as_object_mut() {
+        fields.remove("data_dir");
+    }
+    config_hash(&settings)
+}
+
 /// Runs `spec` once per seed into `out_dir/seed-N/` (default `runs/NAME/<timestamp>/`) and
 /// writes `summary.json` there: every numeric metric that all runs report, as mean, standard
-/// deviation and the per-seed values. Returns the summary.
+/// deviation and the per-seed values. Returns the summary. A seed whose folder already holds
+/// the `metrics.json` of a finished run with the same settings (the same config hash) is not
+/// run again, so an interrupted multi-seed run resumes where it stopped.
 ///
 /// # Errors
 /// As [`run`], for the first seed that fails.
@@ -152,12 +164,46 @@ pub fn run_seeds(
             out_dir: Some(base.join(format!("seed-{seed}"))),
             ..options.clone()
         };
-        runs.push(run(spec, &options)?);
+        match finished_run(spec, &options)? {
+            Some(metrics) => {
+                eprintln!(
+                    "seed {seed}: reusing the finished run in {}",
+                    base.display()
+                );
+                runs.push(metrics);
+            }
+            None => runs.push(run(spec, &options)?),
+        }
     }
     let summary = summarise(&spec.name, seeds, &runs);
     write_json_atomic(&base.join("summary.json"), &summary)?;
     write_summary_table(&base, &summary)?;
     Ok(summary)
+}
+
+/// The metrics of a finished run of `spec` with `options` in `options.out_dir`, if its config
+/// hash says it had the same settings.
+fn finished_run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Option<Map<String, Value>>> {
+    let Some(dir) = &options.out_dir else {
+        return Ok(None);
+    };
+    let path = dir.join("metrics.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+    let Ok(Value::Object(metrics)) = serde_json::from_str::<Value>(&text) else {
+        return Ok(None);
+    };
+    let config = json!({
+        "experiment": spec,
+        "resolved_train": resolved_train(spec, options),
+        "backend": options.backend,
+        "quick": options.quick,
+    });
+    let same =
+        metrics.get("config_hash").and_then(Value::as_str) == Some(settings_hash(&config).as_str());
+    Ok(same.then_some(metrics))
 }
 
 /// Mean ± standard deviation of each numeric metric every run has (seeds and bookkeeping
@@ -251,5 +297,45 @@ mod tests {
         // 2024-02-29T12:34:56Z
         let leap = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
         assert_eq!(timestamp(leap), "20240229-123456");
+    }
+
+    #[test]
+    fn a_multi_seed_run_resumes_with_the_finished_seeds_of_the_same_settings() {
+        const TINY: &str = "description = \"tiny\"\ntask = \"adding\"\n[options]\nlength = 5\n\
+            train_sequences = 40\neval_sequences = 10\ndata_seed = 1\n[options.encoder]\n\
+            cell = \"gru\"\nhidden = 4\n[train]\nepochs = 1\nbatch_size = 20\nseed = 1\n\
+            monitor = \"loss\"\ngoal = \"min\"\noptimizer = { kind = \"adam\", lr = 0.01 }\n";
+        let dir = std::env::temp_dir().join(format!("kindling-resume-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let spec = ExperimentSpec::parse(TINY, Path::new("tiny-adding.toml")).unwrap();
+        let options = RunOptions {
+            backend: BackendKind::Flex,
+            seed: None,
+            quick: false,
+            data_dir: dir.clone(),
+            out_dir: Some(dir.clone()),
+            progress: false,
+        };
+        let first = run_seeds(&spec, &options, &[1, 2]).unwrap();
+        let values =
+            |summary: &Map<String, Value>| summary["metrics"]["test_mse"]["values"].clone();
+        // Mark seed 2's finished run: a resumed run must take it as it is.
+        let path = dir.join("seed-2/metrics.json");
+        let mut marked: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        marked["test_mse"] = json!(123.0);
+        std::fs::write(&path, marked.to_string()).unwrap();
+        let resumed = run_seeds(&spec, &options, &[1, 2]).unwrap();
+        assert_eq!(values(&resumed)[0], values(&first)[0]);
+        assert_eq!(values(&resumed)[1], json!(123.0));
+        // Other settings: the seed runs again.
+        let changed = ExperimentSpec::parse(
+            &TINY.replace("lr = 0.01", "lr = 0.02"),
+            Path::new("tiny-adding.toml"),
+        )
+        .unwrap();
+        let rerun = run_seeds(&changed, &options, &[2]).unwrap();
+        assert_ne!(values(&rerun)[0], json!(123.0));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
