@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::bench::mean_sd;
 use crate::{Error, Result};
 
 /// Datasets in table order, with their column titles.
@@ -164,9 +165,7 @@ fn fold_means(metrics: &Value) -> serde_json::Map<String, Value> {
         }
         let (mean, sd) = mean_sd(&values);
         means.insert(key.into(), serde_json::json!(mean));
-        if key == "dev_accuracy"
-            && let Some(sd) = sd
-        {
+        if key == "dev_accuracy" && values.len() > 1 {
             means.insert("dev_accuracy_std".into(), serde_json::json!(sd));
         }
     }
@@ -284,7 +283,7 @@ fn cell(metrics: Option<&Value>) -> String {
         ),
         None if !folds.is_empty() => {
             let (mean, sd) = mean_sd(&folds);
-            percent(mean, sd)
+            percent(mean, (folds.len() > 1).then_some(sd))
         }
         None => "–".into(),
     };
@@ -301,15 +300,6 @@ fn cell(metrics: Option<&Value>) -> String {
         format!(" ({})", notes.join(", "))
     };
     format!("{} / {dev}{notes}", percent(test, test_sd))
-}
-
-/// Mean and sample standard deviation (none for a single value).
-fn mean_sd(values: &[f64]) -> (f64, Option<f64>) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = (values.len() > 1)
-        .then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt());
-    (mean, sd)
 }
 
 /// The Markdown tables from the archived metrics in `archive` (`NAME.json`): test and dev

@@ -317,10 +317,17 @@ impl Seq2Seq {
                     attention: Some(weights),
                 })
             }
-            (Some(attention), None) => {
-                let keys = memory.keys.as_ref().expect("attention has keys");
-                let weights = attention.weights(hidden.clone(), keys, &memory.padding);
-                let context = context(weights.clone(), &memory.states);
+            // Bahdanau and the context decoder differ only in the context they feed: the
+            // attention over the source given the previous state, or the fixed summary.
+            (attention, _) => {
+                let (context, weights) = match attention {
+                    Some(attention) => {
+                        let keys = memory.keys.as_ref().expect("attention has keys");
+                        let weights = attention.weights(hidden.clone(), keys, &memory.padding);
+                        (context(weights.clone(), &memory.states), Some(weights))
+                    }
+                    None => (memory.summary.clone(), None),
+                };
                 let hidden = self.cell.forward(
                     Tensor::cat(vec![embedded.clone(), context.clone()], 1),
                     hidden,
@@ -328,19 +335,7 @@ impl Seq2Seq {
                 Ok(StepResult {
                     readout: Tensor::cat(vec![hidden.clone(), context, embedded], 1),
                     state: DecoderState { hidden, feed: None },
-                    attention: Some(weights),
-                })
-            }
-            (None, _) => {
-                let context = memory.summary.clone();
-                let hidden = self.cell.forward(
-                    Tensor::cat(vec![embedded.clone(), context.clone()], 1),
-                    hidden,
-                )?;
-                Ok(StepResult {
-                    readout: Tensor::cat(vec![hidden.clone(), context, embedded], 1),
-                    state: DecoderState { hidden, feed: None },
-                    attention: None,
+                    attention: weights,
                 })
             }
         }

@@ -4,6 +4,11 @@
 //!
 //! A piece that continues a word starts with `##`, so `bicycles` may become `bi ##cycle ##s`;
 //! characters never seen in training become `<unk>`.
+//!
+//! Learning is not yet reproducible: the `tokenizers` trainer numbers continuation pieces in
+//! the order of a randomly seeded hash map and breaks ties between equally frequent pairs by
+//! those numbers, so two runs on the same text can learn different merges. A saved encoding
+//! ([`Subwords::save`]) splits the same way every time.
 
 use std::path::Path;
 use std::str::FromStr;

@@ -75,6 +75,26 @@ fn sources(examples: &[PairExample], device: &Device) -> Sources {
     }
 }
 
+/// Adam at 0.01, keeping the epoch of the lowest dev perplexity.
+fn adam_until_dev_perplexity(epochs: usize, batch_size: usize, seed: u64) -> TrainConfig {
+    TrainConfig {
+        monitor: "perplexity".into(),
+        goal: Goal::Min,
+        ..TrainConfig::new(
+            epochs,
+            batch_size,
+            seed,
+            OptimizerConfig::Adam {
+                lr: 0.01,
+                beta1: 0.9,
+                beta2: 0.999,
+                epsilon: 1e-8,
+                weight_decay: 0.0,
+            },
+        )
+    }
+}
+
 fn train(attention: AttentionKind, epochs: usize) -> (Seq2Seq, Vec<PairExample>) {
     let device = device().autodiff();
     let train = reversal(1500, 1);
@@ -82,29 +102,11 @@ fn train(attention: AttentionKind, epochs: usize) -> (Seq2Seq, Vec<PairExample>)
     let model = build_seeded(&device, 5, || {
         config(attention).init(VOCAB, VOCAB, &device).unwrap()
     });
-    let trained = Trainer::new(
-        TrainConfig {
-            monitor: "perplexity".into(),
-            goal: Goal::Min,
-            ..TrainConfig::new(
-                epochs,
-                32,
-                7,
-                OptimizerConfig::Adam {
-                    lr: 0.01,
-                    beta1: 0.9,
-                    beta2: 0.999,
-                    epsilon: 1e-8,
-                    weight_decay: 0.0,
-                },
-            )
-        },
-        &device,
-    )
-    .unwrap()
-    .with_progress(false)
-    .fit(model, &batcher(), &train, Some(&dev))
-    .unwrap();
+    let trained = Trainer::new(adam_until_dev_perplexity(epochs, 32, 7), &device)
+        .unwrap()
+        .with_progress(false)
+        .fit(model, &batcher(), &train, Some(&dev))
+        .unwrap();
     (trained.best_model.valid(), dev)
 }
 
@@ -277,30 +279,12 @@ fn a_saved_run_translates_like_the_trained_model() {
         eos,
         bucket_pool: None,
     };
-    let trained = Trainer::new(
-        TrainConfig {
-            monitor: "perplexity".into(),
-            goal: Goal::Min,
-            ..TrainConfig::new(
-                2,
-                16,
-                1,
-                OptimizerConfig::Adam {
-                    lr: 0.01,
-                    beta1: 0.9,
-                    beta2: 0.999,
-                    epsilon: 1e-8,
-                    weight_decay: 0.0,
-                },
-            )
-        },
-        &device,
-    )
-    .unwrap()
-    .with_output(&dir)
-    .with_progress(false)
-    .fit(model, &batcher, &pairs, Some(&pairs[..8]))
-    .unwrap();
+    let trained = Trainer::new(adam_until_dev_perplexity(2, 16, 1), &device)
+        .unwrap()
+        .with_output(&dir)
+        .with_progress(false)
+        .fit(model, &batcher, &pairs, Some(&pairs[..8]))
+        .unwrap();
     save_seq2seq(&dir, &config, segmenter, None, &vocab, &vocab).unwrap();
     let translator = Translator::load(&dir, &device.clone().without_autodiff()).unwrap();
     let texts = ["ABC", "cab", "bb"];

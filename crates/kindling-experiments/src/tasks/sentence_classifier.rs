@@ -248,13 +248,13 @@ pub(super) fn run(
             accuracies.push(accuracy);
             metrics.insert(format!("fold_{}", k + 1), Value::Object(run));
         }
-        let (mean, sd) = mean_and_sd(&accuracies);
+        let (mean, sd) = crate::bench::mean_sd(&accuracies);
         metrics.insert("test_accuracy".into(), json!(mean));
         metrics.insert("test_accuracy_std".into(), json!(sd));
         let dev: Vec<f64> = (1..=folds)
             .filter_map(|k| metrics[&format!("fold_{k}")]["dev_accuracy"].as_f64())
             .collect();
-        let (mean, sd) = mean_and_sd(&dev);
+        let (mean, sd) = crate::bench::mean_sd(&dev);
         metrics.insert("dev_accuracy".into(), json!(mean));
         metrics.insert("dev_accuracy_std".into(), json!(sd));
         metrics.insert("folds".into(), json!(folds));
@@ -266,14 +266,6 @@ pub(super) fn run(
         ClassifierConfig::Rnn(model) => metrics.insert("rnn".into(), json!(model)),
     };
     Ok(metrics)
-}
-
-/// Mean and sample standard deviation over folds (0 for fewer than two).
-fn mean_and_sd(values: &[f64]) -> (f64, f64) {
-    let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-    let variance =
-        values.iter().map(|a| (a - mean).powi(2)).sum::<f64>() / (values.len().max(2) - 1) as f64;
-    (mean, variance.sqrt())
 }
 
 /// Every word of every split, as in Kim's code: words seen only in dev or test keep their

@@ -18,6 +18,7 @@
 //! (lowercased when the vocabulary is). The test outputs are written to
 //! `test.greedy.txt` and `test.beamK.txt`; the model to `translate`'s files.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use kindling_data::read::parallel::{SentencePair, read_parallel};
@@ -178,26 +179,11 @@ pub(super) fn run(
         }
         None => None,
     };
-    let (train_units, dev_units, test_units) = match &subwords {
-        Some(subwords) => {
-            let split = |pairs: &[TokenPair]| -> Result<Vec<TokenPair>> {
-                pairs
-                    .iter()
-                    .map(|(source, target)| Ok((subwords.split(source)?, subwords.split(target)?)))
-                    .collect()
-            };
-            (
-                split(&train_tokens)?,
-                split(&dev_tokens)?,
-                split(&test_tokens)?,
-            )
-        }
-        None => (
-            train_tokens.clone(),
-            dev_tokens.clone(),
-            test_tokens.clone(),
-        ),
-    };
+    let (train_units, dev_units, test_units) = (
+        units(&train_tokens, subwords.as_ref())?,
+        units(&dev_tokens, subwords.as_ref())?,
+        units(&test_tokens, subwords.as_ref())?,
+    );
     let source_vocab = vocabulary(train_units.iter().flat_map(|p| &p.0), options.min_count);
     let target_vocab = vocabulary(train_units.iter().flat_map(|p| &p.1), options.min_count);
     let eos = source_vocab.eos_id().expect("seq2seq specials");
@@ -340,6 +326,18 @@ pub(super) fn run(
         );
     }
     Ok(metrics)
+}
+
+/// The model's units of `pairs`: the words themselves, or their subwords.
+fn units<'a>(pairs: &'a [TokenPair], subwords: Option<&Subwords>) -> Result<Cow<'a, [TokenPair]>> {
+    let Some(subwords) = subwords else {
+        return Ok(Cow::Borrowed(pairs));
+    };
+    pairs
+        .iter()
+        .map(|(source, target)| Ok((subwords.split(source)?, subwords.split(target)?)))
+        .collect::<Result<Vec<_>>>()
+        .map(Cow::Owned)
 }
 
 /// Outputs as text, tokens joined by spaces (subwords first joined into words).
