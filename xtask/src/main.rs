@@ -261,8 +261,32 @@ enum Bench {
         #[arg(long)]
         allow_busy: bool,
     },
-    /// Every benchmark — the fair comparisons `textcnn` and `rnn` over seeds 1, 2, 3 and
-    /// `embed`, then `embed-eval`, `data` and `backends` — each recorded in
+    /// The attention encoder–decoder on Multi30k next to the same model in PyTorch (torch
+    /// installed into `target/torch-venv` on first use): training pairs/s from the same
+    /// initial weights on the same bucketed batches, and beam-5 decoding sentences/s with a
+    /// trained run's weights in both, with BLEU.
+    Seq2seq {
+        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A finished `seq2seq-multi30k-de-en-bahdanau` run (default: the newest in runs/).
+        #[arg(long)]
+        run: Option<PathBuf>,
+        /// Training batches (of 128 pairs) per seed.
+        #[arg(long, default_value_t = 30)]
+        train_batches: usize,
+        /// Threads for PyTorch.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seeds of the training comparison, comma-separated.
+        #[arg(long, default_value = "1")]
+        seeds: String,
+        /// Run even when other work keeps the machine busy.
+        #[arg(long)]
+        allow_busy: bool,
+    },
+    /// Every benchmark — the fair comparisons `textcnn`, `rnn` and (given a trained run)
+    /// `seq2seq` over seeds 1, 2, 3 and `embed`, then `embed-eval`, `data` and `backends` — each recorded in
     /// docs/benchmarks/NAME.json, then docs/BENCHMARKS.md generated from those records. Each
     /// waits for a quiet machine (about 45 minutes in all on 2 cores).
     All {
@@ -463,6 +487,22 @@ fn main() -> ExitCode {
             },
         ),
         Task::Bench {
+            which:
+                Bench::Seq2seq {
+                    data,
+                    run,
+                    train_batches,
+                    threads,
+                    seeds,
+                    allow_busy,
+                },
+        } => bench_seq2seq_args(run, train_batches, threads, &seeds, allow_busy).and_then(
+            |mut args| {
+                args.extend(data_flag(data));
+                runner(args)
+            },
+        ),
+        Task::Bench {
             which: Bench::All { data, allow_busy },
         } => bench_all(data, allow_busy),
         Task::Bench {
@@ -598,6 +638,55 @@ fn bench_rnn_args(
     Ok(args)
 }
 
+/// The experiment whose trained model the seq2seq comparison uses.
+const SEQ2SEQ_RUN: &str = "seq2seq-multi30k-de-en-bahdanau";
+
+/// The newest finished run of `experiment` under `runs/` (one with `metrics.json`).
+fn newest_run(experiment: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from("runs").join(experiment);
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.join("metrics.json").is_file())
+        .collect();
+    runs.sort();
+    runs.pop()
+}
+
+/// The runner's arguments for the seq2seq comparison.
+fn bench_seq2seq_args(
+    run: Option<PathBuf>,
+    train_batches: usize,
+    threads: usize,
+    seeds: &str,
+    allow_busy: bool,
+) -> Result<Vec<String>> {
+    let run = run.or_else(|| newest_run(SEQ2SEQ_RUN)).ok_or_else(|| {
+        format!(
+            "no finished run of {SEQ2SEQ_RUN} in runs/: train one first with \
+             `cargo xtask experiment {SEQ2SEQ_RUN}` (about an hour on 2 cores), or pass --run DIR"
+        )
+    })?;
+    let python = torch_venv()?;
+    let mut args = vec![
+        "bench-seq2seq".to_string(),
+        "--python".into(),
+        python,
+        "--run".into(),
+        run.display().to_string(),
+        "--train-batches".into(),
+        train_batches.to_string(),
+        "--threads".into(),
+        threads.to_string(),
+        "--seeds".into(),
+        seeds.into(),
+    ];
+    if allow_busy {
+        args.push("--allow-busy".into());
+    }
+    Ok(args)
+}
+
 /// The runner's arguments for the embedding comparison (gensim into `target/bench-venv`,
 /// fastText built from source; Debian's build beside it when installed).
 fn bench_embed_args(threads: usize, allow_busy: bool) -> Result<Vec<String>> {
@@ -656,13 +745,19 @@ fn bench_backends_args(steps: usize, allow_busy: bool) -> Vec<String> {
 /// Every benchmark recorded into `docs/benchmarks`, then `docs/BENCHMARKS.md`.
 fn bench_all(data: Option<PathBuf>, allow_busy: bool) -> Result {
     let seeds = "1,2,3";
-    let runs = [
+    let mut runs = vec![
         bench_textcnn_args(3, 2, seeds, allow_busy)?,
         bench_rnn_args(3, 1, 2, seeds, allow_busy)?,
+    ];
+    match bench_seq2seq_args(None, 30, 2, seeds, allow_busy) {
+        Ok(args) => runs.push(args),
+        Err(why) => eprintln!("skipping the seq2seq comparison: {why}"),
+    }
+    runs.extend([
         bench_embed_args(2, allow_busy)?,
         bench_embed_eval_args(allow_busy)?,
         bench_data_args(allow_busy),
-    ];
+    ]);
     for mut args in runs {
         args.extend(["--record".into(), "docs/benchmarks".into()]);
         args.extend(data_flag(data.clone()));

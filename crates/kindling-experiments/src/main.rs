@@ -335,6 +335,45 @@ enum Command {
         #[command(flatten)]
         record: RecordArgs,
     },
+    /// The attention encoder–decoder (Multi30k) next to PyTorch: training and beam search.
+    BenchSeq2seq {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Python interpreter with torch installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// A finished `seq2seq-multi30k-de-en-bahdanau` run (its settings, vocabularies and
+        /// trained weights).
+        #[arg(long)]
+        run: PathBuf,
+        /// Training batches per seed.
+        #[arg(long, default_value_t = 30)]
+        train_batches: usize,
+        /// Pairs per training batch.
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        /// Beam width of the decoding comparison.
+        #[arg(long, default_value_t = 5)]
+        beam: usize,
+        /// Test sources decoded together.
+        #[arg(long, default_value_t = 64)]
+        decode_batch: usize,
+        /// Decode only the first N test sources (default: all).
+        #[arg(long, value_name = "N")]
+        test_sentences: Option<usize>,
+        /// Threads for PyTorch.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Seeds of the training comparison, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        seeds: Vec<u64>,
+        /// Scratch directory for the data and weight files.
+        #[arg(long, default_value = "target/bench-seq2seq")]
+        work_dir: PathBuf,
+        #[command(flatten)]
+        record: RecordArgs,
+    },
     /// Writes the benchmarks page from a folder of JSON records.
     BenchPage {
         /// The records (`--record DIR` of the bench commands).
@@ -722,6 +761,43 @@ fn run(cli: Cli) -> Result<()> {
                 "Recurrent models: BiLSTM classifier and LSTM language model next to PyTorch",
                 load,
                 bench::rnn::render(&report),
+                &report,
+            )?;
+        }
+        Command::BenchSeq2seq {
+            data,
+            python,
+            run,
+            train_batches,
+            batch_size,
+            beam,
+            decode_batch,
+            test_sentences,
+            threads,
+            seeds,
+            work_dir,
+            record,
+        } => {
+            let device = BackendKind::Flex.train_device()?;
+            let settings = bench::seq2seq::Settings {
+                run,
+                train_batches,
+                batch_size,
+                beam,
+                decode_batch,
+                test_sentences,
+                threads,
+                seeds,
+                work_dir,
+            };
+            let load = record.wait_for_quiet()?;
+            let report =
+                bench::seq2seq::compare(&DataDir::resolve(data), &device, &python, &settings)?;
+            record.finish(
+                "seq2seq",
+                "Attention encoder–decoder on Multi30k next to PyTorch",
+                load,
+                bench::seq2seq::render(&report),
                 &report,
             )?;
         }

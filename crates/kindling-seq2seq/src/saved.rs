@@ -184,6 +184,28 @@ impl Translator {
         Ok(out)
     }
 
+    /// The source vocabulary.
+    pub fn source_vocab(&self) -> &Vocab {
+        &self.source_vocab
+    }
+
+    /// The target vocabulary.
+    pub fn target_vocab(&self) -> &Vocab {
+        &self.target_vocab
+    }
+
+    /// The target ids of `text` as the model was trained on them (no `<s>` or `</s>`).
+    ///
+    /// # Errors
+    /// Vocabulary errors (none in practice: unknown tokens map to `<unk>`).
+    pub fn encode_target(&self, text: &str) -> Result<Vec<u32>> {
+        let mut tokens = self.segmenter.tokens(text);
+        if let Some(subwords) = &self.subwords {
+            tokens = subwords.split(&tokens)?;
+        }
+        Ok(self.target_vocab.encode(&tokens, OnUnknown::MapToUnk)?)
+    }
+
     /// The source ids of `text`, ending with `</s>`.
     ///
     /// # Errors

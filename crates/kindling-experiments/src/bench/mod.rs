@@ -7,6 +7,7 @@
 //! - [`embed_train`]: word2vec and subword training next to gensim and fastText.
 //! - [`textcnn`]: Kim's CNN-rand training next to the same model in PyTorch.
 //! - [`rnn`]: the BiLSTM classifier and the LSTM language model next to PyTorch.
+//! - [`seq2seq`]: the attention encoder–decoder's training and beam search next to PyTorch.
 //! - [`record`]: each run's JSON record, the quiet-machine check, and `docs/BENCHMARKS.md`.
 //! - [`start_weights`]: a model's initial weights handed to the PyTorch side.
 
@@ -16,6 +17,7 @@ pub mod embed_train;
 pub mod mlp;
 pub mod record;
 pub mod rnn;
+pub mod seq2seq;
 mod sst2;
 pub mod start_weights;
 pub mod textcnn;

@@ -206,7 +206,15 @@ impl Record {
 }
 
 /// The order of the page's sections; records of other benchmarks follow, by name.
-const ORDER: [&str; 6] = ["textcnn", "rnn", "embed", "embed-eval", "backends", "data"];
+const ORDER: [&str; 7] = [
+    "textcnn",
+    "rnn",
+    "seq2seq",
+    "embed",
+    "embed-eval",
+    "backends",
+    "data",
+];
 
 /// `docs/BENCHMARKS.md` from the records in `dir`.
 ///
