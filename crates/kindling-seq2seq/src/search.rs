@@ -279,16 +279,27 @@ pub fn beam_search(
 }
 
 /// The `k` highest entries of `row`, best first (ties: lower id first).
+///
+/// One pass that keeps the best `k` seen so far in order: most entries lose to the `k`-th best
+/// with one comparison, so a row of a whole vocabulary costs little more than reading it.
 fn top_tokens(row: &[f32], k: usize) -> Vec<u32> {
-    let mut ids: Vec<u32> = (0..row.len() as u32).collect();
-    let k = k.min(ids.len());
-    let order = |a: &u32, b: &u32| row[*b as usize].total_cmp(&row[*a as usize]).then(a.cmp(b));
-    if k < ids.len() {
-        ids.select_nth_unstable_by(k, order);
-        ids.truncate(k);
+    let k = k.min(row.len());
+    let mut best: Vec<u32> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return best;
     }
-    ids.sort_by(order);
-    ids
+    // `a` ranks before `b`: higher value, then lower id (ids arrive in increasing order, so an
+    // equal value never displaces an earlier one).
+    let before = |a: u32, b: u32| row[a as usize].total_cmp(&row[b as usize]).is_gt();
+    for id in 0..row.len() as u32 {
+        if best.len() == k && !before(id, best[k - 1]) {
+            continue;
+        }
+        let at = best.partition_point(|&kept| !before(id, kept));
+        best.insert(at, id);
+        best.truncate(k);
+    }
+    best
 }
 
 /// The first index of the highest entry.
@@ -313,4 +324,32 @@ fn floats<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
         .convert::<f32>()
         .try_to_vec::<f32>()
         .expect("float tensor")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference: every id sorted best first, ties by lower id, cut to `k`.
+    fn sorted(row: &[f32], k: usize) -> Vec<u32> {
+        let mut ids: Vec<u32> = (0..row.len() as u32).collect();
+        ids.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
+        ids.truncate(k);
+        ids
+    }
+
+    #[test]
+    fn top_tokens_are_the_best_in_order_with_ties_to_the_lower_id() {
+        let mut rng = kindling_core::seed::SeededRng::new(7);
+        for len in [1usize, 2, 5, 40, 300] {
+            // Few distinct values, so many ties.
+            let row: Vec<f32> = (0..len)
+                .map(|_| (rng.next_f64() * 6.0).floor() as f32)
+                .collect();
+            for k in [0usize, 1, 3, 10, len, len + 2] {
+                assert_eq!(top_tokens(&row, k), sorted(&row, k), "len {len}, k {k}");
+            }
+        }
+        assert_eq!(top_tokens(&[f32::NEG_INFINITY, -1.0, 0.5], 2), [2, 1]);
+    }
 }
