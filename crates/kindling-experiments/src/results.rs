@@ -423,10 +423,24 @@ const TRANSLATION: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// A run's training time in minutes, with its compute threads where the run recorded them
+/// (`45 min, 1 thread`).
+fn training_minutes(m: Option<&Value>) -> String {
+    let Some(seconds) = m.and_then(|m| m["train_seconds"].as_f64()) else {
+        return "–".to_string();
+    };
+    let minutes = seconds / 60.0;
+    match m.and_then(|m| m["threads"].as_u64()) {
+        Some(1) => format!("{minutes:.0} min, 1 thread"),
+        Some(n) => format!("{minutes:.0} min, {n} threads"),
+        None => format!("{minutes:.0} min"),
+    }
+}
+
 /// The encoder–decoder tables: translation, then grapheme-to-phoneme.
 fn sequence_to_sequence(archive: &Path) -> Result<String> {
     let mut out = String::from(
-        "\n## Sequence to sequence\n\nkindling-seq2seq's encoder–decoders as trained by `cargo xtask experiment NAME` on burn-flex over the machine's 2 cores: Multi30k German→English (lowercased words and punctuation; test = 2016 Flickr), test BLEU and chrF as sacreBLEU computes them by default, with greedy search and beam search of width 5, the per-token test perplexity, greedy BLEU by the source sentence's length in words, and the training time (all epochs up to early stopping on dev perplexity). A dash: not run yet.\n\n| experiment | decoder | BLEU greedy | BLEU beam 5 | chrF | perplexity | BLEU by source length ≤ 10 / 11–20 / > 20 | training time | target |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "\n## Sequence to sequence\n\nkindling-seq2seq's encoder–decoders as trained by `cargo xtask experiment NAME` on burn-flex (over the machine's 2 cores unless the time says fewer threads; runs held to one thread ran two at a time): Multi30k German→English (lowercased words and punctuation; test = 2016 Flickr), test BLEU and chrF as sacreBLEU computes them by default, with greedy search and beam search of width 5, the per-token test perplexity, greedy BLEU by the source sentence's length in words, and the training time (all epochs up to early stopping on dev perplexity; not a benchmark: `cargo xtask bench seq2seq` is one). With subwords, BLEU is scored on the words they join back into. A dash: not run yet.\n\n| experiment | decoder | BLEU greedy | BLEU beam 5 | chrF | perplexity | BLEU by source length ≤ 10 / 11–20 / > 20 | training time | target |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for (name, decoder, target) in TRANSLATION {
         let metrics = archived(archive, name)?;
@@ -438,15 +452,26 @@ fn sequence_to_sequence(archive: &Path) -> Result<String> {
         let buckets = ["1_10", "11_20", "21_up"]
             .map(|b| number(&format!("test_bleu_source_{b}"), 1))
             .join(" / ");
-        let minutes = m
-            .and_then(|m| m["train_seconds"].as_f64())
-            .map_or("–".to_string(), |s| format!("{:.0} min", s / 60.0));
+        let minutes = training_minutes(m);
         out.push_str(&format!(
             "| {name} | {decoder} | {} | {} | {} | {} | {buckets} | {minutes} | {target} |\n",
             number("test_bleu", 1),
             number("test_bleu_beam5", 1),
             number("test_chrf", 1),
             number("test_perplexity", 1),
+        ));
+    }
+    if let Some(m) = archived(archive, "seq2seq-multi30k-de-en-bpe")?
+        && let (Some(words), Some(pieces)) = (
+            m["test_reference_unknown_share"].as_f64(),
+            m["test_reference_unknown_pieces_share"].as_f64(),
+        )
+    {
+        out.push_str(&format!(
+            "\nOf the test references' words, {:.2} % are outside the word-level target vocabulary (seen fewer than twice in training), so no word-level model can produce them; with the joint BPE vocabulary ({} pieces), {:.2} % of the references' pieces are unknown.\n",
+            100.0 * words,
+            m["bpe_pieces"].as_u64().map_or("–".to_string(), |n| n.to_string()),
+            100.0 * pieces
         ));
     }
     out.push_str("\nGrapheme-to-phoneme conversion on CMUdict (first pronunciation of each word, ARPAbet with stress, words split 90/5/5 at random with seed 1): word and phoneme error rates in percent on the test words.\n\n| experiment | WER greedy | PER greedy | WER beam 5 | PER beam 5 | training time | target |\n| --- | --- | --- | --- | --- | --- | --- |\n");
@@ -456,9 +481,7 @@ fn sequence_to_sequence(archive: &Path) -> Result<String> {
         m.and_then(|m| m[key].as_f64())
             .map_or("–".to_string(), |v| format!("{:.1}", 100.0 * v))
     };
-    let minutes = m
-        .and_then(|m| m["train_seconds"].as_f64())
-        .map_or("–".to_string(), |s| format!("{:.0} min", s / 60.0));
+    let minutes = training_minutes(m);
     out.push_str(&format!(
         "| g2p-cmudict | {} | {} | {} | {} | {minutes} | WER ≤ 25, PER ≤ 6 (published bi-LSTM: 23.6 / 5.5) |\n",
         percent("test_wer"),
@@ -594,7 +617,7 @@ mod tests {
         write(
             &archive,
             "g2p-cmudict.json",
-            r#"{"test_wer": 0.25, "test_per": 0.061, "train_seconds": 600.0}"#,
+            r#"{"test_wer": 0.25, "test_per": 0.061, "train_seconds": 600.0, "threads": 1}"#,
         );
         let table = table(&archive).unwrap();
         assert_eq!(
@@ -604,7 +627,7 @@ mod tests {
         assert!(row(&table, "| seq2seq-multi30k-de-en-context |").contains("| – | – |"));
         assert!(
             row(&table, "| g2p-cmudict |")
-                .starts_with("| g2p-cmudict | 25.0 | 6.1 | – | – | 10 min |")
+                .starts_with("| g2p-cmudict | 25.0 | 6.1 | – | – | 10 min, 1 thread |")
         );
         let _ = std::fs::remove_dir_all(&archive);
     }

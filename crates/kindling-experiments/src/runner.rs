@@ -106,6 +106,8 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     metrics.insert("commit".into(), json!(git_commit()));
     metrics.insert("config_hash".into(), json!(settings_hash(&config)));
     metrics.insert("peak_rss_bytes".into(), json!(peak_rss_bytes()));
+    // The compute threads the backend had (RAYON_NUM_THREADS, else the machine's cores).
+    metrics.insert("threads".into(), json!(rayon::current_num_threads()));
     metrics.insert(
         "wall_seconds".into(),
         json!(started.elapsed().as_secs_f64()),
