@@ -9,6 +9,7 @@
 //! - [`train`]: the [`train::TrainStep`] contract and the [`train::Trainer`] loop with dev
 //!   evaluation, early stopping, progress, JSONL logs, checkpoints and exact resume.
 //! - [`prefetch`]: batches prepared on a background thread while the model trains.
+//! - [`activation`]: `tanh` that runs vectorised on burn-flex.
 //! - [`metrics`]: accuracy, macro-F1, confusion matrix, perplexity, mean loss.
 //! - [`checkpoint`], [`atomic`]: verified checkpoint files and crash-safe writes.
 //!
@@ -19,6 +20,7 @@
 //! is a change of [`backend::BackendKind`]. The trainer is our own rather than burn-train's
 //! `Learner`; `docs/ARCHITECTURE.md` explains why and how the two meet.
 
+pub mod activation;
 pub mod atomic;
 pub mod backend;
 pub mod checkpoint;

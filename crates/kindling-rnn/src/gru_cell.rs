@@ -13,8 +13,9 @@
 //! PyTorch implement. Reset-before, the paper's form, resets the state before it is multiplied,
 //! so the candidate's product must wait for `r`: two products per step.
 
+use kindling_core::activation::tanh;
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::tensor::activation::{sigmoid, tanh};
+use kindling_core::burn::tensor::activation::sigmoid;
 use kindling_core::burn::tensor::{Device, Tensor};
 use kindling_core::init::Init;
 use serde::{Deserialize, Serialize};

@@ -13,8 +13,9 @@
 //! output gate scales a bounded value and `h` — which feeds every gate of the next step and the
 //! next layer — stays in `(−1, 1)` however large `c` becomes.
 
+use kindling_core::activation::tanh;
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::tensor::activation::{sigmoid, tanh};
+use kindling_core::burn::tensor::activation::sigmoid;
 use kindling_core::burn::tensor::{Device, Tensor};
 use kindling_core::init::Init;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! The Elman RNN cell: `h' = act(W x + U h + b)`.
 
+use kindling_core::activation::tanh;
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::tensor::activation::{relu, tanh};
+use kindling_core::burn::tensor::activation::relu;
 use kindling_core::burn::tensor::{Device, Tensor};
 use kindling_core::init::Init;
 use serde::{Deserialize, Serialize};

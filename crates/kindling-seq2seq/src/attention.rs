@@ -2,9 +2,10 @@
 //! multiplicative attention (Luong et al. 2015, `dot` and `general`), always normalised over
 //! the real source positions only.
 
+use kindling_core::activation::tanh;
 use kindling_core::burn::module::Module;
 use kindling_core::burn::nn::{Linear, LinearConfig};
-use kindling_core::burn::tensor::activation::{softmax, tanh};
+use kindling_core::burn::tensor::activation::softmax;
 use kindling_core::burn::tensor::{Bool, Device, Tensor};
 use serde::{Deserialize, Serialize};
 

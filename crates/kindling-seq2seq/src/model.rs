@@ -15,11 +15,12 @@
 //! The decoder starts from `tanh(W_b [h→_n; h←_1])`, the encoder's final states bridged to its
 //! size. Attention never looks at source padding.
 
+use kindling_core::activation::tanh;
 use kindling_core::burn::module::Module;
 use kindling_core::burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig,
 };
-use kindling_core::burn::tensor::activation::{log_softmax, tanh};
+use kindling_core::burn::tensor::activation::log_softmax;
 use kindling_core::burn::tensor::{Bool, Device, Int, Tensor};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{Outcome, StepOutput, TrainStep};

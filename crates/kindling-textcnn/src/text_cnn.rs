@@ -3,9 +3,10 @@
 //! parallel 1-D convolutions → max over time (padding ignored) → dropout → linear layer.
 //! [`TextCnnConfig`]'s defaults are Kim's.
 
+use kindling_core::activation::tanh;
 use kindling_core::burn::module::{Module, Param};
 use kindling_core::burn::nn::{Dropout, DropoutConfig};
-use kindling_core::burn::tensor::activation::{relu, sigmoid, softmax, tanh};
+use kindling_core::burn::tensor::activation::{relu, sigmoid, softmax};
 use kindling_core::burn::tensor::{Device, Int, Tensor};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{StepOutput, TrainStep};
