@@ -64,6 +64,32 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
+/// Writes a benchmark's data file for the peer.
+///
+/// # Errors
+/// [`Error::Bench`] naming the file.
+pub(crate) fn write_text(path: &std::path::Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| Error::Bench(format!("writing {}: {e}", path.display())))
+}
+
+/// The number `key` of a PyTorch side's JSON.
+///
+/// # Errors
+/// [`Error::Bench`] when it is missing or not a number.
+pub(crate) fn torch_number(result: &serde_json::Value, key: &str) -> Result<f64> {
+    result[key]
+        .as_f64()
+        .ok_or_else(|| Error::Bench(format!("the PyTorch side reported no `{key}`")))
+}
+
+/// `PyTorch VERSION`, as a PyTorch side's JSON reports its version.
+pub(crate) fn torch_tool(result: &serde_json::Value) -> String {
+    format!(
+        "PyTorch {}",
+        result["torch"].as_str().unwrap_or("(unknown version)")
+    )
+}
+
 /// Runs the Python `script` with `args` under `python` and parses the one JSON object it
 /// prints. `None` (with a note on stderr) when the interpreter cannot be started, so a
 /// benchmark still reports our side; an error when the script fails.

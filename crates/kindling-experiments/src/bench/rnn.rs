@@ -38,6 +38,7 @@ use kindling_rnn::{
 
 use super::sst2::{Sst2, batches_text, padded_len};
 use super::start_weights::{self, renamed, renaming};
+use super::{torch_number as number, torch_tool, write_text};
 use crate::tasks::language_model::brown_streams;
 use serde::Serialize;
 
@@ -172,10 +173,6 @@ fn adam() -> OptimizerConfig {
         .expect("a valid Adam config")
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::Bench(format!("writing {}: {e}", path.display())))
-}
-
 /// The PyTorch side's JSON, or `None` when Python could not be started. `start` names the
 /// starting weights ([`start_weights::write`]'s `dir/NAME`, without extension).
 fn torch(
@@ -194,19 +191,10 @@ fn torch(
     super::python_json(python, SCRIPT, &args)
 }
 
-fn number(result: &serde_json::Value, key: &str) -> Result<f64> {
-    result[key]
-        .as_f64()
-        .ok_or_else(|| Error::Bench(format!("the PyTorch side reported no `{key}`")))
-}
-
 fn torch_side(result: &serde_json::Value, dev: &str, test: &str) -> Result<Side> {
     let seconds = number(result, "seconds")?.max(1e-9);
     Ok(Side {
-        tool: format!(
-            "PyTorch {}",
-            result["torch"].as_str().unwrap_or("(unknown version)")
-        ),
+        tool: torch_tool(result),
         tokens_per_second: number(result, "tokens")? / seconds,
         seconds,
         dev: number(result, dev)?,
@@ -250,7 +238,7 @@ fn classifier(
         .map(|batch| batch.len() * padded_len(train, batch, 1))
         .sum();
     let file = settings.work_dir.join("sst2-batches.txt");
-    write(&file, &text)?;
+    write_text(&file, &text)?;
     let tokens: usize = train.iter().map(|e| e.ids.len()).sum();
 
     let model = try_build_seeded(device, seed, || config.init(vocab.len(), classes, device))?;
@@ -329,7 +317,7 @@ fn language_model(
         let _ = writeln!(text, "{}", ids.join(" "));
     }
     let file = settings.work_dir.join("brown-streams.txt");
-    write(&file, &text)?;
+    write_text(&file, &text)?;
 
     let train = bptt_windows(&streams.train, rows, bptt);
     let tokens: usize = train.iter().map(|w| w.rows * w.steps).sum();

@@ -43,6 +43,7 @@ use kindling_seq2seq::{
 use serde::Serialize;
 
 use super::start_weights::{self, Parameter, TorchName, TorchTensor, torch_lstm_name};
+use super::{torch_number as number, torch_tool, write_text};
 use crate::tasks::TranslationOptions;
 use crate::{Error, Result};
 
@@ -306,7 +307,7 @@ pub fn compare(
         }
         push_pairs(&mut text, corpus.dev.iter());
         let file = settings.work_dir.join("train-batches.txt");
-        write(&file, &text)?;
+        write_text(&file, &text)?;
 
         let config = Seq2SeqConfig {
             seed,
@@ -349,7 +350,7 @@ pub fn compare(
         if let Some(result) = torch(python, "train", &file, &start, seed)? {
             let seconds = number(&result, "seconds")?.max(1e-9);
             sides.push(TrainSide {
-                tool: torch_name(&result),
+                tool: torch_tool(&result),
                 pairs_per_second: number(&result, "pairs")? / seconds,
                 seconds,
                 start_dev_perplexity: number(&result, "start_dev_perplexity")?,
@@ -386,7 +387,7 @@ pub fn compare(
         }
     }
     let file = settings.work_dir.join("test-sources.txt");
-    write(&file, &text)?;
+    write_text(&file, &text)?;
     let inference = device.clone().without_autodiff();
     let clock = std::time::Instant::now();
     let mut ours: Vec<Vec<u32>> = vec![Vec::new(); order.len()];
@@ -442,7 +443,7 @@ pub fn compare(
         identical_outputs = Some(ours.iter().zip(&theirs).filter(|(a, b)| a == b).count());
         let seconds = number(&result, "seconds")?.max(1e-9);
         decoding.push(DecodeSide {
-            tool: torch_name(&result),
+            tool: torch_tool(&result),
             sentences_per_second: order.len() as f64 / seconds,
             seconds,
             bleu: bleu(&theirs)?,
@@ -511,10 +512,6 @@ fn torch_tensors(parameter: &Parameter) -> Option<Vec<TorchTensor>> {
     })
 }
 
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::Bench(format!("writing {}: {e}", path.display())))
-}
-
 /// The PyTorch side's JSON (`mode` is `train` or `decode`), or `None` when Python could not be
 /// started.
 fn torch(
@@ -532,19 +529,6 @@ fn torch(
         weights.as_os_str(),
     ];
     super::python_json(python, SCRIPT, &args)
-}
-
-fn number(result: &serde_json::Value, key: &str) -> Result<f64> {
-    result[key]
-        .as_f64()
-        .ok_or_else(|| Error::Bench(format!("the PyTorch side reported no `{key}`")))
-}
-
-fn torch_name(result: &serde_json::Value) -> String {
-    format!(
-        "PyTorch {}",
-        result["torch"].as_str().unwrap_or("(unknown version)")
-    )
 }
 
 /// The report as Markdown tables with ratios against PyTorch.

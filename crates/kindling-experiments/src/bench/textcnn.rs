@@ -22,7 +22,7 @@
 //! burn-flex runs on this machine, measured in the same run.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use kindling_core::burn::tensor::{Device, Distribution, Tensor};
@@ -191,7 +191,7 @@ fn run_seed(
         config.widest_filter()
     );
     let batches_file = settings.work_dir.join("sst2-batches.txt");
-    write(
+    super::write_text(
         &batches_file,
         &batches_text(&header, train, &plans, dev, test),
     )?;
@@ -255,17 +255,10 @@ fn run_seed(
     args.extend(numbers.iter().map(std::ffi::OsStr::new));
     args.push(start.as_os_str());
     if let Some(result) = super::python_json(python, SCRIPT, &args)? {
-        let number = |key: &str| {
-            result[key]
-                .as_f64()
-                .ok_or_else(|| Error::Bench(format!("PyTorch baseline reported no `{key}`")))
-        };
+        let number = |key: &str| super::torch_number(&result, key);
         let seconds = number("seconds")?.max(1e-9);
         timings.push(Timing {
-            tool: format!(
-                "PyTorch {}",
-                result["torch"].as_str().unwrap_or("(unknown version)")
-            ),
+            tool: super::torch_tool(&result),
             sentences_per_second: number("sentences")? / seconds,
             seconds,
             executed_gflops: torch_flops / seconds / 1e9,
@@ -276,10 +269,6 @@ fn run_seed(
     }
     let first_epoch = padded_lens.into_iter().next().unwrap_or_default();
     Ok((timings, first_epoch))
-}
-
-fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::Bench(format!("writing {}: {e}", path.display())))
 }
 
 fn join(values: &[usize]) -> String {
