@@ -30,6 +30,17 @@ pub struct CmudictOptions {
     pub first_only: bool,
 }
 
+/// An ARPAbet phoneme without its stress digit (`AH0` → `AH`; `K` stays `K`).
+///
+/// ```
+/// use kindling_data::read::cmudict::without_stress;
+/// assert_eq!(without_stress("EY1"), "EY");
+/// assert_eq!(without_stress("K"), "K");
+/// ```
+pub fn without_stress(phoneme: &str) -> &str {
+    phoneme.trim_end_matches(['0', '1', '2'])
+}
+
 /// Reads a CMUdict file.
 ///
 /// # Errors
@@ -87,7 +98,7 @@ pub fn parse_line(text: &str, options: CmudictOptions) -> Result<Option<Pronunci
     };
     let mut phonemes = Vec::new();
     for phoneme in fields {
-        let letters = phoneme.trim_end_matches(['0', '1', '2']);
+        let letters = without_stress(phoneme);
         let stress = &phoneme[letters.len()..];
         if letters.is_empty()
             || !letters.bytes().all(|b| b.is_ascii_uppercase())

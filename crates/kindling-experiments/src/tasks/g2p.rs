@@ -5,12 +5,14 @@
 //! test (`test_fraction`, default 5 %), dev (`dev_fraction`, 5 %) and train (the rest), so no
 //! word is in two splits. Metrics: `test_wer` (share of words whose pronunciation is not exactly
 //! right) and `test_per` (phoneme edit distance over reference phonemes), greedy and with
-//! beam search (`test_wer_beamK`, `test_per_beamK`), the same for dev, and perplexities. The
+//! beam search (`test_wer_beamK`, `test_per_beamK`), the same for dev, and perplexities; with
+//! stress, also both rates with the stress digits removed from outputs and references
+//! (`test_wer_ignoring_stress`, …), comparable with stress-free results. The
 //! test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`); the report
 //! draws the attention of one test word.
 
 use kindling_core::seed::SeededRng;
-use kindling_data::read::cmudict::{CmudictOptions, Pronunciation};
+use kindling_data::read::cmudict::{CmudictOptions, Pronunciation, without_stress};
 use kindling_data::{DataDir, OnUnknown};
 use kindling_seq2seq::score::error_rates;
 use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
@@ -185,6 +187,17 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
                 format!("{split}_per{suffix}"),
                 json!(rates.token_error_rate),
             );
+            if options.stress {
+                let rates = error_rates(&unstressed(&predicted), &unstressed(&references))?;
+                metrics.insert(
+                    format!("{split}_wer_ignoring_stress{suffix}"),
+                    json!(rates.sequence_error_rate),
+                );
+                metrics.insert(
+                    format!("{split}_per_ignoring_stress{suffix}"),
+                    json!(rates.token_error_rate),
+                );
+            }
             if split == "test" && width.is_none() {
                 // One word of 8 to 12 letters, to draw where the decoder looked.
                 let example = words
@@ -211,6 +224,15 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
         }
     }
     Ok(metrics)
+}
+
+/// Pronunciations with the stress digits removed, to score a stressed model the way
+/// stress-free results are scored.
+fn unstressed<P: AsRef<[String]>>(pronunciations: &[P]) -> Vec<Vec<&str>> {
+    pronunciations
+        .iter()
+        .map(|p| p.as_ref().iter().map(|ph| without_stress(ph)).collect())
+        .collect()
 }
 
 /// The words split into train, dev and test by a seeded shuffle.
