@@ -1,20 +1,24 @@
 //! Grapheme-to-phoneme conversion on CMUdict with an encoder–decoder: a word's letters in,
 //! its ARPAbet phonemes (with stress digits unless `stress = false`) out.
 //!
-//! Each word's first pronunciation is kept; the words are split at random (`split_seed`) into
-//! test (`test_fraction`, default 5 %), dev (`dev_fraction`, 5 %) and train (the rest), so no
-//! word is in two splits. Metrics: `test_wer` (share of words whose pronunciation is not exactly
-//! right) and `test_per` (phoneme edit distance over reference phonemes), greedy and with
-//! beam search (`test_wer_beamK`, `test_per_beamK`), the same for dev, and perplexities; with
-//! stress, also both rates with the stress digits removed from outputs and references
-//! (`test_wer_ignoring_stress`, …), comparable with stress-free results. The
-//! test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`); the report
-//! draws the attention of one test word.
+//! The model learns each word's first pronunciation; the words are split at random
+//! (`split_seed`) into test (`test_fraction`, default 5 %), dev (`dev_fraction`, 5 %) and train
+//! (the rest), so no word is in two splits. Metrics: `test_wer` (share of words whose first
+//! pronunciation is not exactly right) and `test_per` (phoneme edit distance over reference
+//! phonemes), greedy and with beam search (`test_wer_beamK`, `test_per_beamK`), the same for
+//! dev, and perplexities. Both rates are also given against any of the word's listed
+//! pronunciations (`test_wer_any_pronunciation`, …: the nearest one counts), and with stress,
+//! with the stress digits removed from outputs and references (`test_wer_ignoring_stress`,
+//! `test_wer_ignoring_stress_any_pronunciation`, …), the way stress-free results are scored.
+//! The test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`); the
+//! report draws the attention of one test word.
+
+use std::collections::HashMap;
 
 use kindling_core::seed::SeededRng;
 use kindling_data::read::cmudict::{CmudictOptions, Pronunciation, without_stress};
 use kindling_data::{DataDir, OnUnknown};
-use kindling_seq2seq::score::error_rates;
+use kindling_seq2seq::score::{ErrorRates, error_rates, error_rates_against_any};
 use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -89,9 +93,10 @@ impl G2pOptions {
 pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map<String, Value>> {
     let entries = DataDir::new(&context.data_dir).cmudict(CmudictOptions {
         strip_stress: !options.stress,
-        first_only: true,
+        first_only: false,
     })?;
-    let [mut train_words, mut dev_words, mut test_words] = split(entries, options);
+    let (firsts, alternates) = firsts_and_alternates(entries);
+    let [mut train_words, mut dev_words, mut test_words] = split(firsts, options);
     if let Some(max) = context.max_examples {
         train_words.truncate(max);
         dev_words.truncate(max / 4 + 1);
@@ -156,7 +161,15 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
             json!(perplexity(context, &model, &batcher, set)?),
         );
         let sources: Vec<Vec<u32>> = set.iter().map(|p| p.source.clone()).collect();
-        let references: Vec<&[String]> = words.iter().map(|p| p.phonemes.as_slice()).collect();
+        let listed: Vec<Vec<&[String]>> = words
+            .iter()
+            .map(|p| {
+                let others = alternates.get(&p.word).into_iter().flatten();
+                std::iter::once(p.phonemes.as_slice())
+                    .chain(others.map(Vec::as_slice))
+                    .collect()
+            })
+            .collect();
         for width in [None, Some(beam)] {
             let outputs = decode(
                 context,
@@ -177,25 +190,26 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
                         .collect())
                 })
                 .collect::<Result<_>>()?;
-            let rates = error_rates(&predicted, &references)?;
             let suffix = width.map_or(String::new(), |k| format!("_beam{k}"));
-            metrics.insert(
-                format!("{split}_wer{suffix}"),
-                json!(rates.sequence_error_rate),
-            );
-            metrics.insert(
-                format!("{split}_per{suffix}"),
-                json!(rates.token_error_rate),
+            let mut insert = |name: &str, rates: ErrorRates| {
+                let key = |rate: &str| format!("{split}_{rate}{name}{suffix}");
+                metrics.insert(key("wer"), json!(rates.sequence_error_rate));
+                metrics.insert(key("per"), json!(rates.token_error_rate));
+            };
+            let firsts: Vec<&[String]> = listed.iter().map(|l| l[0]).collect();
+            insert("", error_rates(&predicted, &firsts)?);
+            insert(
+                "_any_pronunciation",
+                error_rates_against_any(&predicted, &listed)?,
             );
             if options.stress {
-                let rates = error_rates(&unstressed(&predicted), &unstressed(&references))?;
-                metrics.insert(
-                    format!("{split}_wer_ignoring_stress{suffix}"),
-                    json!(rates.sequence_error_rate),
-                );
-                metrics.insert(
-                    format!("{split}_per_ignoring_stress{suffix}"),
-                    json!(rates.token_error_rate),
+                let predicted = unstressed(&predicted);
+                let listed: Vec<Vec<Vec<&str>>> = listed.iter().map(|l| unstressed(l)).collect();
+                let firsts: Vec<&[&str]> = listed.iter().map(|l| l[0].as_slice()).collect();
+                insert("_ignoring_stress", error_rates(&predicted, &firsts)?);
+                insert(
+                    "_ignoring_stress_any_pronunciation",
+                    error_rates_against_any(&predicted, &listed)?,
                 );
             }
             if split == "test" && width.is_none() {
@@ -233,6 +247,26 @@ fn unstressed<P: AsRef<[String]>>(pronunciations: &[P]) -> Vec<Vec<&str>> {
         .iter()
         .map(|p| p.as_ref().iter().map(|ph| without_stress(ph)).collect())
         .collect()
+}
+
+/// Each word's first pronunciation, in the dictionary's order, and the other pronunciations
+/// of the words that have several.
+fn firsts_and_alternates(
+    entries: Vec<Pronunciation>,
+) -> (Vec<Pronunciation>, HashMap<String, Vec<Vec<String>>>) {
+    let mut alternates: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    let mut firsts = Vec::new();
+    for entry in entries {
+        if entry.variant == 1 {
+            firsts.push(entry);
+        } else {
+            alternates
+                .entry(entry.word)
+                .or_default()
+                .push(entry.phonemes);
+        }
+    }
+    (firsts, alternates)
 }
 
 /// The words split into train, dev and test by a seeded shuffle.

@@ -48,6 +48,44 @@ pub fn error_rates<T: PartialEq, P: AsRef<[T]>, R: AsRef<[T]>>(
     })
 }
 
+/// The error rates of `predictions` when each may match any of several references, the usual
+/// way to score words with more than one dictionary pronunciation: each prediction is
+/// compared with its nearest reference (the first of equally near ones), so a word is right
+/// when it matches any of them.
+///
+/// # Errors
+/// [`crate::Error::Mismatch`] when the counts differ, a prediction has no references, or
+/// there are no reference tokens.
+pub fn error_rates_against_any<T, P, A, R>(
+    predictions: &[P],
+    references: &[A],
+) -> Result<ErrorRates>
+where
+    T: PartialEq,
+    P: AsRef<[T]>,
+    A: AsRef<[R]>,
+    R: AsRef<[T]>,
+{
+    check_pairs(predictions.len(), references.len())?;
+    let nearest = predictions
+        .iter()
+        .zip(references)
+        .enumerate()
+        .map(|(i, (prediction, choices))| {
+            choices
+                .as_ref()
+                .iter()
+                .map(AsRef::as_ref)
+                .min_by_key(|reference| edit_distance(prediction.as_ref(), reference))
+                .ok_or_else(|| crate::Error::Mismatch {
+                    what: "references",
+                    problem: format!("prediction {} has no reference", i + 1),
+                })
+        })
+        .collect::<Result<Vec<&[T]>>>()?;
+    error_rates(predictions, &nearest)
+}
+
 /// The Levenshtein distance: the fewest insertions, deletions and substitutions that turn `a`
 /// into `b`.
 ///
@@ -105,5 +143,37 @@ mod tests {
         assert!(error_rates(&predicted, &reference[..2]).is_err());
         let empty: [Vec<&str>; 1] = [vec![]];
         assert!(error_rates(&empty, &empty).is_err());
+    }
+
+    #[test]
+    fn each_prediction_is_scored_against_its_nearest_reference() {
+        // "either": right by its second pronunciation; "route": one substitution from the
+        // second (4 phonemes), two from the first (3 phonemes).
+        let predicted = [vec!["AY1", "DH", "ER0"], vec!["R", "AW1", "T", "S"]];
+        let references = [
+            vec![vec!["IY1", "DH", "ER0"], vec!["AY1", "DH", "ER0"]],
+            vec![vec!["R", "UW1", "T"], vec!["R", "AW1", "T", "Z"]],
+        ];
+        let rates = error_rates_against_any(&predicted, &references).unwrap();
+        assert!((rates.sequence_error_rate - 0.5).abs() < 1e-12);
+        assert_eq!(rates.reference_tokens, 3 + 4);
+        assert!((rates.token_error_rate - 1.0 / 7.0).abs() < 1e-12);
+        // Equally near references: the first one counts.
+        let tie = error_rates_against_any(
+            &[vec!["A", "B"]],
+            &[vec![vec!["A", "C"], vec!["A", "B", "D"]]],
+        )
+        .unwrap();
+        assert_eq!(tie.reference_tokens, 2);
+        // A single reference each: the same as `error_rates`.
+        let single: Vec<Vec<Vec<&str>>> = references.iter().map(|r| vec![r[0].clone()]).collect();
+        let firsts: Vec<Vec<&str>> = references.iter().map(|r| r[0].clone()).collect();
+        assert_eq!(
+            error_rates_against_any(&predicted, &single).unwrap(),
+            error_rates(&predicted, &firsts).unwrap()
+        );
+        let none: [Vec<Vec<&str>>; 2] = [vec![], vec![vec!["R"]]];
+        assert!(error_rates_against_any(&predicted, &none).is_err());
+        assert!(error_rates_against_any(&predicted, &references[..1]).is_err());
     }
 }
