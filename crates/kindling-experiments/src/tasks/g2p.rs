@@ -170,6 +170,10 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
                     .collect()
             })
             .collect();
+        let firsts: Vec<&[String]> = listed.iter().map(|l| l[0]).collect();
+        let unstressed_listed: Option<Vec<Vec<Vec<&str>>>> = options
+            .stress
+            .then(|| listed.iter().map(|l| unstressed(l)).collect());
         for width in [None, Some(beam)] {
             let outputs = decode(
                 context,
@@ -196,20 +200,18 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
                 metrics.insert(key("wer"), json!(rates.sequence_error_rate));
                 metrics.insert(key("per"), json!(rates.token_error_rate));
             };
-            let firsts: Vec<&[String]> = listed.iter().map(|l| l[0]).collect();
             insert("", error_rates(&predicted, &firsts)?);
             insert(
                 "_any_pronunciation",
                 error_rates_against_any(&predicted, &listed)?,
             );
-            if options.stress {
+            if let Some(listed) = &unstressed_listed {
                 let predicted = unstressed(&predicted);
-                let listed: Vec<Vec<Vec<&str>>> = listed.iter().map(|l| unstressed(l)).collect();
                 let firsts: Vec<&[&str]> = listed.iter().map(|l| l[0].as_slice()).collect();
                 insert("_ignoring_stress", error_rates(&predicted, &firsts)?);
                 insert(
                     "_ignoring_stress_any_pronunciation",
-                    error_rates_against_any(&predicted, &listed)?,
+                    error_rates_against_any(&predicted, listed)?,
                 );
             }
             if split == "test" && width.is_none() {
