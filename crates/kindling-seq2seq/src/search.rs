@@ -137,6 +137,11 @@ struct Beam {
 /// for all sources at once; returns the best of each. A width of 1 gives greedy search's
 /// outputs.
 ///
+/// A source stops at its length limit, or once `width` of its outputs have ended and the best
+/// of them scores at least what the best live output would score if it ended now (the rule of
+/// Hugging Face's `early_stopping=False`). Without length normalisation that rule is exact: no
+/// output still growing can overtake.
+///
 /// # Errors
 /// [`Error::InvalidConfig`] for a width of 0; when the sources do not fit the model.
 pub fn beam_search(
@@ -208,7 +213,7 @@ pub fn beam_search(
             let last_step = t + 1 >= limits[b];
             let mut kept = Vec::with_capacity(width);
             for (log_probability, i, token) in candidates {
-                if kept.len() == width || finished[b].len() >= width {
+                if kept.len() == width {
                     break;
                 }
                 let parent = &source_beams[i];
@@ -232,10 +237,21 @@ pub fn beam_search(
                     kept.push((log_probability, parent.row, tokens));
                 }
             }
-            // A source is done once it has `width` finished outputs (or reached its length
-            // limit).
+            // A source is done at its length limit, or once it has `width` finished outputs
+            // and the best of them scores at least the best live output would if it ended at
+            // its present length. A live output's log-probability only falls as it grows, so
+            // without length normalisation no live output can overtake then.
             source_beams.clear();
-            if finished[b].len() >= width || last_step {
+            let best_finished = finished[b]
+                .iter()
+                .map(|(score, _)| *score)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let best_live = kept
+                .first()
+                .map_or(f64::NEG_INFINITY, |(log_probability, _, tokens)| {
+                    normalised(*log_probability, tokens.len())
+                });
+            if last_step || (finished[b].len() >= width && best_finished >= best_live) {
                 continue;
             }
             for (log_probability, parent_row, tokens) in kept {

@@ -141,7 +141,32 @@ fn every_decoder_learns_to_reverse_sequences() {
             "{attention:?}: beam {beam_share} vs greedy {greedy_share}"
         );
         assert_eq!(exact_share(&model, &dev, Some(1)), greedy_share);
+        let below = outputs_scoring_below_greedy(&model, &dev, 4);
+        assert!(
+            below <= 1,
+            "{attention:?}: {below} beam outputs score below greedy's"
+        );
     }
+}
+
+/// How many of beam search's outputs (width `width`, no length normalisation) have a lower
+/// log-probability than greedy search's. Beam search keeps the greedy output's prefix unless
+/// `width` others beat it, and stops only when no live output can overtake the best finished
+/// one, so this is at most a rare eviction.
+fn outputs_scoring_below_greedy(model: &Seq2Seq, dev: &[PairExample], width: usize) -> usize {
+    let device = device();
+    let search = SearchConfig {
+        length_penalty: 0.0,
+        ..SearchConfig::new(BOS, EOS)
+    };
+    let sources = sources(dev, &device);
+    let greedy = greedy(model, &sources, &search).unwrap();
+    let beam = beam_search(model, &sources, &search, width).unwrap();
+    greedy
+        .iter()
+        .zip(&beam)
+        .filter(|(g, b)| b.log_probability < g.log_probability - 1e-4)
+        .count()
 }
 
 #[test]

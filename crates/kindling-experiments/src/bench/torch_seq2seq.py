@@ -144,7 +144,9 @@ def beam_search(model, source, lengths, bos, eos, width, max_len_a, max_len_b, a
     """kindling's rule: per source, the 2k best continuations of its live beams, best first
     (ties: earlier beam, lower token); those ending (</s> or the length limit) are finished
     with log-probability / length^alpha, the others stay live until `width` are kept; a source
-    stops with `width` finished outputs or at its limit. Returns each source's best tokens."""
+    stops at its limit, or once it has `width` finished outputs and the best of them scores at
+    least the best live output would if it ended at its present length. Returns each source's
+    best tokens."""
     batch = len(lengths)
     states, keys, padding, hidden = model.encode(source, lengths)
     limits = [max(int(max_len_a * int(n)) + max_len_b, 1) for n in lengths]
@@ -173,7 +175,7 @@ def beam_search(model, source, lengths, bos, eos, width, max_len_a, max_len_b, a
             last_step = t + 1 >= limits[b]
             kept = []
             for logp, i, token in candidates:
-                if len(kept) == width or len(finished[b]) >= width:
+                if len(kept) == width:
                     break
                 tokens, _, row = beams[b][i]
                 if token == eos or last_step:
@@ -183,7 +185,9 @@ def beam_search(model, source, lengths, bos, eos, width, max_len_a, max_len_b, a
                 else:
                     kept.append((tokens + [token], logp, row))
             beams[b] = []
-            if len(finished[b]) >= width or last_step:
+            best_finished = max((score for score, _ in finished[b]), default=-math.inf)
+            best_live = kept[0][1] / max(len(kept[0][0]), 1) ** alpha if kept else -math.inf
+            if last_step or (len(finished[b]) >= width and best_finished >= best_live):
                 continue
             for tokens, logp, row in kept:
                 beams[b].append((tokens, logp, len(next_rows)))
