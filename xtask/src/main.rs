@@ -55,6 +55,10 @@ enum Task {
         /// Output directory (default: runs/NAME/<timestamp>/).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Continues the run in --out from its last checkpoint; with `--set train.epochs=N`,
+        /// trains a finished run further.
+        #[arg(long, requires = "out")]
+        resume: bool,
         /// Builds the runner with the release profile (slower build, faster run).
         #[arg(long)]
         release: bool,
@@ -342,6 +346,7 @@ fn main() -> ExitCode {
             quick,
             data,
             out,
+            resume,
             release,
             fetch,
         } => experiment(
@@ -355,6 +360,7 @@ fn main() -> ExitCode {
                 quick,
                 data,
                 out,
+                resume,
             },
             release,
             fetch,
@@ -895,6 +901,7 @@ struct RunFlags {
     quick: bool,
     data: Option<PathBuf>,
     out: Option<PathBuf>,
+    resume: bool,
 }
 
 fn experiment(
@@ -912,6 +919,7 @@ fn experiment(
         quick,
         mut data,
         out,
+        resume,
     } = flags;
     if let (true, Some(name)) = (fetch_data, &name) {
         let dir = data_dir(data.take());
@@ -960,6 +968,9 @@ fn experiment(
             }
             if let Some(out) = out {
                 args.extend(["--out".into(), out.display().to_string()]);
+            }
+            if resume {
+                args.push("--resume".into());
             }
         }
         (false, None) => return Err("name an experiment, or pass --list".into()),

@@ -58,6 +58,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A run that `--resume` cannot continue.
+    #[error("cannot resume: {path} {problem}")]
+    Resume {
+        /// The run's `config.json`.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+
     /// An experiment file that does not parse.
     #[error("{path}: {message}")]
     Spec {

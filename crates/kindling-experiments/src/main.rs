@@ -102,6 +102,11 @@ enum Command {
         /// Hides progress bars.
         #[arg(long)]
         no_progress: bool,
+        /// Continues the run in `--out` from its last checkpoint (bit-identical to an
+        /// uninterrupted run on the same backend); with `--set train.epochs=N`, trains a
+        /// finished run further. The settings must match the run's otherwise.
+        #[arg(long, requires = "out")]
+        resume: bool,
     },
     /// Trains Kim's CNN on your own files (CNN-rand, or CNN-non-static with --pretrained) and
     /// writes the run like `run` does; `classify` then loads the run folder.
@@ -448,6 +453,7 @@ fn run(cli: Cli) -> Result<()> {
             data,
             out,
             no_progress,
+            resume,
         } => {
             let spec = ExperimentSpec::find_with(&cli.registry, &name, &set)?;
             let options = RunOptions {
@@ -457,6 +463,7 @@ fn run(cli: Cli) -> Result<()> {
                 data_dir: DataDir::resolve(data).root().to_path_buf(),
                 out_dir: out,
                 progress: !no_progress,
+                resume,
             };
             let metrics = if seeds.is_empty() {
                 runner::run(&spec, &options)?
@@ -496,6 +503,7 @@ fn run(cli: Cli) -> Result<()> {
                 data_dir: DataDir::resolve(None).root().to_path_buf(),
                 out_dir: out,
                 progress: !no_progress,
+                resume: false,
             };
             let metrics = runner::run(&spec, &options)?;
             println!(

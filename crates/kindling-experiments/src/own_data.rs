@@ -210,6 +210,7 @@ mod tests {
             data_dir: dir.clone(),
             out_dir: Some(out.clone()),
             progress: false,
+            resume: false,
         };
         let metrics = runner::run(&args.spec().unwrap(), &options).unwrap();
         assert_eq!(metrics["experiment"], "textcnn-tiny");

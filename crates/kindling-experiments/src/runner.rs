@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use kindling_core::BackendKind;
 use kindling_core::atomic::write_json_atomic;
 use kindling_core::burn::tensor::Device;
-use kindling_core::train::TrainConfig;
+use kindling_core::train::{Batcher, TrainConfig, TrainStep, Trained, Trainer, files};
 use serde_json::{Map, Value, json};
 
 use crate::report::{config_hash, git_commit, peak_rss_bytes, write_report};
@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub out_dir: Option<PathBuf>,
     /// Show progress bars.
     pub progress: bool,
+    /// Continue the run in `out_dir` from its last checkpoint instead of starting afresh.
+    pub resume: bool,
 }
 
 /// Everything a task needs to run.
@@ -47,6 +49,9 @@ pub struct TaskContext<'a> {
     pub out_dir: PathBuf,
     /// Show progress bars.
     pub progress: bool,
+    /// Continue training from the last checkpoint of the output directory it is given, when
+    /// there is one.
+    pub resume: bool,
 }
 
 impl TaskContext<'_> {
@@ -61,6 +66,40 @@ impl TaskContext<'_> {
                 self.spec.task.kind().name()
             ))
         })
+    }
+
+    /// Trains `model` with the run's training config, writing checkpoints and the epoch log
+    /// into `out_dir`, and picks the epoch by `dev`. Under `--resume`, training continues from
+    /// `out_dir`'s last checkpoint when there is one (a bit-identical continuation on the same
+    /// backend).
+    ///
+    /// # Errors
+    /// [`Error::Spec`] without a `[train]` section; the trainer's errors, among them a
+    /// checkpoint written with another training config.
+    pub fn fit<M, I, B>(
+        &self,
+        out_dir: &Path,
+        model: M,
+        batcher: &B,
+        train: &[I],
+        dev: &[I],
+    ) -> Result<Trained<M>>
+    where
+        M: TrainStep<B::Batch>,
+        B: Batcher<I>,
+        I: Clone + Sync,
+        B::Batch: Send,
+    {
+        let trainer = Trainer::new(self.train()?.clone(), &self.device)?
+            .with_output(out_dir)
+            .with_progress(self.progress);
+        let checkpoint = out_dir.join(files::LAST);
+        let trained = if self.resume && checkpoint.is_file() {
+            trainer.resume(model, &checkpoint, batcher, train, Some(dev))?
+        } else {
+            trainer.fit(model, batcher, train, Some(dev))?
+        };
+        Ok(trained)
     }
 }
 
@@ -82,6 +121,9 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
         "quick": options.quick,
         "data_dir": options.data_dir,
     });
+    if options.resume {
+        check_resumable(&out_dir, &config)?;
+    }
     write_json_atomic(&out_dir.join("config.json"), &config)?;
 
     let context = TaskContext {
@@ -91,6 +133,7 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
         data_dir: options.data_dir.clone(),
         out_dir: out_dir.clone(),
         progress: options.progress,
+        resume: options.resume,
         train,
     };
     let task_metrics = tasks::run(&context)?;
@@ -115,6 +158,49 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     write_json_atomic(&out_dir.join("metrics.json"), &metrics)?;
     write_report(&out_dir, &metrics, &config)?;
     Ok(metrics)
+}
+
+/// Checks that `out_dir` holds a run that `config` may continue: its `config.json` has the same
+/// settings except the training length (`epochs`, `patience`), the description and where the
+/// data lives.
+fn check_resumable(out_dir: &Path, config: &Value) -> Result<()> {
+    let path = out_dir.join("config.json");
+    if !path.is_file() {
+        return Err(Error::Resume {
+            path,
+            problem: "is missing, so there is no run to resume here".into(),
+        });
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+    let saved: Value = serde_json::from_str(&text).map_err(|e| Error::Resume {
+        path: path.clone(),
+        problem: format!("is not valid JSON: {e}"),
+    })?;
+    let settings = |config: &Value| {
+        let mut settings = config.clone();
+        if let Some(fields) = settings.as_object_mut() {
+            fields.remove("data_dir");
+        }
+        for train in ["/experiment/train", "/resolved_train"] {
+            if let Some(Value::Object(train)) = settings.pointer_mut(train) {
+                train.remove("epochs");
+                train.remove("patience");
+            }
+        }
+        if let Some(Value::Object(experiment)) = settings.pointer_mut("/experiment") {
+            experiment.remove("description");
+        }
+        settings
+    };
+    if settings(&saved) != settings(config) {
+        return Err(Error::Resume {
+            path,
+            problem: "was written with other settings (only [train] epochs and patience may \
+                      change when a run resumes)"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// The training config with `--seed` and `--quick` applied.
@@ -145,7 +231,8 @@ fn settings_hash(config: &Value) -> String {
 /// writes `summary.json` there: every numeric metric that all runs report, as mean, standard
 /// deviation and the per-seed values. Returns the summary. A seed whose folder already holds
 /// the `metrics.json` of a finished run with the same settings (the same config hash) is not
-/// run again, so an interrupted multi-seed run resumes where it stopped.
+/// run again, so an interrupted multi-seed run resumes where it stopped; with
+/// [`RunOptions::resume`] the interrupted seed continues from its last checkpoint too.
 ///
 /// # Errors
 /// As [`run`], for the first seed that fails.
@@ -161,9 +248,12 @@ pub fn run_seeds(
     });
     let mut runs = Vec::with_capacity(seeds.len());
     for &seed in seeds {
+        let out_dir = base.join(format!("seed-{seed}"));
         let options = RunOptions {
             seed: Some(seed),
-            out_dir: Some(base.join(format!("seed-{seed}"))),
+            // Seeds that never started start now.
+            resume: options.resume && out_dir.join("config.json").is_file(),
+            out_dir: Some(out_dir),
             ..options.clone()
         };
         match finished_run(spec, &options)? {
@@ -301,12 +391,65 @@ mod tests {
         assert_eq!(timestamp(leap), "20240229-123456");
     }
 
+    const TINY: &str = "description = \"tiny\"\ntask = \"adding\"\n[options]\nlength = 5\n\
+        train_sequences = 40\neval_sequences = 10\ndata_seed = 1\n[options.encoder]\n\
+        cell = \"gru\"\nhidden = 4\n[train]\nepochs = 1\nbatch_size = 20\nseed = 1\n\
+        monitor = \"loss\"\ngoal = \"min\"\noptimizer = { kind = \"adam\", lr = 0.01 }\n";
+
+    fn tiny(replace: (&str, &str)) -> ExperimentSpec {
+        let text = TINY.replace(replace.0, replace.1);
+        ExperimentSpec::parse(&text, Path::new("tiny-adding.toml")).unwrap()
+    }
+
+    fn options(out_dir: &Path, resume: bool) -> RunOptions {
+        RunOptions {
+            backend: BackendKind::Flex,
+            seed: None,
+            quick: false,
+            data_dir: out_dir.to_path_buf(),
+            out_dir: Some(out_dir.to_path_buf()),
+            progress: false,
+            resume,
+        }
+    }
+
+    #[test]
+    fn a_run_resumed_for_more_epochs_ends_where_an_uninterrupted_one_does() {
+        let dir = std::env::temp_dir().join(format!("kindling-resume-run-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let three = tiny(("epochs = 1", "epochs = 3"));
+        let whole = run(&three, &options(&dir.join("whole"), false)).unwrap();
+        let parts = dir.join("parts");
+        run(&tiny(("", "")), &options(&parts, false)).unwrap();
+        let resumed = run(&three, &options(&parts, true)).unwrap();
+        for key in [
+            "test_mse",
+            "dev_mse",
+            "best_epoch",
+            "steps",
+            "dev_mse_by_step",
+        ] {
+            assert_eq!(resumed[key], whole[key], "{key}");
+        }
+        let log = std::fs::read_to_string(parts.join("log.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 3);
+        assert!(resumed["train_seconds"].as_f64() > Some(0.0));
+
+        // Other settings, or no run at all: nothing to resume.
+        let other = run(&tiny(("lr = 0.01", "lr = 0.02")), &options(&parts, true));
+        let message = other.expect_err("other settings").to_string();
+        assert!(
+            message.contains("config.json") && message.contains("other settings"),
+            "{message}"
+        );
+        let empty = run(&three, &options(&dir.join("empty"), true));
+        let message = empty.expect_err("no run").to_string();
+        assert!(message.contains("is missing"), "{message}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn a_multi_seed_run_resumes_with_the_finished_seeds_of_the_same_settings() {
-        const TINY: &str = "description = \"tiny\"\ntask = \"adding\"\n[options]\nlength = 5\n\
-            train_sequences = 40\neval_sequences = 10\ndata_seed = 1\n[options.encoder]\n\
-            cell = \"gru\"\nhidden = 4\n[train]\nepochs = 1\nbatch_size = 20\nseed = 1\n\
-            monitor = \"loss\"\ngoal = \"min\"\noptimizer = { kind = \"adam\", lr = 0.01 }\n";
         let dir = std::env::temp_dir().join(format!("kindling-resume-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let spec = ExperimentSpec::parse(TINY, Path::new("tiny-adding.toml")).unwrap();
@@ -317,6 +460,7 @@ mod tests {
             data_dir: dir.clone(),
             out_dir: Some(dir.clone()),
             progress: false,
+            resume: false,
         };
         let first = run_seeds(&spec, &options, &[1, 2]).unwrap();
         let values =

@@ -25,23 +25,76 @@ pub(crate) fn append(path: &Path, record: &Map<String, Value>) -> Result<()> {
         .map_err(|e| Error::io("appending to log", path, e))
 }
 
+/// The sum of the records' `train_seconds`.
+pub(crate) fn train_seconds(records: &[Map<String, Value>]) -> f64 {
+    records
+        .iter()
+        .filter_map(|record| record.get("train_seconds").and_then(Value::as_f64))
+        .sum()
+}
+
+/// The records of epochs up to `epoch`, in order (none without a log).
+pub(crate) fn records_through_epoch(path: &Path, epoch: usize) -> Result<Vec<Map<String, Value>>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("reading log", path, e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Map<String, Value>>(line).ok())
+        .filter(|record| {
+            record
+                .get("epoch")
+                .and_then(Value::as_u64)
+                .is_some_and(|e| e as usize <= epoch)
+        })
+        .collect())
+}
+
 /// Drops the records of epochs after `epoch`: a run that resumes from the checkpoint of
 /// `epoch` redoes them, and must not log them twice.
 pub(crate) fn truncate_after_epoch(path: &Path, epoch: usize) -> Result<()> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("reading log", path, e)),
-    };
-    let kept: String = text
-        .lines()
-        .filter(|line| {
-            serde_json::from_str::<Value>(line)
-                .ok()
-                .and_then(|v| v.get("epoch").and_then(Value::as_u64))
-                .is_some_and(|e| e as usize <= epoch)
-        })
-        .map(|line| format!("{line}\n"))
+    if !path.exists() {
+        return Ok(());
+    }
+    let kept: String = records_through_epoch(path, epoch)?
+        .iter()
+        .map(|record| format!("{}\n", Value::Object(record.clone())))
         .collect();
     write_atomic(path, kept.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn record(epoch: u64, seconds: f64) -> Map<String, Value> {
+        let mut record = Map::new();
+        record.insert("epoch".into(), json!(epoch));
+        record.insert("train_seconds".into(), json!(seconds));
+        record
+    }
+
+    #[test]
+    fn truncating_keeps_the_records_of_earlier_epochs_and_their_seconds() {
+        let dir = std::env::temp_dir().join(format!("kindling-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log.jsonl");
+        let _ = std::fs::remove_file(&path);
+        assert!(records_through_epoch(&path, 3).unwrap().is_empty());
+        for (epoch, seconds) in [(1, 1.5), (2, 2.25), (3, 4.0)] {
+            append(&path, &record(epoch, seconds)).unwrap();
+        }
+        assert_eq!(
+            train_seconds(&records_through_epoch(&path, 2).unwrap()),
+            3.75
+        );
+        truncate_after_epoch(&path, 1).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{\"epoch\":1,\"train_seconds\":1.5}\n");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

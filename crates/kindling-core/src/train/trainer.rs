@@ -61,6 +61,10 @@ struct TrainState {
     best_metric: Option<f64>,
     best_epoch: usize,
     epochs_without_improvement: usize,
+    /// Wall-clock seconds of training up to the end of `epoch`, over every call that trained
+    /// the run (`None` in checkpoints written without it).
+    #[serde(default)]
+    seconds: Option<f64>,
 }
 
 /// The result of [`Trainer::fit`].
@@ -77,9 +81,11 @@ pub struct Trained<M> {
     pub epochs_run: usize,
     /// Whether early stopping ended training before `epochs`.
     pub stopped_early: bool,
-    /// The log record of every epoch run in this call.
+    /// The log record of every epoch: for a resumed run, those before the checkpoint too, as
+    /// the log beside it has them.
     pub history: Vec<Map<String, Value>>,
-    /// Wall-clock seconds spent in this call.
+    /// Wall-clock seconds of training, epochs and their evaluations: for a resumed run, those
+    /// before the checkpoint too.
     pub train_seconds: f64,
 }
 
@@ -135,6 +141,7 @@ impl Trainer {
             best_metric: None,
             best_epoch: 0,
             epochs_without_improvement: 0,
+            seconds: Some(0.0),
         };
         if let Some(dir) = &self.out_dir {
             write_json_atomic(&dir.join(files::CONFIG), &self.config)?;
@@ -144,7 +151,16 @@ impl Trainer {
             }
         }
         let best = model.clone();
-        self.run(model, best, optimizer, state, batcher, train, dev)
+        self.run(
+            model,
+            best,
+            optimizer,
+            state,
+            Vec::new(),
+            batcher,
+            train,
+            dev,
+        )
     }
 
     /// Continues training from a checkpoint written by an earlier run, up to `epochs` of this
@@ -179,8 +195,15 @@ impl Trainer {
                 "was written with a different training config (only `epochs` and `patience` may change)",
             ));
         }
-        let state: TrainState = serde_json::from_value(saved.state.clone())
+        let mut state: TrainState = serde_json::from_value(saved.state.clone())
             .map_err(|e| Error::checkpoint(checkpoint, format!("trainer state: {e}")))?;
+        let earlier =
+            log::records_through_epoch(&checkpoint.with_file_name(files::LOG), state.epoch)?;
+        if state.seconds.is_none() {
+            // Without a recorded total, the log has each epoch's training pass (evaluations
+            // not included).
+            state.seconds = Some(log::train_seconds(&earlier));
+        }
         let model = saved.restore_model(model.to_device(&self.device), checkpoint)?;
         let optimizer = saved.restore_optimizer(self.config.optimizer.init()?, checkpoint)?;
         let best = if state.best_epoch > 0 {
@@ -192,7 +215,7 @@ impl Trainer {
             write_json_atomic(&dir.join(files::CONFIG), &self.config)?;
             log::truncate_after_epoch(&dir.join(files::LOG), state.epoch)?;
         }
-        self.run(model, best, optimizer, state, batcher, train, dev)
+        self.run(model, best, optimizer, state, earlier, batcher, train, dev)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -202,6 +225,7 @@ impl Trainer {
         mut best_model: M,
         mut optimizer: ModuleOptimizer,
         mut state: TrainState,
+        mut history: Vec<Map<String, Value>>,
         batcher: &B,
         train: &[I],
         dev: Option<&[I]>,
@@ -219,8 +243,8 @@ impl Trainer {
             return Err(Error::Empty("dev set"));
         }
         let started = Instant::now();
+        let seconds_before = state.seconds.unwrap_or(0.0);
         let config = &self.config;
-        let mut history = Vec::new();
         let mut stopped_early = false;
 
         for epoch in state.epoch + 1..=config.epochs {
@@ -294,6 +318,7 @@ impl Trainer {
             }
             state.scheduler.end_epoch(Some(value), config.goal);
             state.epoch = epoch;
+            state.seconds = Some(seconds_before + started.elapsed().as_secs_f64());
 
             let mut record = Map::new();
             record.insert("epoch".into(), json!(epoch));
@@ -349,7 +374,7 @@ impl Trainer {
             epochs_run: state.epoch,
             stopped_early,
             history,
-            train_seconds: started.elapsed().as_secs_f64(),
+            train_seconds: seconds_before + started.elapsed().as_secs_f64(),
         })
     }
 
@@ -528,6 +553,40 @@ mod tests {
             .resume(model, &dir.join(files::LAST), &Pairs, data, Some(data))
             .err()
             .expect("resume should fail")
+    }
+
+    #[test]
+    fn a_resumed_run_counts_the_seconds_before_its_checkpoint() {
+        let (dir, config, data, device) = two_epoch_run("resume-seconds");
+        let last = dir.join(files::LAST);
+        let saved = Checkpoint::load(&last).unwrap().state["seconds"]
+            .as_f64()
+            .unwrap();
+        let logged =
+            log::train_seconds(&log::records_through_epoch(&dir.join(files::LOG), 2).unwrap());
+        assert!(saved >= logged && logged > 0.0, "{saved} {logged}");
+        let config = TrainConfig {
+            epochs: 3,
+            ..config
+        };
+        let model = Line {
+            linear: LinearConfig::new(1, 1).init(&device),
+        };
+        let resumed = Trainer::new(config, &device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(&dir)
+            .resume(model, &last, &Pairs, &data, Some(&data))
+            .unwrap();
+        assert_eq!(resumed.epochs_run, 3);
+        assert_eq!(resumed.history.len(), 3);
+        assert_eq!(resumed.history[0]["epoch"], 1);
+        assert!(
+            resumed.train_seconds > saved,
+            "{} {saved}",
+            resumed.train_seconds
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

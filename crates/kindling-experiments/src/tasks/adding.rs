@@ -9,7 +9,7 @@ use kindling_core::burn::module::Module;
 use kindling_core::burn::nn::{Linear, LinearConfig};
 use kindling_core::burn::tensor::{Device, Tensor, TensorData};
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::{Batcher, Outcome, StepOutput, TrainStep, Trainer, evaluate};
+use kindling_core::train::{Batcher, Outcome, StepOutput, TrainStep, evaluate};
 use kindling_rnn::{Encoder, EncoderConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -139,10 +139,7 @@ pub(super) fn run(
         let output = LinearConfig::new(encoder.d_output(), 1).init(device);
         Ok::<_, crate::Error>(SequenceRegressor { encoder, output })
     })?;
-    let trained = Trainer::new(train_config.clone(), device)?
-        .with_output(&context.out_dir)
-        .with_progress(context.progress)
-        .fit(model, &AddingBatcher, &train, Some(&dev))?;
+    let trained = context.fit(&context.out_dir, model, &AddingBatcher, &train, &dev)?;
     let eval_batch = train_config
         .eval_batch_size
         .unwrap_or(train_config.batch_size);

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::{Trainer, evaluate};
+use kindling_core::train::evaluate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -110,10 +110,7 @@ pub(super) fn run(
     let batcher = DenseBatcher {
         d_input: vocabulary.len(),
     };
-    let trained = Trainer::new(train_config.clone(), &context.device)?
-        .with_output(&context.out_dir)
-        .with_progress(context.progress)
-        .fit(model, &batcher, &train, Some(&dev))?;
+    let trained = context.fit(&context.out_dir, model, &batcher, &train, &dev)?;
 
     let eval_batch = train_config
         .eval_batch_size

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
-use kindling_core::train::{Trainer, evaluate};
+use kindling_core::train::evaluate;
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_rnn::{LanguageModel, LanguageModelConfig};
@@ -202,10 +202,13 @@ pub(super) fn run(
     let model: LanguageModel = try_build_seeded(device, train_config.seed, || {
         options.model.init(vocab.len(), device)
     })?;
-    let trained = Trainer::new(train_config.clone(), device)?
-        .with_output(&context.out_dir)
-        .with_progress(context.progress)
-        .fit(model, &BpttBatcher, &train_windows, Some(&dev_windows))?;
+    let trained = context.fit(
+        &context.out_dir,
+        model,
+        &BpttBatcher,
+        &train_windows,
+        &dev_windows,
+    )?;
 
     let eval_batch = train_config
         .eval_batch_size

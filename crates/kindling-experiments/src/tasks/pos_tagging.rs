@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::{Trainer, evaluate};
+use kindling_core::train::evaluate;
 use kindling_data::read::brown::BrownDocument;
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
@@ -224,10 +224,7 @@ pub(super) fn run(
         bucket_pool: options.bucket_pool,
         ..TaggedBatcher::new(vocab.pad_id().expect("<pad> is a special"))
     };
-    let trained = Trainer::new(train_config.clone(), device)?
-        .with_output(&context.out_dir)
-        .with_progress(context.progress)
-        .fit(model, &batcher, &train_set, Some(&dev_set))?;
+    let trained = context.fit(&context.out_dir, model, &batcher, &train_set, &dev_set)?;
 
     let eval_batch = train_config
         .eval_batch_size

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::{TrainStep, Trainer, evaluate};
+use kindling_core::train::{TrainStep, evaluate};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatch, SequenceBatcher};
 use kindling_data::labelled_files::LabelledFiles;
 use kindling_data::read::labelled::TrecLabels;
@@ -414,10 +414,7 @@ impl Setup<'_> {
                 ..Padding::new(pad)
             })
         };
-        let trained = Trainer::new(train_config.clone(), &context.device)?
-            .with_output(out_dir)
-            .with_progress(context.progress)
-            .fit(model, &batcher, train, Some(dev))?;
+        let trained = context.fit(out_dir, model, &batcher, train, dev)?;
 
         let eval_batch = train_config
             .eval_batch_size

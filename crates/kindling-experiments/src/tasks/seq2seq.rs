@@ -4,7 +4,7 @@
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
-use kindling_core::train::{Trainer, evaluate};
+use kindling_core::train::evaluate;
 use kindling_data::{Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_seq2seq::saved::batch_sources;
 use kindling_seq2seq::search::{Hypothesis, SearchConfig, beam_search, greedy};
@@ -148,10 +148,7 @@ pub(super) fn train(
     let model = try_build_seeded(&context.device, train_config.seed, || {
         config.init(source.len(), target.len(), &context.device)
     })?;
-    let trained = Trainer::new(train_config.clone(), &context.device)?
-        .with_output(&context.out_dir)
-        .with_progress(context.progress)
-        .fit(model, batcher, train, Some(dev))?;
+    let trained = context.fit(&context.out_dir, model, batcher, train, dev)?;
     let mut facts = Map::new();
     facts.insert("train_seconds".into(), json!(trained.train_seconds));
     facts.insert("best_epoch".into(), json!(trained.best_epoch));
