@@ -17,3 +17,8 @@ pub mod spec;
 pub mod tasks;
 
 pub use error::{Error, Result};
+
+/// Held by the tests that train: burn seeds one generator per device, so two runs training at
+/// once on the CPU device draw each other's numbers, and a test comparing runs must train alone.
+#[cfg(test)]
+pub(crate) static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -167,6 +167,7 @@ mod tests {
 
     #[test]
     fn trains_on_own_files_and_the_run_folder_classifies() {
+        let _alone = crate::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         use kindling_core::BackendKind;
 
         use crate::runner::{self, RunOptions};

@@ -176,11 +176,8 @@ fn check_resumable(out_dir: &Path, config: &Value) -> Result<()> {
         path: path.clone(),
         problem: format!("is not valid JSON: {e}"),
     })?;
-    let settings = |config: &Value| {
-        let mut settings = config.clone();
-        if let Some(fields) = settings.as_object_mut() {
-            fields.remove("data_dir");
-        }
+    let resumable_settings = |config: &Value| {
+        let mut settings = settings(config);
         for train in ["/experiment/train", "/resolved_train"] {
             if let Some(Value::Object(train)) = settings.pointer_mut(train) {
                 train.remove("epochs");
@@ -192,7 +189,7 @@ fn check_resumable(out_dir: &Path, config: &Value) -> Result<()> {
         }
         settings
     };
-    if settings(&saved) != settings(config) {
+    if resumable_settings(&saved) != resumable_settings(config) {
         return Err(Error::Resume {
             path,
             problem: "was written with other settings (only [train] epochs and patience may \
@@ -220,11 +217,16 @@ fn resolved_train(spec: &ExperimentSpec, options: &RunOptions) -> Option<TrainCo
 /// The hash of the settings that decide a run's result: its resolved config without where the
 /// data happened to live.
 fn settings_hash(config: &Value) -> String {
+    config_hash(&settings(config))
+}
+
+/// A run's resolved config without where the data happened to live.
+fn settings(config: &Value) -> Value {
     let mut settings = config.clone();
     if let Some(fields) = settings.as_object_mut() {
         fields.remove("data_dir");
     }
-    config_hash(&settings)
+    settings
 }
 
 /// Runs `spec` once per seed into `out_dir/seed-N/` (default `runs/NAME/<timestamp>/`) and
@@ -415,6 +417,7 @@ mod tests {
 
     #[test]
     fn a_run_resumed_for_more_epochs_ends_where_an_uninterrupted_one_does() {
+        let _alone = crate::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         let dir = std::env::temp_dir().join(format!("kindling-resume-run-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let three = tiny(("epochs = 1", "epochs = 3"));
@@ -450,6 +453,7 @@ mod tests {
 
     #[test]
     fn a_multi_seed_run_resumes_with_the_finished_seeds_of_the_same_settings() {
+        let _alone = crate::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         let dir = std::env::temp_dir().join(format!("kindling-resume-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let spec = ExperimentSpec::parse(TINY, Path::new("tiny-adding.toml")).unwrap();
