@@ -18,7 +18,13 @@ pub mod tasks;
 
 pub use error::{Error, Result};
 
-/// Held by the tests that train: burn seeds one generator per device, so two runs training at
-/// once on the CPU device draw each other's numbers, and a test comparing runs must train alone.
+/// Waits until no other test of this crate trains, and keeps it so until the guard drops: burn
+/// seeds one generator per device, so two runs training at once on the CPU device draw each
+/// other's numbers, and a test comparing runs must train alone.
 #[cfg(test)]
-pub(crate) static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) fn train_alone() -> std::sync::MutexGuard<'static, ()> {
+    static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TRAINING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

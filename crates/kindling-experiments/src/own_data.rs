@@ -167,10 +167,11 @@ mod tests {
 
     #[test]
     fn trains_on_own_files_and_the_run_folder_classifies() {
-        let _alone = crate::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
         use kindling_core::BackendKind;
 
         use crate::runner::{self, RunOptions};
+
+        let _alone = crate::train_alone();
 
         let dir = std::env::temp_dir().join(format!("kindling-own-run-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn a_run_resumed_for_more_epochs_ends_where_an_uninterrupted_one_does() {
-        let _alone = crate::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+        let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-resume-run-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let three = tiny(("epochs = 1", "epochs = 3"));
@@ -453,7 +453,7 @@ mod tests {
 
     #[test]
     fn a_multi_seed_run_resumes_with_the_finished_seeds_of_the_same_settings() {
-        let _alone = crate::TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+        let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-resume-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let spec = ExperimentSpec::parse(TINY, Path::new("tiny-adding.toml")).unwrap();
