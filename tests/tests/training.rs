@@ -1,13 +1,19 @@
 //! The training loop end to end on the CPU: convergence, determinism, exact resume,
 //! checkpoints, early stopping and failure modes.
 
+use kindling_core::burn;
 use kindling_core::burn::module::{Module, ModuleVisitor, Param};
+use kindling_core::burn::nn::{Linear, LinearConfig};
 use kindling_core::burn::tensor::{Device, Tensor};
 use kindling_core::checkpoint::Checkpoint;
-use kindling_core::models::{DenseBatcher, SoftmaxRegression, SoftmaxRegressionConfig};
+use kindling_core::models::{
+    ClassifierHead, DenseBatch, DenseBatcher, SoftmaxRegression, SoftmaxRegressionConfig,
+    classification_step,
+};
 use kindling_core::optim::{GradientClip, OptimizerConfig};
 use kindling_core::schedule::{Goal, LrSchedule};
 use kindling_core::seed::build_seeded;
+use kindling_core::train::{StepOutput, TrainStep};
 use kindling_core::train::{TrainConfig, Trainer, evaluate, files};
 use kindling_core::{BackendKind, Error};
 use kindling_tests::{scratch_dir, separable};
@@ -15,8 +21,14 @@ use kindling_tests::{scratch_dir, separable};
 const D: usize = 8;
 
 fn model(device: &Device, seed: u64) -> SoftmaxRegression {
+    model_with_input(device, D, seed)
+}
+
+fn model_with_input(device: &Device, d_input: usize, seed: u64) -> SoftmaxRegression {
     build_seeded(device, seed, || {
-        SoftmaxRegressionConfig::new(D, 2).init(device).unwrap()
+        SoftmaxRegressionConfig::new(d_input, 2)
+            .init(device)
+            .unwrap()
     })
 }
 
@@ -50,6 +62,106 @@ fn parameter_bits<M: Module>(model: &M) -> Vec<u32> {
     let mut collect = Collect(Vec::new());
     model.visit(&mut collect);
     collect.0
+}
+
+/// A hidden layer and a classifier head with dropout: training draws masks at every step.
+#[derive(Module, Debug)]
+struct DropoutMlp {
+    hidden: Linear,
+    head: ClassifierHead,
+}
+
+impl TrainStep<DenseBatch> for DropoutMlp {
+    fn step(&self, batch: &DenseBatch) -> StepOutput {
+        let hidden = kindling_core::burn::tensor::activation::relu(
+            self.hidden.forward(batch.features.clone()),
+        );
+        classification_step(self.head.forward(hidden), batch.labels.clone())
+    }
+}
+
+fn dropout_mlp(device: &Device, seed: u64) -> DropoutMlp {
+    build_seeded(device, seed, || DropoutMlp {
+        hidden: LinearConfig::new(D, 16).init(device),
+        head: ClassifierHead::new(16, 2, 0.5, false, device),
+    })
+}
+
+/// Trains a seeded [`DropoutMlp`] for three epochs and returns its weights' bits.
+fn train_dropout_mlp(device: &Device, seed: u64) -> Vec<u32> {
+    let train = separable(120, D, 0.05, seed);
+    let config = TrainConfig {
+        seed,
+        ..config(3, adam())
+    };
+    let trained = Trainer::new(config, device)
+        .unwrap()
+        .with_progress(false)
+        .fit(
+            dropout_mlp(device, seed),
+            &DenseBatcher { d_input: D },
+            &train,
+            None,
+        )
+        .unwrap();
+    parameter_bits(&trained.model)
+}
+
+#[test]
+fn models_trained_on_two_threads_at_once_equal_each_trained_alone() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let alone: Vec<Vec<u32>> = [5, 6]
+        .iter()
+        .map(|&s| train_dropout_mlp(&device, s))
+        .collect();
+    assert_ne!(
+        alone[0], alone[1],
+        "different seeds trained the same weights"
+    );
+    // Dropout draws from the training thread's own stream: the same seed twice gives the same
+    // weights, whichever thread trains.
+    assert_eq!(train_dropout_mlp(&device, 5), alone[0]);
+    for round in 0..3 {
+        let together: Vec<Vec<u32>> = std::thread::scope(|scope| {
+            let runs: Vec<_> = [5, 6]
+                .iter()
+                .map(|&seed| {
+                    let device = device.clone();
+                    scope.spawn(move || train_dropout_mlp(&device, seed))
+                })
+                .collect();
+            runs.into_iter().map(|run| run.join().unwrap()).collect()
+        });
+        assert_eq!(
+            together, alone,
+            "round {round}: concurrent training changed the weights"
+        );
+    }
+}
+
+#[test]
+fn dropout_changes_what_a_seeded_run_learns() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(120, D, 0.05, 5);
+    let without_dropout = build_seeded(&device, 5, || DropoutMlp {
+        hidden: LinearConfig::new(D, 16).init(&device),
+        head: ClassifierHead::new(16, 2, 0.0, false, &device),
+    });
+    let trained = Trainer::new(
+        TrainConfig {
+            seed: 5,
+            ..config(3, adam())
+        },
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .fit(without_dropout, &DenseBatcher { d_input: D }, &train, None)
+    .unwrap();
+    assert_ne!(
+        parameter_bits(&trained.model),
+        train_dropout_mlp(&device, 5)
+    );
 }
 
 #[test]
@@ -302,9 +414,7 @@ fn damaged_or_foreign_checkpoints_are_clear_errors() {
     assert!(err.contains("not a `KNDLCKPT` file"), "{err}");
 
     // A checkpoint of a model with another shape.
-    let wider = SoftmaxRegressionConfig::new(D + 1, 2)
-        .init(&device)
-        .unwrap();
+    let wider = model_with_input(&device, D + 1, 1);
     let err = Checkpoint::load(&path)
         .unwrap()
         .restore_model(wider, &path)

@@ -84,72 +84,45 @@ enum Task {
         #[arg(long)]
         keep: bool,
     },
-    /// Classifies sentences with the text CNN of a `textcnn` run directory (arguments, else
-    /// standard input, one sentence per line).
+    /// Classifies sentences with a classifier run (arguments, else standard input, one per
+    /// line): `classify RUN [SENTENCE…] [--backend B]`.
+    #[command(disable_help_flag = true)]
     Classify {
-        /// The run directory (e.g. runs/textcnn-trec-rand/<timestamp>).
-        run: PathBuf,
-        /// Sentences to classify.
-        sentences: Vec<String>,
-        /// Backend: flex, ndarray, wgpu or cuda.
-        #[arg(long)]
-        backend: Option<String>,
+        /// The runner's `classify` arguments, passed on as they are (`--help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Translates sentences with a trained encoder–decoder (a `translation` run; arguments, else
-    /// standard input, one sentence per line).
+    /// standard input, one per line): `translate RUN [--beam K] [--nbest N] [--max-len-a A]
+    /// [--max-len-b B] [--length-penalty P] [--batch-size S] [SENTENCE…]`.
+    #[command(disable_help_flag = true)]
     Translate {
-        /// The run directory (e.g. runs/seq2seq-multi30k-de-en-bahdanau/<timestamp>).
-        run: PathBuf,
-        /// Sentences to translate.
-        sentences: Vec<String>,
-        /// Beam search of this width (default: greedy).
-        #[arg(long)]
-        beam: Option<usize>,
-        /// Backend: flex, ndarray, wgpu or cuda.
-        #[arg(long)]
-        backend: Option<String>,
+        /// The runner's `translate` arguments, passed on as they are (`--help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
-    /// Pronounces words with a trained grapheme-to-phoneme model (a `g2p` run).
+    /// Pronounces words with a trained grapheme-to-phoneme model (a `g2p` run), with the same
+    /// search flags as `translate`.
+    #[command(disable_help_flag = true)]
     Pronounce {
-        /// The run directory (e.g. runs/g2p-cmudict/<timestamp>).
-        run: PathBuf,
-        /// Words to pronounce.
-        words: Vec<String>,
-        /// Beam search of this width (default: greedy).
-        #[arg(long)]
-        beam: Option<usize>,
-        /// Backend: flex, ndarray, wgpu or cuda.
-        #[arg(long)]
-        backend: Option<String>,
+        /// The runner's `pronounce` arguments, passed on as they are (`--help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Tags sentences with a trained tagger (a `pos-tagging` run).
+    #[command(disable_help_flag = true)]
     Tag {
-        /// The run directory (e.g. runs/bilstm-pos-brown/<timestamp>).
-        run: PathBuf,
-        /// Sentences to tag (words split at spaces).
-        sentences: Vec<String>,
-        /// Backend: flex, ndarray, wgpu or cuda.
-        #[arg(long)]
-        backend: Option<String>,
+        /// The runner's `tag` arguments, passed on as they are (`--help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
-    /// Continues a prompt with a trained language model (a `language-model` run).
+    /// Continues a prompt with a trained language model (a `language-model` run):
+    /// `generate RUN [PROMPT…] [--words N] [--temperature T] [--seed S]`.
+    #[command(disable_help_flag = true)]
     Generate {
-        /// The run directory (e.g. runs/lstm-lm-brown/<timestamp>).
-        run: PathBuf,
-        /// The prompt's words.
-        prompt: Vec<String>,
-        /// Words to sample at most.
-        #[arg(long)]
-        words: Option<usize>,
-        /// Softmax temperature.
-        #[arg(long)]
-        temperature: Option<f64>,
-        /// Sampling seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Backend: flex, ndarray, wgpu or cuda.
-        #[arg(long)]
-        backend: Option<String>,
+        /// The runner's `generate` arguments, passed on as they are (`--help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Benchmarks (dependencies are optimised at opt-level 3 in every profile; run them on a
     /// quiet machine).
@@ -383,65 +356,11 @@ fn main() -> ExitCode {
             all.extend(args);
             runner(all)
         }
-        Task::Classify {
-            run,
-            sentences,
-            backend,
-        } => {
-            let mut args = vec!["classify".to_string(), run.display().to_string()];
-            if let Some(backend) = backend {
-                args.extend(["--backend".to_string(), backend]);
-            }
-            args.extend(sentences);
-            runner(args)
-        }
-        Task::Translate {
-            run,
-            sentences,
-            beam,
-            backend,
-        } => runner(seq2seq_args("translate", &run, sentences, beam, backend)),
-        Task::Pronounce {
-            run,
-            words,
-            beam,
-            backend,
-        } => runner(seq2seq_args("pronounce", &run, words, beam, backend)),
-        Task::Tag {
-            run,
-            sentences,
-            backend,
-        } => {
-            let mut args = vec!["tag".to_string(), run.display().to_string()];
-            if let Some(backend) = backend {
-                args.extend(["--backend".to_string(), backend]);
-            }
-            args.extend(sentences);
-            runner(args)
-        }
-        Task::Generate {
-            run,
-            prompt,
-            words,
-            temperature,
-            seed,
-            backend,
-        } => {
-            let mut args = vec!["generate".to_string(), run.display().to_string()];
-            let options = [
-                ("--words", words.map(|v| v.to_string())),
-                ("--temperature", temperature.map(|v| v.to_string())),
-                ("--seed", seed.map(|v| v.to_string())),
-                ("--backend", backend),
-            ];
-            for (flag, value) in options {
-                if let Some(value) = value {
-                    args.extend([flag.to_string(), value]);
-                }
-            }
-            args.extend(prompt);
-            runner(args)
-        }
+        Task::Classify { args } => forward("classify", args),
+        Task::Translate { args } => forward("translate", args),
+        Task::Pronounce { args } => forward("pronounce", args),
+        Task::Tag { args } => forward("tag", args),
+        Task::Generate { args } => forward("generate", args),
         Task::Bench {
             which: Bench::Backends { steps, allow_busy },
         } => runner(bench_backends_args(steps, allow_busy)),
@@ -874,23 +793,11 @@ fn runner(args: Vec<String>) -> Result {
     cargo(&all)
 }
 
-/// The runner's `translate` or `pronounce` command line.
-fn seq2seq_args(
-    command: &str,
-    run: &Path,
-    texts: Vec<String>,
-    beam: Option<usize>,
-    backend: Option<String>,
-) -> Vec<String> {
-    let mut args = vec![command.to_string(), run.display().to_string()];
-    if let Some(beam) = beam {
-        args.extend(["--beam".to_string(), beam.to_string()]);
-    }
-    if let Some(backend) = backend {
-        args.extend(["--backend".to_string(), backend]);
-    }
-    args.extend(texts);
-    args
+/// Runs the runner's `command` with `args` as given: the runner declares and checks them.
+fn forward(command: &str, args: Vec<String>) -> Result {
+    let mut all = vec![command.to_string()];
+    all.extend(args);
+    runner(all)
 }
 
 /// How `cargo xtask experiment NAME` runs its experiment.

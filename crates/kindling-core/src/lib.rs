@@ -3,6 +3,7 @@
 //! - [`backend`]: choose flex, ndarray, wgpu or cuda at run time (`--backend`,
 //!   `KINDLING_BACKEND`); each is a cargo feature, flex is on by default.
 //! - [`seed`]: one seed for parameter init, data order and dropout.
+//! - [`dropout`]: dropout whose masks come from the calling thread's own seeded generator.
 //! - [`init`]: the classic weight initialisers, identity included.
 //! - [`optim`]: SGD, Adam, AdamW and Adadelta; gradient clipping by value and global norm.
 //! - [`schedule`]: constant, step-decay and reduce-on-plateau learning rates.
@@ -25,6 +26,7 @@ pub mod atomic;
 pub mod backend;
 pub mod checkpoint;
 pub mod constraint;
+pub mod dropout;
 mod error;
 pub mod fast_math;
 #[cfg(feature = "flex")]

@@ -297,7 +297,9 @@ mod tests {
     #[test]
     fn matches_burns_loss_and_gradient() {
         let device = BackendKind::Flex.device().unwrap().autodiff();
-        let logits = Tensor::<2>::random([37, 11], Distribution::Uniform(-6.0, 6.0), &device);
+        let logits = crate::seed::with_device_rng(&device, 1, || {
+            Tensor::<2>::random([37, 11], Distribution::Uniform(-6.0, 6.0), &device)
+        });
         let targets = Tensor::<1, Int>::from_data(
             TensorData::new(
                 (0..37).map(|i| (i * 5 % 11) as i64).collect::<Vec<_>>(),

@@ -1,34 +1,53 @@
 //! Seeding: one seed drives every source of randomness in a run.
 //!
-//! A run's seed feeds three places:
-//! - burn's device RNG, which draws initial parameters and dropout masks
-//!   ([`seed_device`] before building the model; the trainer re-seeds it at each epoch with
-//!   [`derive_seed`] so that an epoch's dropout masks do not depend on what ran before it);
+//! A run's seed feeds three generators, none of which another thread can disturb:
+//! - burn's device RNG draws initial parameters. It is process-wide on the CPU backends, so
+//!   every draw from it in kindling goes through one lock: [`build_seeded`] seeds it, builds the
+//!   model and draws every parameter while holding that lock, and [`with_device_rng`] does the
+//!   same for any other seeded draw (`Tensor::random` in tests and benchmarks). Code that draws
+//!   from it without the lock while a seeded build runs on another thread changes that build.
+//! - each thread's own generator ([`seed_thread`], [`with_thread_rng`]) draws dropout masks
+//!   ([`crate::dropout::Dropout`]); the trainer seeds it at every epoch with [`derive_seed`], so
+//!   an epoch's masks depend on the run's seed and the epoch alone.
 //! - [`SeededRng`], a small, serialisable generator for data order and anything else host-side.
 //!
 //! Because [`SeededRng`]'s whole state is four integers, a checkpoint stores it and a resumed run
 //! draws exactly the same shuffles as an uninterrupted one.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-/// Seeds burn's random number generator on `device` (parameter init, dropout, `Tensor::random`).
+/// Seeds burn's random number generator on `device`, without the lock.
 ///
-/// burn's device RNG may be process-wide, and burn initialises parameters lazily, on first use.
-/// To make a model's initial parameters depend on the seed alone, build it with
-/// [`build_seeded`] instead.
+/// Prefer [`with_device_rng`] or [`build_seeded`]: the generator is process-wide on the CPU
+/// backends, and burn initialises parameters lazily, on first use.
 pub fn seed_device(device: &Device, seed: u64) {
     device.seed(seed);
 }
 
-/// Serialises seeded construction across threads: burn's device RNG is shared.
-static SEEDED_BUILD: Mutex<()> = Mutex::new(());
+/// The lock every draw from burn's device RNG in kindling takes.
+static DEVICE_RNG: Mutex<()> = Mutex::new(());
+
+/// Seeds `device` and runs `draw` while holding the process-wide device-RNG lock, so that the
+/// values `draw` gets from burn's RNG (`Tensor::random`, parameter initialisers) depend on
+/// `seed` alone.
+///
+/// Lazily initialised parameters created inside `draw` but first used after it returns draw
+/// outside the lock: build models with [`build_seeded`], which draws them before unlocking.
+pub fn with_device_rng<R>(device: &Device, seed: u64, draw: impl FnOnce() -> R) -> R {
+    let _guard = DEVICE_RNG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    seed_device(device, seed);
+    draw()
+}
 
 /// Seeds `device`, runs `build`, and draws every parameter of the result before returning, all
-/// while holding a process-wide lock.
+/// while holding the device-RNG lock (see [`with_device_rng`]).
 ///
 /// Without this, another thread drawing random numbers between the seeding and the (lazy)
 /// initialisation of a parameter changes the initial model.
@@ -44,13 +63,11 @@ pub fn try_build_seeded<M: Module, E>(
     seed: u64,
     build: impl FnOnce() -> Result<M, E>,
 ) -> Result<M, E> {
-    let _guard = SEEDED_BUILD
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    seed_device(device, seed);
-    let model = build()?;
-    model.visit(&mut Materialise);
-    Ok(model)
+    with_device_rng(device, seed, || {
+        let model = build()?;
+        model.visit(&mut Materialise);
+        Ok(model)
+    })
 }
 
 /// Forces lazily initialised parameters to draw their values.
@@ -62,9 +79,27 @@ impl ModuleVisitor for Materialise {
     }
 }
 
+thread_local! {
+    /// The calling thread's generator (dropout masks); seed 0 until [`seed_thread`] is called.
+    static THREAD_RNG: RefCell<SeededRng> = RefCell::new(SeededRng::new(0));
+}
+
+/// Seeds the calling thread's own generator, from which dropout masks are drawn.
+///
+/// Each thread has its own: seeding or drawing on one thread never changes another's draws.
+/// A thread that never calls this draws as if seeded with 0.
+pub fn seed_thread(seed: u64) {
+    THREAD_RNG.with(|rng| *rng.borrow_mut() = SeededRng::new(seed));
+}
+
+/// Runs `draw` with the calling thread's generator (see [`seed_thread`]).
+pub fn with_thread_rng<R>(draw: impl FnOnce(&mut SeededRng) -> R) -> R {
+    THREAD_RNG.with(|rng| draw(&mut rng.borrow_mut()))
+}
+
 /// Mixes a run seed with a stream number into an independent seed (SplitMix64 finaliser).
 ///
-/// The trainer uses `derive_seed(seed, epoch)` for the device RNG of each epoch.
+/// The trainer uses `derive_seed(seed, epoch)` for the thread generator of each epoch.
 pub fn derive_seed(seed: u64, stream: u64) -> u64 {
     let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

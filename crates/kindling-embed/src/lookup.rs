@@ -122,12 +122,16 @@ mod tests {
     #[test]
     fn gradient_matches_burns_embedding() {
         let device = BackendKind::Flex.device().unwrap().autodiff();
-        let table = Tensor::<2>::random([6, 3], Distribution::Uniform(-1.0, 1.0), &device);
+        let table = kindling_core::seed::with_device_rng(&device, 1, || {
+            Tensor::<2>::random([6, 3], Distribution::Uniform(-1.0, 1.0), &device)
+        });
         let tokens = Tensor::<2, Int>::from_data(
             TensorData::new(vec![1i64, 4, 1, 0, 5, 1], [2, 3]),
             &device,
         );
-        let weights = Tensor::<3>::random([2, 3, 3], Distribution::Uniform(-1.0, 1.0), &device);
+        let weights = kindling_core::seed::with_device_rng(&device, 2, || {
+            Tensor::<3>::random([2, 3, 3], Distribution::Uniform(-1.0, 1.0), &device)
+        });
         let run = |ours: bool| {
             let table = table.clone().detach().require_grad();
             let out = if ours {

@@ -67,6 +67,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// A command-line value out of its range.
+    #[error("{flag}: {problem}")]
+    Flag {
+        /// The flag, e.g. `--beam`.
+        flag: String,
+        /// What is wrong, with the allowed range.
+        problem: String,
+    },
+
     /// An experiment file that does not parse.
     #[error("{path}: {message}")]
     Spec {

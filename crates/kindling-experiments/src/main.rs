@@ -162,9 +162,9 @@ enum Command {
         run: PathBuf,
         /// Sentences; none: read standard input.
         sentences: Vec<String>,
-        /// Beam search of this width (default: greedy search).
-        #[arg(long)]
-        beam: Option<usize>,
+        /// Search settings (default: the run's own).
+        #[command(flatten)]
+        decode: DecodeArgs,
         /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
         #[arg(long)]
         backend: Option<BackendKind>,
@@ -176,9 +176,9 @@ enum Command {
         run: PathBuf,
         /// Words; none: read standard input.
         words: Vec<String>,
-        /// Beam search of this width (default: greedy search).
-        #[arg(long)]
-        beam: Option<usize>,
+        /// Search settings (default: the run's own).
+        #[command(flatten)]
+        decode: DecodeArgs,
         /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
         #[arg(long)]
         backend: Option<BackendKind>,
@@ -594,19 +594,14 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let backend = chosen_backend(backend)?;
             let tagger = kindling_rnn::saved::SavedTagger::load(&run, &backend.device()?)?;
-            let sentences = sentences_or_stdin(sentences)?;
-            let words: Vec<Vec<&str>> = sentences
-                .iter()
-                .map(|s| s.split_whitespace().collect())
-                .collect();
-            for (sentence, tags) in words.iter().zip(tagger.tag(&words)?) {
-                let tagged: Vec<String> = sentence
-                    .iter()
-                    .zip(&tags)
-                    .map(|(w, t)| format!("{w}/{t}"))
-                    .collect();
-                println!("{}", tagged.join(" "));
-            }
+            for_each_chunk(sentences, 256, |chunk| {
+                for tagged in tagger.tag_text(chunk)? {
+                    let tagged: Vec<String> =
+                        tagged.iter().map(|(w, t)| format!("{w}/{t}")).collect();
+                    println!("{}", tagged.join(" "));
+                }
+                Ok(())
+            })?;
         }
         Command::Generate {
             run,
@@ -618,43 +613,45 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let backend = chosen_backend(backend)?;
             let model = kindling_rnn::saved::SavedLanguageModel::load(&run, &backend.device()?)?;
-            let prompt: Vec<String> = if prompt.is_empty() {
-                vec!["<eos>".into()]
-            } else {
-                prompt.iter().map(|w| w.to_lowercase()).collect()
-            };
-            let sampled = model.generate(&prompt, words, temperature, seed)?;
-            let shown: Vec<&str> = prompt
-                .iter()
-                .map(String::as_str)
-                .chain(sampled.iter().map(String::as_str))
-                .filter(|w| *w != "<eos>")
-                .collect();
-            println!("{}", shown.join(" "));
+            let tokens = model.continue_text(&prompt.join(" "), words, temperature, seed)?;
+            println!("{}", model.text_preparation().join(&tokens));
         }
         Command::Translate {
             run,
             sentences,
-            beam,
+            decode,
             backend,
         } => {
             let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
-            let sentences = sentences_or_stdin(sentences)?;
-            for translation in translator.translate(&sentences, beam)? {
-                println!("{translation}");
-            }
+            let settings = decode.settings(translator.decode_settings())?;
+            let mut index = 0;
+            for_each_chunk(sentences, input_buffer(&settings), |chunk| {
+                for outputs in translator.translate_nbest(chunk, &settings)? {
+                    print_outputs(index, None, &outputs, settings.nbest);
+                    index += 1;
+                }
+                Ok(())
+            })?;
         }
         Command::Pronounce {
             run,
             words,
-            beam,
+            decode,
             backend,
         } => {
             let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
-            let words = sentences_or_stdin(words)?;
-            for (word, phonemes) in words.iter().zip(translator.translate(&words, beam)?) {
-                println!("{word}\t{phonemes}");
-            }
+            let settings = decode.settings(translator.decode_settings())?;
+            let mut index = 0;
+            for_each_chunk(words, input_buffer(&settings), |chunk| {
+                for (word, outputs) in chunk
+                    .iter()
+                    .zip(translator.translate_nbest(chunk, &settings)?)
+                {
+                    print_outputs(index, Some(word), &outputs, settings.nbest);
+                    index += 1;
+                }
+                Ok(())
+            })?;
         }
         Command::Classify {
             run,
@@ -663,19 +660,21 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let backend = chosen_backend(backend)?;
             let classifier = Classifier::load(&run, &backend.device()?)?;
-            let sentences = sentences_or_stdin(sentences)?;
-            for (sentence, prediction) in sentences.iter().zip(classifier.classify(&sentences)?) {
-                let probabilities: Vec<String> = prediction
-                    .probabilities
-                    .iter()
-                    .map(|(label, p)| format!("{label}={p:.4}"))
-                    .collect();
-                println!(
-                    "{}\t{}\t{sentence}",
-                    prediction.label,
-                    probabilities.join(" ")
-                );
-            }
+            for_each_chunk(sentences, 256, |chunk| {
+                for (sentence, prediction) in chunk.iter().zip(classifier.classify(chunk)?) {
+                    let probabilities: Vec<String> = prediction
+                        .probabilities
+                        .iter()
+                        .map(|(label, p)| format!("{label}={p:.4}"))
+                        .collect();
+                    println!(
+                        "{}\t{}\t{sentence}",
+                        prediction.label,
+                        probabilities.join(" ")
+                    );
+                }
+                Ok(())
+            })?;
         }
         Command::BenchEmbed {
             data,
@@ -898,14 +897,112 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 /// `sentences`, or the lines of standard input when there are none.
-fn sentences_or_stdin(sentences: Vec<String>) -> kindling_experiments::Result<Vec<String>> {
-    if !sentences.is_empty() {
-        return Ok(sentences);
+/// Search settings on the command line (fairseq's names); each one left out keeps the run's
+/// saved value.
+#[derive(clap::Args, Debug)]
+struct DecodeArgs {
+    /// Beam width; 1 is greedy search.
+    #[arg(long)]
+    beam: Option<usize>,
+    /// Outputs per input, best first, printed as `INDEX ||| OUTPUT ||| LOG-PROBABILITY` lines
+    /// (1: the output alone).
+    #[arg(long)]
+    nbest: Option<usize>,
+    /// Outputs get at most `max-len-a · input length + max-len-b` tokens.
+    #[arg(long)]
+    max_len_a: Option<f64>,
+    /// See --max-len-a.
+    #[arg(long)]
+    max_len_b: Option<usize>,
+    /// Beam search ranks outputs by log-probability / length^P.
+    #[arg(long)]
+    length_penalty: Option<f64>,
+    /// Inputs decoded together (standard input is read 16 batches at a time).
+    #[arg(long)]
+    batch_size: Option<usize>,
+}
+
+impl DecodeArgs {
+    /// The run's settings with the given flags applied, each checked against its range.
+    fn settings(
+        &self,
+        saved: &kindling_seq2seq::DecodeSettings,
+    ) -> kindling_experiments::Result<kindling_seq2seq::DecodeSettings> {
+        let settings = kindling_seq2seq::DecodeSettings {
+            beam: self.beam.unwrap_or(saved.beam),
+            nbest: self.nbest.unwrap_or(1),
+            max_len_a: self.max_len_a.unwrap_or(saved.max_len_a),
+            max_len_b: self.max_len_b.unwrap_or(saved.max_len_b),
+            length_penalty: self.length_penalty.unwrap_or(saved.length_penalty),
+            batch_size: self.batch_size.unwrap_or(saved.batch_size),
+        };
+        settings.validate().map_err(|e| match e {
+            kindling_seq2seq::Error::InvalidConfig { field, problem } => {
+                kindling_experiments::Error::Flag {
+                    flag: format!("--{}", field.replace('_', "-")),
+                    problem,
+                }
+            }
+            other => other.into(),
+        })?;
+        Ok(settings)
     }
-    std::io::stdin()
-        .lines()
-        .collect::<std::io::Result<Vec<String>>>()
-        .map_err(|e| kindling_experiments::Error::io("reading", "standard input", e))
+}
+
+/// Input lines read at a time for decoding: 16 batches, so that sorting by length within them
+/// leaves little padding (fairseq's `--buffer-size` idea).
+fn input_buffer(settings: &kindling_seq2seq::DecodeSettings) -> usize {
+    settings.batch_size.saturating_mul(16)
+}
+
+/// Prints one input's outputs: the best alone (after `input` and a tab, when given), or
+/// `INDEX ||| OUTPUT ||| LOG-PROBABILITY` lines for n-best lists.
+fn print_outputs(
+    index: usize,
+    input: Option<&String>,
+    outputs: &[kindling_seq2seq::Translation],
+    nbest: usize,
+) {
+    let prefix = input.map_or(String::new(), |input| format!("{input}\t"));
+    if nbest == 1 {
+        println!("{prefix}{}", outputs[0].text);
+        return;
+    }
+    for output in outputs {
+        println!(
+            "{index} ||| {prefix}{} ||| {:.4}",
+            output.text, output.log_probability
+        );
+    }
+}
+
+/// Runs `work` on the inputs given as arguments, else on standard input's lines, at most
+/// `chunk` lines at a time, so that any amount of input takes bounded memory.
+fn for_each_chunk(
+    given: Vec<String>,
+    chunk: usize,
+    mut work: impl FnMut(&[String]) -> kindling_experiments::Result<()>,
+) -> kindling_experiments::Result<()> {
+    if !given.is_empty() {
+        for part in given.chunks(chunk) {
+            work(part)?;
+        }
+        return Ok(());
+    }
+    let mut lines = Vec::with_capacity(chunk);
+    for line in std::io::stdin().lines() {
+        lines.push(
+            line.map_err(|e| kindling_experiments::Error::io("reading", "standard input", e))?,
+        );
+        if lines.len() == chunk {
+            work(&lines)?;
+            lines.clear();
+        }
+    }
+    if !lines.is_empty() {
+        work(&lines)?;
+    }
+    Ok(())
 }
 
 /// The backend named on the command line, else the one `KINDLING_BACKEND` names (flex by

@@ -2,9 +2,9 @@
 //! sentence's real steps → dropout → linear layer.
 
 use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::{Dropout, DropoutConfig};
 use kindling_core::burn::tensor::activation::softmax;
 use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling_core::dropout::{Dropout, DropoutConfig};
 use kindling_core::models::{ClassifierHead, classification_step};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{StepOutput, TrainStep};

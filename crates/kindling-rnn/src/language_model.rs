@@ -10,9 +10,9 @@
 use std::sync::{Arc, Mutex};
 
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::nn::{Dropout, DropoutConfig};
 use kindling_core::burn::tensor::activation::softmax;
 use kindling_core::burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
+use kindling_core::dropout::{Dropout, DropoutConfig};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{Outcome, StepOutput, TrainStep};
 use kindling_data::bptt::BpttBatch;

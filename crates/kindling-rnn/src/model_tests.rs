@@ -102,11 +102,13 @@ fn the_last_state_of_a_bidirectional_encoder_is_each_directions_final() {
             .init(2, &device)
             .unwrap()
     });
-    let x = Tensor::<3>::random(
-        [2, 4, 2],
-        kindling_core::burn::tensor::Distribution::Default,
-        &device,
-    );
+    let x = kindling_core::seed::with_device_rng(&device, 1, || {
+        Tensor::<3>::random(
+            [2, 4, 2],
+            kindling_core::burn::tensor::Distribution::Default,
+            &device,
+        )
+    });
     let encoded = encoder.forward(x, Some(&[4, 2])).unwrap();
     assert_eq!(encoder.d_output(), 6);
     let outputs = values(encoded.outputs);
@@ -182,15 +184,29 @@ fn a_trained_tagger_learns_a_toy_task_and_loads_back_from_its_run() {
         Some(1.0),
         "token accuracy on the training set"
     );
-    saved::save_tagger(&dir, &config, &tags, &vocab).unwrap();
+    let text = saved::TextPreparation::words(true);
+    saved::save_tagger(&dir, &config, text, &tags, &vocab).unwrap();
 
     let tagger = saved::SavedTagger::load(&dir, &device).unwrap();
+    assert_eq!(tagger.text_preparation(), text);
     let got = tagger
         .tag(&[vec!["the", "dog", "runs"], vec![], vec!["a", "cat"]])
         .unwrap();
     assert_eq!(got[0], vec!["det", "noun", "verb"]);
     assert!(got[1].is_empty());
     assert_eq!(got[2], vec!["det", "noun"]);
+    // Raw text is prepared as the training data was: "The" is read as "the".
+    let raw = tagger.tag_text(&["The  Dog runs", ""]).unwrap();
+    let pair = |w: &str, t: &str| (w.to_string(), t.to_string());
+    assert_eq!(
+        raw[0],
+        [
+            pair("The", "det"),
+            pair("Dog", "noun"),
+            pair("runs", "verb")
+        ]
+    );
+    assert!(raw[1].is_empty());
     assert!(saved::SavedLanguageModel::load(&dir, &device).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -317,11 +333,13 @@ fn generation_is_seeded_and_checks_its_inputs() {
 #[test]
 fn pytorch_initialisation_draws_every_lstm_weight_and_bias_uniformly() {
     let device = device();
-    let layer = crate::LstmConfig::new(3, 4)
-        .with_cell(crate::LstmCellConfig::pytorch(3, 4))
-        .with_n_layers(2)
-        .init(&device)
-        .unwrap();
+    let layer = build_seeded(&device, 29, || {
+        crate::LstmConfig::new(3, 4)
+            .with_cell(crate::LstmCellConfig::pytorch(3, 4))
+            .with_n_layers(2)
+            .init(&device)
+            .unwrap()
+    });
     // k = 1/√4: every value in [−0.5, 0.5), none of them the kindling default's forget bias 1.
     for cell in &layer.cells {
         for v in [

@@ -1,6 +1,6 @@
 //! Trained taggers and language models saved beside their checkpoints, and loaded back for
-//! inference: a run directory holds `model.json` (what to build, and the tag names),
-//! `vocab.txt` and the trainer's `best.ckpt`.
+//! inference: a run directory holds `model.json` (what to build, how raw text becomes its
+//! tokens, and the tag names), `vocab.txt` and the trainer's `best.ckpt`.
 
 use std::path::Path;
 
@@ -18,16 +18,92 @@ const MANIFEST: &str = "model.json";
 /// Its vocabulary.
 const VOCAB: &str = "vocab.txt";
 
-/// What `model.json` holds.
+/// How raw text becomes a model's tokens: words split at whitespace, or characters (a run of
+/// whitespace read as one [`SPACE`]), optionally lowercased. Saved with the model, so a loaded
+/// model prepares text the way its training data was prepared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextPreparation {
+    /// Lowercase every token.
+    #[serde(default)]
+    pub lowercase: bool,
+    /// One token per character instead of per word.
+    #[serde(default)]
+    pub characters: bool,
+}
+
+/// The token of a run of whitespace in a character model.
+pub const SPACE: &str = "▁";
+
+impl TextPreparation {
+    /// Words, optionally lowercased.
+    pub fn words(lowercase: bool) -> Self {
+        Self {
+            lowercase,
+            characters: false,
+        }
+    }
+
+    /// Characters, optionally lowercased.
+    pub fn characters(lowercase: bool) -> Self {
+        Self {
+            lowercase,
+            characters: true,
+        }
+    }
+
+    /// The tokens of `text`.
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        if !self.characters {
+            return text.split_whitespace().map(|t| self.token(t)).collect();
+        }
+        let mut tokens = Vec::new();
+        for (i, word) in text.split_whitespace().enumerate() {
+            if i > 0 {
+                tokens.push(SPACE.to_string());
+            }
+            tokens.extend(self.token(word).chars().map(String::from));
+        }
+        tokens
+    }
+
+    /// One word as the model saw it.
+    pub fn token(&self, token: &str) -> String {
+        if self.lowercase {
+            token.to_lowercase()
+        } else {
+            token.to_string()
+        }
+    }
+
+    /// Tokens back into text: words separated by spaces, or characters joined with [`SPACE`]
+    /// read as a space.
+    pub fn join<S: AsRef<str>>(&self, tokens: &[S]) -> String {
+        if !self.characters {
+            let words: Vec<&str> = tokens.iter().map(AsRef::as_ref).collect();
+            return words.join(" ");
+        }
+        tokens
+            .iter()
+            .map(|t| if t.as_ref() == SPACE { " " } else { t.as_ref() })
+            .collect()
+    }
+}
+
+/// What `model.json` holds (runs saved before `text` existed read as unprepared text).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 enum Manifest {
     Tagger {
         model: TaggerConfig,
         tags: Vec<String>,
+        #[serde(default)]
+        text: TextPreparation,
     },
     LanguageModel {
         model: LanguageModelConfig,
+        #[serde(default)]
+        text: TextPreparation,
     },
 }
 
@@ -62,24 +138,35 @@ fn wrong_kind(dir: &Path, expected: &str) -> Error {
     }
 }
 
-/// Writes the description of a tagger run (its config, tag names and vocabulary) into `dir`,
-/// beside the trainer's checkpoints.
+/// Writes the description of a tagger run (its config, text preparation, tag names and
+/// vocabulary) into `dir`, beside the trainer's checkpoints.
 ///
 /// # Errors
 /// Write failures.
-pub fn save_tagger(dir: &Path, model: &TaggerConfig, tags: &[String], vocab: &Vocab) -> Result<()> {
+pub fn save_tagger(
+    dir: &Path,
+    model: &TaggerConfig,
+    text: TextPreparation,
+    tags: &[String],
+    vocab: &Vocab,
+) -> Result<()> {
     let manifest = Manifest::Tagger {
         model: model.clone(),
         tags: tags.to_vec(),
+        text,
     };
     save(dir, &manifest, vocab)
 }
+
+/// Sentences [`SavedTagger::tag`] puts in one padded batch.
+pub const TAG_BATCH: usize = 256;
 
 /// A trained tagger ready to tag tokenised sentences.
 pub struct SavedTagger {
     model: Tagger,
     tags: Vec<String>,
     vocab: Vocab,
+    text: TextPreparation,
     device: Device,
 }
 
@@ -91,7 +178,7 @@ impl SavedTagger {
     /// kind.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let (manifest, vocab) = load(dir)?;
-        let Manifest::Tagger { model, tags } = manifest else {
+        let Manifest::Tagger { model, tags, text } = manifest else {
             return Err(wrong_kind(dir, "tagger"));
         };
         if vocab.pad_id().is_none() || vocab.unk_id().is_none() {
@@ -108,16 +195,53 @@ impl SavedTagger {
             model,
             tags,
             vocab,
+            text,
             device: device.clone(),
         })
     }
 
+    /// How the tagger prepares raw text.
+    pub fn text_preparation(&self) -> TextPreparation {
+        self.text
+    }
+
+    /// Tags raw sentences: each split at whitespace and prepared as the training data was;
+    /// returns every sentence's `(word, tag)` pairs with the words as given.
+    ///
+    /// # Errors
+    /// As [`SavedTagger::tag`].
+    pub fn tag_text<S: AsRef<str>>(&self, sentences: &[S]) -> Result<Vec<Vec<(String, String)>>> {
+        let words: Vec<Vec<&str>> = sentences
+            .iter()
+            .map(|s| s.as_ref().split_whitespace().collect())
+            .collect();
+        let prepared: Vec<Vec<String>> = words
+            .iter()
+            .map(|s| s.iter().map(|w| self.text.token(w)).collect())
+            .collect();
+        Ok(words
+            .iter()
+            .zip(self.tag(&prepared)?)
+            .map(|(words, tags)| words.iter().map(|w| w.to_string()).zip(tags).collect())
+            .collect())
+    }
+
     /// The tag of every word of every sentence (unknown words read as `<unk>`; an empty
-    /// sentence gets no tags).
+    /// sentence gets no tags), [`TAG_BATCH`] sentences at a time, so that any number of
+    /// sentences takes bounded memory.
     ///
     /// # Errors
     /// None in practice: the vocabulary has `<unk>` and `<pad>`.
     pub fn tag<S: AsRef<str>>(&self, sentences: &[Vec<S>]) -> Result<Vec<Vec<String>>> {
+        let mut tagged = Vec::with_capacity(sentences.len());
+        for chunk in sentences.chunks(TAG_BATCH) {
+            tagged.extend(self.tag_batch(chunk)?);
+        }
+        Ok(tagged)
+    }
+
+    /// [`SavedTagger::tag`] for one padded batch.
+    fn tag_batch<S: AsRef<str>>(&self, sentences: &[Vec<S>]) -> Result<Vec<Vec<String>>> {
         let pad = self.vocab.pad_id().expect("checked at load");
         let mut tagged = vec![Vec::new(); sentences.len()];
         let real: Vec<usize> = (0..sentences.len())
@@ -157,11 +281,17 @@ impl SavedTagger {
 ///
 /// # Errors
 /// Write failures.
-pub fn save_language_model(dir: &Path, model: &LanguageModelConfig, vocab: &Vocab) -> Result<()> {
+pub fn save_language_model(
+    dir: &Path,
+    model: &LanguageModelConfig,
+    text: TextPreparation,
+    vocab: &Vocab,
+) -> Result<()> {
     save(
         dir,
         &Manifest::LanguageModel {
             model: model.clone(),
+            text,
         },
         vocab,
     )
@@ -171,6 +301,7 @@ pub fn save_language_model(dir: &Path, model: &LanguageModelConfig, vocab: &Voca
 pub struct SavedLanguageModel {
     model: LanguageModel,
     vocab: Vocab,
+    text: TextPreparation,
 }
 
 impl SavedLanguageModel {
@@ -181,11 +312,49 @@ impl SavedLanguageModel {
     /// kind.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
         let (manifest, vocab) = load(dir)?;
-        let Manifest::LanguageModel { model } = manifest else {
+        let Manifest::LanguageModel { model, text } = manifest else {
             return Err(wrong_kind(dir, "language model"));
         };
         let model = restore(dir, model.init(vocab.len(), device)?)?;
-        Ok(Self { model, vocab })
+        Ok(Self { model, vocab, text })
+    }
+
+    /// How the model prepares raw text.
+    pub fn text_preparation(&self) -> TextPreparation {
+        self.text
+    }
+
+    /// Continues the raw text `prompt`, prepared as the training data was; an empty prompt
+    /// starts a new sentence (from `<eos>` when the vocabulary has it). Returns the prompt's
+    /// tokens followed by `words` sampled ones at most, end-of-sentence tokens left out (join
+    /// them into text with [`TextPreparation::join`]).
+    ///
+    /// # Errors
+    /// As [`SavedLanguageModel::generate`]; an empty prompt for a vocabulary without `<eos>`.
+    pub fn continue_text(
+        &self,
+        prompt: &str,
+        words: usize,
+        temperature: f64,
+        seed: u64,
+    ) -> Result<Vec<String>> {
+        let eos = self
+            .vocab
+            .eos_id()
+            .and_then(|id| self.vocab.token(id))
+            .map(str::to_string);
+        let mut tokens = self.text.tokens(prompt);
+        if tokens.is_empty()
+            && let Some(eos) = &eos
+        {
+            tokens.push(eos.clone());
+        }
+        let sampled = self.generate(&tokens, words, temperature, seed)?;
+        Ok(tokens
+            .into_iter()
+            .chain(sampled)
+            .filter(|t| Some(t) != eos.as_ref())
+            .collect())
     }
 
     /// The model's vocabulary.

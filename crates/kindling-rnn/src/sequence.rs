@@ -18,8 +18,8 @@
 //! with per-sequence reversed indices), runs forwards, and reverses the outputs back, so it
 //! starts at each sequence's own last real step.
 
-use kindling_core::burn::nn::Dropout;
 use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling_core::dropout::Dropout;
 
 use crate::{Error, Result};
 
@@ -442,7 +442,7 @@ macro_rules! sequence_layer {
                 }
                 Ok($layer {
                     cells,
-                    dropout: kindling_core::burn::nn::DropoutConfig::new(self.dropout).init(),
+                    dropout: kindling_core::dropout::DropoutConfig::new(self.dropout).init(),
                     directions,
                 })
             }
@@ -456,7 +456,7 @@ macro_rules! sequence_layer {
             /// `_l{k}_reverse` weights.
             pub cells: Vec<$cell>,
             /// Dropout between layers.
-            pub dropout: kindling_core::burn::nn::Dropout,
+            pub dropout: kindling_core::dropout::Dropout,
             /// 1, or 2 when bidirectional.
             pub directions: usize,
         }

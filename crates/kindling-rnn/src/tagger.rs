@@ -2,8 +2,9 @@
 //! over tags at every token (part-of-speech tagging, chunking, named entities).
 
 use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use kindling_core::burn::nn::{Linear, LinearConfig};
 use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling_core::dropout::{Dropout, DropoutConfig};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{Outcome, StepOutput, TrainStep};
 use kindling_data::Vocab;

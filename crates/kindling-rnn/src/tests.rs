@@ -142,10 +142,12 @@ fn step_through<S: Clone>(
 #[test]
 fn bidirectional_rnn_matches_pytorch() {
     let device = flex();
-    let mut rnn = RnnConfig::new(2, 3)
-        .with_bidirectional(true)
-        .init(&device)
-        .unwrap();
+    let mut rnn = build_seeded(&device, 21, || {
+        RnnConfig::new(2, 3)
+            .with_bidirectional(true)
+            .init(&device)
+            .unwrap()
+    });
     load_pytorch!(rnn, 1, &device);
     let (out, h) = rnn.forward(reference_input(&device), None, None).unwrap();
     assert_eq!(out.dims(), [2, 3, 6]);
@@ -156,10 +158,12 @@ fn bidirectional_rnn_matches_pytorch() {
 #[test]
 fn bidirectional_lstm_matches_pytorch() {
     let device = flex();
-    let mut lstm = LstmConfig::new(2, 3)
-        .with_bidirectional(true)
-        .init(&device)
-        .unwrap();
+    let mut lstm = build_seeded(&device, 22, || {
+        LstmConfig::new(2, 3)
+            .with_bidirectional(true)
+            .init(&device)
+            .unwrap()
+    });
     load_pytorch!(lstm, 4, &device);
     let (out, state) = lstm.forward(reference_input(&device), None, None).unwrap();
     assert_close(&values(out), &LSTM_OUT, 2e-6);
@@ -170,10 +174,12 @@ fn bidirectional_lstm_matches_pytorch() {
 #[test]
 fn bidirectional_gru_matches_pytorch() {
     let device = flex();
-    let mut gru = GruConfig::new(2, 3)
-        .with_bidirectional(true)
-        .init(&device)
-        .unwrap();
+    let mut gru = build_seeded(&device, 23, || {
+        GruConfig::new(2, 3)
+            .with_bidirectional(true)
+            .init(&device)
+            .unwrap()
+    });
     load_pytorch!(gru, 3, &device);
     let (out, h) = gru.forward(reference_input(&device), None, None).unwrap();
     assert_close(&values(out), &GRU_OUT, 2e-6);
@@ -183,7 +189,7 @@ fn bidirectional_gru_matches_pytorch() {
 #[test]
 fn cells_step_like_pytorch() {
     let device = flex();
-    let mut rnn = RnnConfig::new(2, 3).init(&device).unwrap();
+    let mut rnn = build_seeded(&device, 24, || RnnConfig::new(2, 3).init(&device).unwrap());
     load_pytorch!(rnn, 1, &device);
     let cell = &rnn.cells[0];
     let stepped = step_through(
@@ -194,7 +200,7 @@ fn cells_step_like_pytorch() {
     );
     assert_close(&stepped, &forward_half(&RNN_OUT), 2e-6);
 
-    let mut lstm = LstmConfig::new(2, 3).init(&device).unwrap();
+    let mut lstm = build_seeded(&device, 25, || LstmConfig::new(2, 3).init(&device).unwrap());
     load_pytorch!(lstm, 4, &device);
     let cell = &lstm.cells[0];
     let stepped = step_through(
@@ -205,7 +211,7 @@ fn cells_step_like_pytorch() {
     );
     assert_close(&stepped, &forward_half(&LSTM_OUT), 2e-6);
 
-    let mut gru = GruConfig::new(2, 3).init(&device).unwrap();
+    let mut gru = build_seeded(&device, 26, || GruConfig::new(2, 3).init(&device).unwrap());
     load_pytorch!(gru, 3, &device);
     let cell = &gru.cells[0];
     let stepped = step_through(
@@ -223,10 +229,12 @@ fn cells_step_like_pytorch() {
 #[test]
 fn reset_before_gru_matches_the_formula() {
     let device = flex();
-    let mut cell = GruCellConfig::new(1, 1)
-        .with_reset(GruReset::Before)
-        .init(&device)
-        .unwrap();
+    let mut cell = build_seeded(&device, 27, || {
+        GruCellConfig::new(1, 1)
+            .with_reset(GruReset::Before)
+            .init(&device)
+            .unwrap()
+    });
     let row = |v: [f32; 3]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [1, 3]), &device);
     cell.input_weight = trainable(row([0.1, 0.2, 0.3]), &device);
     cell.recurrent_weight = trainable(row([0.4, 0.5, 0.6]), &device);
@@ -247,7 +255,9 @@ fn reset_before_gru_matches_the_formula() {
 }
 
 fn random_input(batch: usize, len: usize, d: usize, device: &Device) -> Tensor<3> {
-    Tensor::random([batch, len, d], Distribution::Uniform(-1.0, 1.0), device)
+    kindling_core::seed::with_device_rng(device, 1, || {
+        Tensor::random([batch, len, d], Distribution::Uniform(-1.0, 1.0), device)
+    })
 }
 
 #[test]
@@ -391,7 +401,9 @@ fn initial_state_is_used() {
         GruConfig::new(2, 3).with_n_layers(2).init(&device).unwrap()
     });
     let x = random_input(2, 4, 2, &device);
-    let h0 = Tensor::<3>::random([2, 2, 3], Distribution::Uniform(-1.0, 1.0), &device);
+    let h0 = kindling_core::seed::with_device_rng(&device, 2, || {
+        Tensor::<3>::random([2, 2, 3], Distribution::Uniform(-1.0, 1.0), &device)
+    });
     let (_, with) = gru.forward(x.clone(), None, Some(h0)).unwrap();
     let (_, without) = gru.forward(x.clone(), None, None).unwrap();
     assert_ne!(values(with), values(without.clone()));
@@ -407,7 +419,9 @@ fn gradients_match_finite_differences() {
     let device = BackendKind::Flex.train_device().unwrap();
     let lengths = [3usize, 2];
     let x0 = values(random_input(2, 3, 2, &device));
-    let w = Tensor::<3>::random([2, 3, 4], Distribution::Uniform(-1.0, 1.0), &device);
+    let w = kindling_core::seed::with_device_rng(&device, 3, || {
+        Tensor::<3>::random([2, 3, 4], Distribution::Uniform(-1.0, 1.0), &device)
+    });
     let lstm = build_seeded(&device, 8, || {
         LstmConfig::new(2, 2)
             .with_bidirectional(true)
@@ -495,10 +509,12 @@ fn invalid_configs_name_their_field() {
 #[test]
 fn invalid_inputs_are_errors() {
     let device = flex();
-    let lstm = LstmConfig::new(2, 3)
-        .with_n_layers(2)
-        .init(&device)
-        .unwrap();
+    let lstm = build_seeded(&device, 28, || {
+        LstmConfig::new(2, 3)
+            .with_n_layers(2)
+            .init(&device)
+            .unwrap()
+    });
     let what = |result: Result<(Tensor<3>, LstmStates)>| match result {
         Err(Error::InvalidInput { what, .. }) => what,
         other => panic!("expected an input error, got {other:?}"),
@@ -544,10 +560,18 @@ fn fused_lstm_matches_the_composed_steps_with_gradients() {
             .init(&device)
             .unwrap()
     });
-    let x = Tensor::<3>::random([3, 5, 3], Distribution::Uniform(-1.0, 1.0), &device);
-    let h0 = Tensor::<3>::random([4, 3, 4], Distribution::Uniform(-0.5, 0.5), &device);
-    let c0 = Tensor::<3>::random([4, 3, 4], Distribution::Uniform(-0.5, 0.5), &device);
-    let weights = Tensor::<3>::random([3, 5, 8], Distribution::Uniform(-1.0, 1.0), &device);
+    let x = kindling_core::seed::with_device_rng(&device, 4, || {
+        Tensor::<3>::random([3, 5, 3], Distribution::Uniform(-1.0, 1.0), &device)
+    });
+    let h0 = kindling_core::seed::with_device_rng(&device, 5, || {
+        Tensor::<3>::random([4, 3, 4], Distribution::Uniform(-0.5, 0.5), &device)
+    });
+    let c0 = kindling_core::seed::with_device_rng(&device, 6, || {
+        Tensor::<3>::random([4, 3, 4], Distribution::Uniform(-0.5, 0.5), &device)
+    });
+    let weights = kindling_core::seed::with_device_rng(&device, 7, || {
+        Tensor::<3>::random([3, 5, 8], Distribution::Uniform(-1.0, 1.0), &device)
+    });
     let lengths = [5, 2, 4];
     let run = || {
         let (x, h0, c0) = (

@@ -142,16 +142,20 @@ mod tests {
             .flat_map(|&n| (0..len).map(move |j| j >= n))
             .collect();
         let padding = Tensor::<2, Bool>::from_data(TensorData::new(padding, [batch, len]), &device);
-        let sources = Tensor::<3>::random(
-            [batch, len, d],
-            kindling_core::burn::tensor::Distribution::Normal(0.0, 1.0),
-            &device,
-        );
-        let query = Tensor::<2>::random(
-            [batch, d],
-            kindling_core::burn::tensor::Distribution::Normal(0.0, 1.0),
-            &device,
-        );
+        let sources = kindling_core::seed::with_device_rng(&device, 1, || {
+            Tensor::<3>::random(
+                [batch, len, d],
+                kindling_core::burn::tensor::Distribution::Normal(0.0, 1.0),
+                &device,
+            )
+        });
+        let query = kindling_core::seed::with_device_rng(&device, 2, || {
+            Tensor::<2>::random(
+                [batch, d],
+                kindling_core::burn::tensor::Distribution::Normal(0.0, 1.0),
+                &device,
+            )
+        });
         for kind in [
             AttentionKind::Bahdanau,
             AttentionKind::LuongDot,

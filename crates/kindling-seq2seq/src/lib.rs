@@ -6,6 +6,7 @@
 
 pub mod attention;
 pub mod batch;
+pub mod decode;
 mod error;
 pub mod model;
 pub mod saved;
@@ -14,10 +15,13 @@ pub mod search;
 pub mod subword;
 #[cfg(test)]
 mod tests;
+pub mod vocab;
 
 pub use attention::AttentionKind;
 pub use batch::{PairBatch, PairBatcher, PairExample};
+pub use decode::{DecodeSettings, decode, decode_best};
 pub use error::{Error, Result};
 pub use model::{Seq2Seq, Seq2SeqConfig};
-pub use saved::{Segmenter, Translator, save_seq2seq};
-pub use search::{Hypothesis, SearchConfig, Sources, beam_search, greedy};
+pub use saved::{SavedSeq2Seq, Segmenter, Translation, Translator, save_seq2seq, target_text};
+pub use search::{Hypothesis, SearchConfig, Sources, beam_search, beam_search_nbest, greedy};
+pub use vocab::{PairVocabularies, seq2seq_vocabulary};

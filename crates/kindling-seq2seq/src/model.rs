@@ -17,11 +17,10 @@
 
 use kindling_core::activation::tanh;
 use kindling_core::burn::module::Module;
-use kindling_core::burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig,
-};
+use kindling_core::burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use kindling_core::burn::tensor::activation::log_softmax;
 use kindling_core::burn::tensor::{Bool, Device, Int, Tensor};
+use kindling_core::dropout::{Dropout, DropoutConfig};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{Outcome, StepOutput, TrainStep};
 use kindling_rnn::{EncoderConfig, GruCell, GruCellConfig};

@@ -1,5 +1,6 @@
 //! Trained encoder–decoders saved beside their checkpoints and loaded back to translate: a run
-//! directory holds `seq2seq.json` (the model config and how text is split into tokens),
+//! directory holds `seq2seq.json` (the model config, how text is split into tokens and how
+//! outputs are searched for),
 //! `source_vocab.txt`, `target_vocab.txt`, the trainer's `best.ckpt` and, for a subword model,
 //! `bpe.json`.
 
@@ -8,19 +9,19 @@ use std::path::{Path, PathBuf};
 use kindling_core::burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use kindling_core::checkpoint::Checkpoint;
 use kindling_core::train::files;
+use kindling_data::Vocab;
 use kindling_data::batch::{PaddedBatch, Padding};
 use kindling_data::tokenize::{Chars, Tokenizer, Words};
-use kindling_data::{OnUnknown, Vocab};
 use serde::{Deserialize, Serialize};
 
-use crate::search::{Hypothesis, SearchConfig, Sources, beam_search, greedy};
+use crate::decode::{DecodeSettings, decode};
+use crate::search::{Hypothesis, Sources};
 use crate::subword::Subwords;
+use crate::vocab::PairVocabularies;
 use crate::{Error, Result, Seq2Seq, Seq2SeqConfig};
 
 /// The description of a saved model.
 const MANIFEST: &str = "seq2seq.json";
-const SOURCE_VOCAB: &str = "source_vocab.txt";
-const TARGET_VOCAB: &str = "target_vocab.txt";
 /// The subword encoding of a subword model.
 pub const SUBWORDS: &str = "bpe.json";
 
@@ -67,33 +68,54 @@ struct Manifest {
     /// Tokens are further split into the subwords of `bpe.json`.
     #[serde(default)]
     subwords: bool,
+    /// How outputs are searched for (runs saved before this field: the defaults).
+    #[serde(default)]
+    decode: DecodeSettings,
 }
 
-/// Writes the description of a run (model config, segmenter, subword encoding if any and both
-/// vocabularies) into `dir`, beside the trainer's checkpoints.
+/// Everything but the weights that a saved encoder–decoder needs to translate raw text.
+#[derive(Clone)]
+pub struct SavedSeq2Seq<'a> {
+    /// The model's shape.
+    pub model: &'a Seq2SeqConfig,
+    /// How raw text becomes tokens (both sides).
+    pub segmenter: Segmenter,
+    /// The subword encoding applied after the segmenter, if any.
+    pub subwords: Option<&'a Subwords>,
+    /// Both vocabularies.
+    pub vocabularies: &'a PairVocabularies,
+    /// The search settings a loaded model decodes with unless told otherwise.
+    pub decode: &'a DecodeSettings,
+}
+
+/// Writes the description of a run (model config, segmenter, subword encoding if any, search
+/// settings and both vocabularies) into `dir`, beside the trainer's checkpoints.
 ///
 /// # Errors
-/// Write failures.
-pub fn save_seq2seq(
-    dir: &Path,
-    model: &Seq2SeqConfig,
-    segmenter: Segmenter,
-    subwords: Option<&Subwords>,
-    source_vocab: &Vocab,
-    target_vocab: &Vocab,
-) -> Result<()> {
+/// Search settings out of range; write failures.
+pub fn save_seq2seq(dir: &Path, saved: &SavedSeq2Seq<'_>) -> Result<()> {
+    saved.decode.validate()?;
     let manifest = Manifest {
-        model: model.clone(),
-        segmenter,
-        subwords: subwords.is_some(),
+        model: saved.model.clone(),
+        segmenter: saved.segmenter,
+        subwords: saved.subwords.is_some(),
+        decode: saved.decode.clone(),
     };
-    if let Some(subwords) = subwords {
+    if let Some(subwords) = saved.subwords {
         subwords.save(&dir.join(SUBWORDS))?;
     }
+    saved.vocabularies.save(dir)?;
     kindling_core::atomic::write_json_atomic(&dir.join(MANIFEST), &manifest)?;
-    source_vocab.save(&dir.join(SOURCE_VOCAB))?;
-    target_vocab.save(&dir.join(TARGET_VOCAB))?;
     Ok(())
+}
+
+/// One output of [`Translator::translate_nbest`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    /// The output's tokens separated by spaces (subwords joined back into words).
+    pub text: String,
+    /// Its log-probability under the model (`</s>` included when produced).
+    pub log_probability: f64,
 }
 
 /// A trained encoder–decoder ready to translate raw text.
@@ -101,8 +123,8 @@ pub struct Translator {
     model: Seq2Seq,
     segmenter: Segmenter,
     subwords: Option<Subwords>,
-    source_vocab: Vocab,
-    target_vocab: Vocab,
+    vocabularies: PairVocabularies,
+    decode: DecodeSettings,
     device: Device,
 }
 
@@ -120,25 +142,20 @@ impl Translator {
             path: path.clone(),
             problem: format!("not a seq2seq description: {e}"),
         })?;
-        let source_vocab = Vocab::load(&dir.join(SOURCE_VOCAB))?;
-        let target_vocab = Vocab::load(&dir.join(TARGET_VOCAB))?;
-        for (vocab, file) in [(&source_vocab, SOURCE_VOCAB), (&target_vocab, TARGET_VOCAB)] {
-            if vocab.pad_id().is_none() || vocab.eos_id().is_none() || vocab.unk_id().is_none() {
-                return Err(Error::Manifest {
-                    path: dir.join(file),
-                    problem: "needs <pad>, <unk> and </s> tokens".into(),
-                });
-            }
-        }
-        if target_vocab.bos_id().is_none() {
-            return Err(Error::Manifest {
-                path: dir.join(TARGET_VOCAB),
-                problem: "needs a <s> token".into(),
-            });
-        }
-        let model = manifest
-            .model
-            .init(source_vocab.len(), target_vocab.len(), device)?;
+        manifest.decode.validate().map_err(|e| Error::Manifest {
+            path: path.clone(),
+            problem: e.to_string(),
+        })?;
+        manifest.model.validate().map_err(|e| Error::Manifest {
+            path: path.clone(),
+            problem: e.to_string(),
+        })?;
+        let vocabularies = PairVocabularies::load(dir)?;
+        let model = manifest.model.init(
+            vocabularies.source().len(),
+            vocabularies.target().len(),
+            device,
+        )?;
         let checkpoint: PathBuf = dir.join(files::BEST);
         let model = Checkpoint::load(&checkpoint)?.restore_model(model, &checkpoint)?;
         let subwords = if manifest.subwords {
@@ -150,8 +167,8 @@ impl Translator {
             model,
             segmenter: manifest.segmenter,
             subwords,
-            source_vocab,
-            target_vocab,
+            vocabularies,
+            decode: manifest.decode,
             device: device.clone(),
         })
     }
@@ -161,83 +178,118 @@ impl Translator {
         &self.model
     }
 
-    /// Translates `texts`: each output's tokens joined by spaces, greedy search for a `beam`
-    /// of `None`, else beam search of that width. Unknown source words become `<unk>`.
+    /// The search settings the run was saved with.
+    pub fn decode_settings(&self) -> &DecodeSettings {
+        &self.decode
+    }
+
+    /// Translates `texts` with the saved search settings: the best output of each, its tokens
+    /// joined by spaces. Unknown source words become `<unk>`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a beam of 0.
-    pub fn translate<S: AsRef<str>>(
+    /// As [`Translator::translate_nbest`].
+    pub fn translate<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<String>> {
+        let settings = DecodeSettings {
+            nbest: 1,
+            ..self.decode.clone()
+        };
+        Ok(self
+            .translate_nbest(texts, &settings)?
+            .into_iter()
+            .map(|mut best| best.remove(0).text)
+            .collect())
+    }
+
+    /// Translates `texts` with `settings`: the `settings.nbest` best outputs of each, best
+    /// first. Inputs are decoded `settings.batch_size` at a time, sorted by length.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for settings out of range.
+    pub fn translate_nbest<S: AsRef<str>>(
         &self,
         texts: &[S],
-        beam: Option<usize>,
-    ) -> Result<Vec<String>> {
+        settings: &DecodeSettings,
+    ) -> Result<Vec<Vec<Translation>>> {
         let encoded: Vec<Vec<u32>> = texts
             .iter()
             .map(|t| self.encode_source(t.as_ref()))
             .collect::<Result<_>>()?;
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in encoded.chunks(64) {
-            for hypothesis in self.decode(chunk, beam)? {
-                out.push(self.target_text(&hypothesis.tokens)?);
-            }
-        }
-        Ok(out)
+        self.decode(&encoded, settings)?
+            .into_iter()
+            .map(|outputs| {
+                outputs
+                    .into_iter()
+                    .map(|h| {
+                        Ok(Translation {
+                            text: self.target_text(&h.tokens)?,
+                            log_probability: h.log_probability,
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Both vocabularies.
+    pub fn vocabularies(&self) -> &PairVocabularies {
+        &self.vocabularies
     }
 
     /// The source vocabulary.
     pub fn source_vocab(&self) -> &Vocab {
-        &self.source_vocab
+        self.vocabularies.source()
     }
 
     /// The target vocabulary.
     pub fn target_vocab(&self) -> &Vocab {
-        &self.target_vocab
+        self.vocabularies.target()
+    }
+
+    /// The model's units of `text`: the segmenter's tokens, split into subwords when the model
+    /// uses them.
+    ///
+    /// # Errors
+    /// A subword encoding that fails to apply.
+    pub fn units(&self, text: &str) -> Result<Vec<String>> {
+        let tokens = self.segmenter.tokens(text);
+        match &self.subwords {
+            Some(subwords) => subwords.split(&tokens),
+            None => Ok(tokens),
+        }
     }
 
     /// The target ids of `text` as the model was trained on them (no `<s>` or `</s>`).
     ///
     /// # Errors
-    /// Vocabulary errors (none in practice: unknown tokens map to `<unk>`).
+    /// As [`Translator::units`].
     pub fn encode_target(&self, text: &str) -> Result<Vec<u32>> {
-        let mut tokens = self.segmenter.tokens(text);
-        if let Some(subwords) = &self.subwords {
-            tokens = subwords.split(&tokens)?;
-        }
-        Ok(self.target_vocab.encode(&tokens, OnUnknown::MapToUnk)?)
+        self.vocabularies.encode_target(&self.units(text)?)
     }
 
     /// The source ids of `text`, ending with `</s>`.
     ///
     /// # Errors
-    /// Vocabulary errors (none in practice: unknown tokens map to `<unk>`).
+    /// As [`Translator::units`].
     pub fn encode_source(&self, text: &str) -> Result<Vec<u32>> {
-        let mut tokens = self.segmenter.tokens(text);
-        if let Some(subwords) = &self.subwords {
-            tokens = subwords.split(&tokens)?;
-        }
-        let mut ids = self.source_vocab.encode(&tokens, OnUnknown::MapToUnk)?;
-        ids.push(self.source_vocab.eos_id().expect("checked on load"));
-        Ok(ids)
+        self.vocabularies.encode_source(&self.units(text)?)
     }
 
-    /// Decodes encoded sources (each ending with `</s>`).
+    /// Decodes encoded sources (each ending with `</s>`) with `settings` (see [`decode`]).
     ///
     /// # Errors
-    /// As [`Translator::translate`].
-    pub fn decode(&self, sources: &[Vec<u32>], beam: Option<usize>) -> Result<Vec<Hypothesis>> {
-        let sources = batch_sources(
+    /// As [`decode`].
+    pub fn decode(
+        &self,
+        sources: &[Vec<u32>],
+        settings: &DecodeSettings,
+    ) -> Result<Vec<Vec<Hypothesis>>> {
+        decode(
+            &self.model,
+            &self.vocabularies,
             sources,
-            self.source_vocab.pad_id().expect("checked"),
+            settings,
             &self.device,
-        );
-        let search = SearchConfig::new(
-            self.target_vocab.bos_id().expect("checked on load"),
-            self.target_vocab.eos_id().expect("checked on load"),
-        );
-        match beam {
-            None => greedy(&self.model, &sources, &search),
-            Some(width) => beam_search(&self.model, &sources, &search, width),
-        }
+        )
     }
 
     /// Output ids as text, tokens (subwords joined back into words) separated by spaces.
@@ -245,12 +297,22 @@ impl Translator {
     /// # Errors
     /// An id outside the target vocabulary.
     pub fn target_text(&self, ids: &[u32]) -> Result<String> {
-        let tokens = self.target_vocab.decode(ids, true)?;
-        Ok(match self.subwords {
-            Some(_) => Subwords::join(&tokens).join(" "),
-            None => tokens.join(" "),
-        })
+        target_text(&self.vocabularies, ids, self.subwords.is_some())
     }
+}
+
+/// Output ids as text: the target tokens (special tokens dropped), subwords first joined back
+/// into words when `subwords` is set, separated by spaces.
+///
+/// # Errors
+/// An id outside the target vocabulary.
+pub fn target_text(vocabularies: &PairVocabularies, ids: &[u32], subwords: bool) -> Result<String> {
+    let tokens = vocabularies.decode_target(ids)?;
+    Ok(if subwords {
+        Subwords::join(&tokens).join(" ")
+    } else {
+        tokens.join(" ")
+    })
 }
 
 /// Encoded sources as a padded batch.

@@ -37,7 +37,9 @@ impl SearchConfig {
 
     /// At least one step, so every search takes one.
     fn max_len(&self, source_len: usize) -> usize {
-        ((self.max_len_a * source_len as f64) as usize + self.max_len_b).max(1)
+        ((self.max_len_a * source_len as f64) as usize)
+            .saturating_add(self.max_len_b)
+            .max(1)
     }
 }
 
@@ -133,9 +135,31 @@ struct Beam {
     row: usize,
 }
 
+/// The widest beam [`beam_search`] takes.
+pub const MAX_BEAM: usize = 1024;
+
 /// The `width` best outputs per source under length-normalised log-probability, searched
 /// for all sources at once; returns the best of each. A width of 1 gives greedy search's
-/// outputs.
+/// outputs. See [`beam_search_nbest`].
+///
+/// # Errors
+/// As [`beam_search_nbest`].
+pub fn beam_search(
+    model: &Seq2Seq,
+    sources: &Sources,
+    config: &SearchConfig,
+    width: usize,
+) -> Result<Vec<Hypothesis>> {
+    Ok(beam_search_nbest(model, sources, config, width, 1)?
+        .into_iter()
+        .map(|mut best| best.remove(0))
+        .collect())
+}
+
+/// The `width` best outputs per source under length-normalised log-probability, searched
+/// for all sources at once; returns the `nbest` best finished outputs of each, best first
+/// (fewer when the search finished fewer; never none: a source without a finished output gets
+/// an empty one scored −∞).
 ///
 /// A source stops at its length limit, or once `width` of its outputs have ended and the best
 /// of them scores at least what the best live output would score if it ended now (the rule of
@@ -143,17 +167,25 @@ struct Beam {
 /// output still growing can overtake.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] for a width of 0; when the sources do not fit the model.
-pub fn beam_search(
+/// [`Error::InvalidConfig`] for a width outside `1..=MAX_BEAM` or an `nbest` outside
+/// `1..=width`; when the sources do not fit the model.
+pub fn beam_search_nbest(
     model: &Seq2Seq,
     sources: &Sources,
     config: &SearchConfig,
     width: usize,
-) -> Result<Vec<Hypothesis>> {
-    if width == 0 {
+    nbest: usize,
+) -> Result<Vec<Vec<Hypothesis>>> {
+    if !(1..=MAX_BEAM).contains(&width) {
         return Err(Error::InvalidConfig {
             field: "beam",
-            problem: "must be at least 1".into(),
+            problem: format!("must be in 1..={MAX_BEAM}, got {width}"),
+        });
+    }
+    if !(1..=width).contains(&nbest) {
+        return Err(Error::InvalidConfig {
+            field: "nbest",
+            problem: format!("must be in 1..={width} (the beam width), got {nbest}"),
         });
     }
     let device = sources.ids.device();
@@ -280,16 +312,21 @@ pub fn beam_search(
     Ok(finished
         .into_iter()
         .map(|mut outputs| {
+            // Stable: equal scores keep the order in which they finished.
             outputs.sort_by(|a, b| b.0.total_cmp(&a.0));
-            outputs
+            let mut best: Vec<Hypothesis> = outputs
                 .into_iter()
-                .next()
+                .take(nbest)
                 .map(|(_, hypothesis)| hypothesis)
-                .unwrap_or(Hypothesis {
+                .collect();
+            if best.is_empty() {
+                best.push(Hypothesis {
                     tokens: Vec::new(),
                     log_probability: f64::NEG_INFINITY,
                     attention: Vec::new(),
-                })
+                });
+            }
+            best
         })
         .collect())
 }

@@ -252,68 +252,66 @@ fn label_smoothing_changes_the_loss_but_not_the_likelihood() {
 
 #[test]
 fn a_saved_run_translates_like_the_trained_model() {
-    use kindling_data::{Specials, TokenCounts, Vocab, VocabConfig};
-
-    use crate::saved::{Segmenter, Translator, save_seq2seq};
+    use crate::decode::DecodeSettings;
+    use crate::saved::{SavedSeq2Seq, Segmenter, Translator, save_seq2seq};
+    use crate::vocab::PairVocabularies;
 
     let plain = device();
     let device = plain.clone().autodiff();
     let dir = std::env::temp_dir().join(format!("kindling-seq2seq-saved-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // Letters reversed, through vocabularies built the way the experiments build them.
+    // Letters reversed, through the library's vocabularies and pair encoding.
     let words = ["abc", "bca", "cab", "acb", "bac", "cba", "aab", "bba"];
     let segmenter = Segmenter::Characters { lowercase: true };
-    let mut counts = TokenCounts::new();
-    for word in words {
-        for letter in segmenter.tokens(word) {
-            counts.add(&letter);
-        }
-    }
-    let vocab = Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::seq2seq(),
-        },
-    );
-    let eos = vocab.eos_id().unwrap();
-    let pairs: Vec<PairExample> = words
+    let token_pairs: Vec<(Vec<String>, Vec<String>)> = words
+        .iter()
+        .map(|word| {
+            let letters = segmenter.tokens(word);
+            let reversed = letters.iter().rev().cloned().collect();
+            (letters, reversed)
+        })
+        .collect();
+    let vocabularies =
+        PairVocabularies::build(token_pairs.iter().map(|(s, t)| (&s[..], &t[..])), 1);
+    let pairs: Vec<PairExample> = token_pairs
         .iter()
         .cycle()
         .take(64)
-        .map(|word| {
-            let letters = vocab
-                .encode(&segmenter.tokens(word), kindling_data::OnUnknown::Error)
-                .unwrap();
-            let mut source = letters.clone();
-            source.push(eos);
-            PairExample {
-                source,
-                target: letters.into_iter().rev().collect(),
-            }
-        })
+        .map(|(source, target)| vocabularies.encode_pair(source, target).unwrap())
         .collect();
     let config = config(AttentionKind::Bahdanau);
+    let (source_len, target_len) = (vocabularies.source().len(), vocabularies.target().len());
     let model = build_seeded(&device, 1, || {
-        config.init(vocab.len(), vocab.len(), &device).unwrap()
+        config.init(source_len, target_len, &device).unwrap()
     });
-    let batcher = PairBatcher {
-        pad: vocab.pad_id().unwrap(),
-        bos: vocab.bos_id().unwrap(),
-        eos,
-        bucket_pool: None,
-    };
     let trained = Trainer::new(adam_until_dev_perplexity(2, 16, 1), &device)
         .unwrap()
         .with_output(&dir)
         .with_progress(false)
-        .fit(model, &batcher, &pairs, Some(&pairs[..8]))
+        .fit(
+            model,
+            &vocabularies.batcher(None),
+            &pairs,
+            Some(&pairs[..8]),
+        )
         .unwrap();
-    save_seq2seq(&dir, &config, segmenter, None, &vocab, &vocab).unwrap();
-    let translator = Translator::load(&dir, &device.clone().without_autodiff()).unwrap();
+    let saved_settings = DecodeSettings::default().greedy();
+    save_seq2seq(
+        &dir,
+        &SavedSeq2Seq {
+            model: &config,
+            segmenter,
+            subwords: None,
+            vocabularies: &vocabularies,
+            decode: &saved_settings,
+        },
+    )
+    .unwrap();
+    let translator = Translator::load(&dir, &plain).unwrap();
+    assert_eq!(translator.decode_settings(), &saved_settings);
+    assert_eq!(translator.vocabularies(), &vocabularies);
     let texts = ["ABC", "cab", "bb"];
-    let loaded = translator.translate(&texts, None).unwrap();
+    let loaded = translator.translate(&texts).unwrap();
     let encoded: Vec<PairExample> = texts
         .iter()
         .map(|t| PairExample {
@@ -321,7 +319,7 @@ fn a_saved_run_translates_like_the_trained_model() {
             target: vec![],
         })
         .collect();
-    let search = SearchConfig::new(vocab.bos_id().unwrap(), eos);
+    let search = vocabularies.search();
     let direct = greedy(
         &trained.best_model.valid(),
         &sources(&encoded, &plain),
@@ -333,7 +331,40 @@ fn a_saved_run_translates_like_the_trained_model() {
         .map(|h| translator.target_text(&h.tokens).unwrap())
         .collect();
     assert_eq!(loaded, direct);
-    assert_eq!(translator.translate(&texts, Some(1)).unwrap(), direct);
+
+    // n-best: up to 3 different outputs per source, the first the one beam search keeps.
+    let nbest = translator
+        .translate_nbest(
+            &texts,
+            &DecodeSettings {
+                nbest: 3,
+                ..DecodeSettings::default()
+            },
+        )
+        .unwrap();
+    let beam5 = translator
+        .translate_nbest(&texts, &DecodeSettings::default())
+        .unwrap();
+    for (outputs, best) in nbest.iter().zip(&beam5) {
+        assert!((1..=3).contains(&outputs.len()));
+        assert_eq!(best.len(), 1);
+        assert_eq!(outputs[0], best[0]);
+        for (i, a) in outputs.iter().enumerate() {
+            assert!(
+                outputs[i + 1..].iter().all(|b| b.text != a.text),
+                "{outputs:?}"
+            );
+        }
+    }
+    assert!(nbest.iter().any(|outputs| outputs.len() > 1));
+    let too_wide = translator.translate_nbest(
+        &texts,
+        &DecodeSettings::default().with_beam(10_000_000_000_000),
+    );
+    assert!(matches!(
+        too_wide,
+        Err(crate::Error::InvalidConfig { field: "beam", .. })
+    ));
     assert!(Translator::load(&dir.join("missing"), &plain).is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }

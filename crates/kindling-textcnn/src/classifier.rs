@@ -169,6 +169,9 @@ pub fn save_classifier(
     Ok(())
 }
 
+/// Sentences [`Classifier::classify`] puts in one padded batch.
+pub const CLASSIFY_BATCH: usize = 256;
+
 /// One sentence's prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -238,11 +241,21 @@ impl Classifier {
     }
 
     /// Classifies `sentences` (raw text, tokenised as in training; unknown words map to
-    /// `<unk>`).
+    /// `<unk>`), [`CLASSIFY_BATCH`] at a time, so that any number of sentences takes bounded
+    /// memory.
     ///
     /// # Errors
     /// None in practice: encoding maps unknown words to `<unk>`, which the vocabulary has.
     pub fn classify<S: AsRef<str>>(&self, sentences: &[S]) -> Result<Vec<Prediction>> {
+        let mut predictions = Vec::with_capacity(sentences.len());
+        for chunk in sentences.chunks(CLASSIFY_BATCH) {
+            predictions.extend(self.classify_batch(chunk)?);
+        }
+        Ok(predictions)
+    }
+
+    /// [`Classifier::classify`] for one padded batch.
+    fn classify_batch<S: AsRef<str>>(&self, sentences: &[S]) -> Result<Vec<Prediction>> {
         if sentences.is_empty() {
             return Ok(Vec::new());
         }

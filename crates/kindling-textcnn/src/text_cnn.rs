@@ -5,9 +5,9 @@
 
 use kindling_core::activation::tanh;
 use kindling_core::burn::module::{Module, Param};
-use kindling_core::burn::nn::{Dropout, DropoutConfig};
 use kindling_core::burn::tensor::activation::{relu, sigmoid, softmax};
 use kindling_core::burn::tensor::{Device, Int, Tensor};
+use kindling_core::dropout::{Dropout, DropoutConfig};
 use kindling_core::seed::SeededRng;
 use kindling_core::train::{StepOutput, TrainStep};
 use kindling_data::Vocab;

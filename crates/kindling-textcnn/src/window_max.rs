@@ -329,16 +329,20 @@ mod tests {
     ) -> (Tensor<3>, Tensor<2>, Vec<usize>, FilterBank) {
         let bank = FilterBank::new(vec![2, 3, 4], 3, edge_padding).unwrap();
         let lengths = vec![5, 1, 3, 2];
-        let words = Tensor::<3>::random(
-            [lengths.len(), 5, 4],
-            kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
-            device,
-        );
-        let filters = Tensor::<2>::random(
-            [4, bank.columns()],
-            kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
-            device,
-        );
+        let words = kindling_core::seed::with_device_rng(device, 1, || {
+            Tensor::<3>::random(
+                [lengths.len(), 5, 4],
+                kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
+                device,
+            )
+        });
+        let filters = kindling_core::seed::with_device_rng(device, 2, || {
+            Tensor::<2>::random(
+                [4, bank.columns()],
+                kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
+                device,
+            )
+        });
         (words, filters, lengths, bank)
     }
 
@@ -363,11 +367,13 @@ mod tests {
     fn paths_agree_with(edge_padding: usize) {
         let device = BackendKind::Flex.device().unwrap().autodiff();
         let (words, filters, lengths, bank) = sample(&device, edge_padding);
-        let weights = Tensor::<2>::random(
-            [lengths.len(), bank.features()],
-            kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
-            &device,
-        );
+        let weights = kindling_core::seed::with_device_rng(&device, 3, || {
+            Tensor::<2>::random(
+                [lengths.len(), bank.features()],
+                kindling_core::burn::tensor::Distribution::Uniform(-1.0, 1.0),
+                &device,
+            )
+        });
         let run = |composed: bool| {
             let words = words.clone().detach().require_grad();
             let filters = filters.clone().detach().require_grad();

@@ -2,9 +2,10 @@
 //! training step's cross-entropy.
 
 use crate::constraint::max_norm_param;
+use crate::dropout::{Dropout, DropoutConfig};
 use crate::train::{Outcome, StepOutput};
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor};
 
 /// Dropout on a feature vector, then a linear layer to one score per class.

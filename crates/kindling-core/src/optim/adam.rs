@@ -167,15 +167,20 @@ mod tests {
             let ours = FusedAdam::new(0.9, 0.999, 1e-8, weight_decay);
             let burns = ours.fallback.clone();
             let mut theta = [
-                Tensor::<2>::random([300, 70], Distribution::Uniform(-1.0, 1.0), &device),
-                Tensor::<2>::random([300, 70], Distribution::Uniform(-1.0, 1.0), &device),
+                crate::seed::with_device_rng(&device, 1, || {
+                    Tensor::<2>::random([300, 70], Distribution::Uniform(-1.0, 1.0), &device)
+                }),
+                crate::seed::with_device_rng(&device, 2, || {
+                    Tensor::<2>::random([300, 70], Distribution::Uniform(-1.0, 1.0), &device)
+                }),
             ];
             theta[1] = theta[0].clone();
             let (mut state_ours, mut state_burns) = (None, None);
             for step in 0..4 {
-                let grad =
+                let grad = crate::seed::with_device_rng(&device, 3 + step as u64, || {
                     Tensor::<2>::random([300, 70], Distribution::Uniform(-1.0, 1.0), &device)
-                        .mul_scalar(step as f64 + 1.0);
+                })
+                .mul_scalar(step as f64 + 1.0);
                 let (a, s) = ours.step(0.01, theta[0].clone(), grad.clone(), state_ours);
                 let (b, t) = burns.step(0.01, theta[1].clone(), grad, state_burns);
                 (state_ours, state_burns) = (s, t);

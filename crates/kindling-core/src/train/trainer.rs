@@ -15,7 +15,7 @@ use crate::checkpoint::Checkpoint;
 use crate::metrics::Accumulator;
 use crate::prefetch;
 use crate::schedule::LrScheduler;
-use crate::seed::{SeededRng, derive_seed, seed_device};
+use crate::seed::{SeededRng, derive_seed, seed_thread};
 use crate::{Error, Result, atomic::write_json_atomic};
 
 /// File names inside a run's output directory.
@@ -251,7 +251,7 @@ impl Trainer {
             let epoch_started = Instant::now();
             state.scheduler.start_epoch(epoch);
             let lr = state.scheduler.lr();
-            seed_device(&self.device, derive_seed(config.seed, epoch as u64));
+            seed_thread(derive_seed(config.seed, epoch as u64));
             let plan = batcher.plan(
                 train,
                 config.batch_size,
@@ -525,9 +525,9 @@ mod tests {
                 weight_decay: 0.0,
             },
         );
-        let model = Line {
+        let model = crate::seed::build_seeded(&device, 1, || Line {
             linear: LinearConfig::new(1, 1).init(&device),
-        };
+        });
         let trained = Trainer::new(config.clone(), &device)
             .unwrap()
             .with_progress(false)
@@ -543,9 +543,9 @@ mod tests {
             epochs: 3,
             ..config.clone()
         };
-        let model = Line {
+        let model = crate::seed::build_seeded(device, 2, || Line {
             linear: LinearConfig::new(1, 1).init(device),
-        };
+        });
         Trainer::new(config, device)
             .unwrap()
             .with_progress(false)
@@ -569,9 +569,9 @@ mod tests {
             epochs: 3,
             ..config
         };
-        let model = Line {
+        let model = crate::seed::build_seeded(&device, 1, || Line {
             linear: LinearConfig::new(1, 1).init(&device),
-        };
+        });
         let resumed = Trainer::new(config, &device)
             .unwrap()
             .with_progress(false)

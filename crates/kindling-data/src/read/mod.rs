@@ -8,3 +8,4 @@ pub mod evaluation;
 pub mod labelled;
 pub mod parallel;
 pub mod table;
+pub mod tagged_text;

@@ -308,8 +308,9 @@ fn read_binary(path: &Path, limit: Option<usize>) -> Result<WordVectors> {
 /// Writes `vectors` in `format` atomically; gzip-compressed when `path` ends in `.gz`.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a word that the format cannot hold (empty, or containing whitespace);
-/// [`Error::Data`] when writing fails.
+/// [`Error::Invalid`] for a word that the format cannot hold (empty, or containing whitespace)
+/// or a vector with a value that is not finite (which no reader accepts back); [`Error::Data`]
+/// when writing fails.
 pub fn write_vectors(vectors: &WordVectors, path: &Path, format: VectorFormat) -> Result<()> {
     let mut out = Vec::with_capacity(vectors.len() * (vectors.dim() * 10 + 12));
     if format != VectorFormat::GloveText {
@@ -320,6 +321,15 @@ pub fn write_vectors(vectors: &WordVectors, path: &Path, format: VectorFormat) -
             return Err(Error::Invalid {
                 what: "word",
                 problem: format!("{word:?} is empty or contains whitespace"),
+            });
+        }
+        if let Some(value) = vectors.row(i).iter().find(|v| !v.is_finite()) {
+            return Err(Error::Invalid {
+                what: "vector",
+                problem: format!(
+                    "the vector of {word:?} holds {value}; nothing was written to {} (training diverged: lower the learning rate)",
+                    path.display()
+                ),
             });
         }
         out.extend_from_slice(word.as_bytes());
@@ -652,6 +662,36 @@ mod tests {
             err.contains("zero.vec:1: the header declares dimension 0"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn vectors_that_are_not_finite_are_never_written() {
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            // As a diverged training run hands them out.
+            let v = WordVectors::from_training(
+                vec!["ok".into(), "bad".into()],
+                2,
+                vec![1.0, 2.0, 0.5, bad],
+            )
+            .unwrap();
+            for format in [
+                VectorFormat::Word2VecText,
+                VectorFormat::Word2VecBinary,
+                VectorFormat::GloveText,
+            ] {
+                let path = scratch("nan.vec", b"before");
+                let err = write_vectors(&v, &path, format).unwrap_err().to_string();
+                assert!(
+                    err.contains("\"bad\"") && err.contains(&bad.to_string()),
+                    "{err}"
+                );
+                assert_eq!(
+                    std::fs::read(&path).unwrap(),
+                    b"before",
+                    "the file was touched"
+                );
+            }
+        }
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl Default for SubwordConfig {
 }
 
 impl SubwordConfig {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let problem = if self.dim == 0 || self.window == 0 || self.threads == 0 || self.epochs == 0
         {
             "dim, window, threads and epochs must be positive"
@@ -93,6 +93,12 @@ impl SubwordConfig {
             "n-grams need at least one bucket"
         } else if self.buckets > u32::MAX as usize / 2 {
             "too many buckets"
+        } else if let Some(problem) = super::rates_problem(self.alpha, self.min_alpha, self.sample)
+        {
+            return Err(Error::Invalid {
+                what: "subword config",
+                problem,
+            });
         } else {
             return Ok(());
         };

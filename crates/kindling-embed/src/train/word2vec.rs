@@ -90,6 +90,9 @@ impl Word2VecConfig {
                 "choose negative sampling (negative > 0), hierarchical softmax or both",
             ));
         }
+        if let Some(problem) = super::rates_problem(self.alpha, self.min_alpha, self.sample) {
+            return Err(invalid(problem));
+        }
         Ok(())
     }
 }
@@ -328,6 +331,44 @@ mod tests {
             sample: 0.0,
             min_count: 1,
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn learning_rates_and_sample_out_of_range_are_refused_before_training() {
+        let corpus = planted_corpus();
+        for (alpha, min_alpha, sample, named) in [
+            (f64::NAN, 0.0, 0.0, "alpha"),
+            (f64::INFINITY, 0.0, 0.0, "alpha"),
+            (1e300, 0.0, 0.0, "alpha"),
+            (0.0, 0.0, 0.0, "alpha"),
+            (-0.1, 0.0, 0.0, "alpha"),
+            (0.025, 0.5, 0.0, "min_alpha"),
+            (0.025, f64::NAN, 0.0, "min_alpha"),
+            (0.025, 0.0, -1.0, "sample"),
+            (0.025, 0.0, f64::NAN, "sample"),
+        ] {
+            let config = Word2VecConfig {
+                alpha,
+                min_alpha,
+                sample,
+                ..config(Architecture::SkipGram)
+            };
+            let err = train(&corpus, &Whitespace::default(), &config)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("{named} must be")),
+                "{alpha} {min_alpha} {sample}: {err}"
+            );
+            let subword = crate::subword::SubwordConfig {
+                alpha,
+                min_alpha,
+                sample,
+                ..Default::default()
+            };
+            let err = subword.validate().unwrap_err().to_string();
+            assert!(err.contains(&format!("{named} must be")), "subword: {err}");
         }
     }
 

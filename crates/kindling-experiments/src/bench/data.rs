@@ -13,12 +13,11 @@ use std::time::Instant;
 use kindling_core::burn::module::Module;
 use kindling_core::burn::nn::conv::{Conv1d, Conv1dConfig};
 use kindling_core::burn::nn::loss::CrossEntropyLossConfig;
-use kindling_core::burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig,
-};
+use kindling_core::burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use kindling_core::burn::optim::GradientsParams;
 use kindling_core::burn::tensor::activation::relu;
 use kindling_core::burn::tensor::{Device, Int, Tensor};
+use kindling_core::dropout::{Dropout, DropoutConfig};
 use kindling_core::optim::OptimizerConfig;
 use kindling_core::seed::{SeededRng, build_seeded};
 use kindling_core::train::Batcher;

@@ -34,11 +34,9 @@ use kindling_core::train::{Batcher, TrainConfig, Trainer, evaluate};
 use kindling_data::DataDir;
 use kindling_data::Encoding;
 use kindling_data::read::parallel::{SentencePair, read_parallel};
-use kindling_seq2seq::saved::batch_sources;
 use kindling_seq2seq::score::corpus_bleu;
-use kindling_seq2seq::search::{SearchConfig, beam_search};
 use kindling_seq2seq::{
-    AttentionKind, PairBatch, PairBatcher, PairExample, Seq2SeqConfig, Translator,
+    AttentionKind, DecodeSettings, PairBatch, PairBatcher, PairExample, Seq2SeqConfig, Translator,
 };
 use serde::Serialize;
 
@@ -169,12 +167,8 @@ fn load_corpus(data: &DataDir, run: &Path, translator: &Translator) -> Result<Co
             ))
         })?;
     let files = |split: &str| -> Result<Vec<SentencePair>> {
-        let path = |lang: &str| data.root().join(split.replace("{lang}", lang));
-        Ok(read_parallel(
-            &path(&options.data.source),
-            &path(&options.data.target),
-            Encoding::Utf8,
-        )?)
+        let (source, target) = options.data.paths(split, data.root());
+        Ok(read_parallel(&source, &target, Encoding::Utf8)?)
     };
     let encode = |pairs: &[SentencePair]| -> Result<Vec<PairExample>> {
         pairs
@@ -253,12 +247,9 @@ pub fn compare(
         translator.source_vocab().len(),
         translator.target_vocab().len(),
     );
-    let batcher = PairBatcher {
-        pad: translator.source_vocab().pad_id().expect("checked on load"),
-        bos: translator.target_vocab().bos_id().expect("checked on load"),
-        eos: translator.target_vocab().eos_id().expect("checked on load"),
-        bucket_pool: corpus.options.bucket_pool,
-    };
+    let batcher = translator
+        .vocabularies()
+        .batcher(corpus.options.bucket_pool);
     let header = format!(
         "{} {} {} {} {} {} {} {} {} {} {}",
         vocabularies.0,
@@ -363,15 +354,18 @@ pub fn compare(
     // Decoding: the run's trained weights in both tools, the same batches of test sources.
     let model = translator.model();
     start_weights::write(model, &settings.work_dir, "trained", torch_tensors)?;
+    // The library's decode sorts the sources by length and cuts batches of `batch_size`;
+    // PyTorch gets those same batches.
+    let decode_settings = DecodeSettings {
+        beam: settings.beam,
+        nbest: 1,
+        batch_size: settings.decode_batch.max(1),
+        ..corpus.options.decode.clone()
+    };
     let mut order: Vec<usize> = (0..corpus.test_sources.len()).collect();
     order.sort_by_key(|&i| corpus.test_sources[i].len());
-    let batches: Vec<&[usize]> = order.chunks(settings.decode_batch.max(1)).collect();
-    let search = SearchConfig {
-        max_len_a: corpus.options.decode.max_len_a,
-        max_len_b: corpus.options.decode.max_len_b,
-        length_penalty: corpus.options.decode.length_penalty,
-        ..SearchConfig::new(batcher.bos, batcher.eos)
-    };
+    let batches: Vec<&[usize]> = order.chunks(decode_settings.batch_size).collect();
+    let search = decode_settings.search(translator.vocabularies());
     let mut text = format!(
         "{header}\n{} {} {} {}\n{}\n",
         settings.beam,
@@ -388,23 +382,12 @@ pub fn compare(
     }
     let file = settings.work_dir.join("test-sources.txt");
     write_text(&file, &text)?;
-    let inference = device.clone().without_autodiff();
     let clock = std::time::Instant::now();
-    let mut ours: Vec<Vec<u32>> = vec![Vec::new(); order.len()];
-    for batch in &batches {
-        let sources: Vec<Vec<u32>> = batch
-            .iter()
-            .map(|&i| corpus.test_sources[i].clone())
-            .collect();
-        let sources = batch_sources(&sources, batcher.pad, &inference);
-        for (&i, hypothesis) in
-            batch
-                .iter()
-                .zip(beam_search(model, &sources, &search, settings.beam)?)
-        {
-            ours[i] = hypothesis.tokens;
-        }
-    }
+    let ours: Vec<Vec<u32>> = translator
+        .decode(&corpus.test_sources, &decode_settings)?
+        .into_iter()
+        .map(|mut best| best.remove(0).tokens)
+        .collect();
     let seconds = clock.elapsed().as_secs_f64().max(1e-9);
     eprintln!(
         "kindling decoded {} sentences in {seconds:.1} s",

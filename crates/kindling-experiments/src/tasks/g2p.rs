@@ -16,16 +16,17 @@
 use std::collections::HashMap;
 
 use kindling_core::seed::SeededRng;
+use kindling_data::DataDir;
 use kindling_data::read::cmudict::{CmudictOptions, Pronunciation, without_stress};
-use kindling_data::{DataDir, OnUnknown};
 use kindling_seq2seq::score::{ErrorRates, error_rates, error_rates_against_any};
-use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
+use kindling_seq2seq::{
+    DecodeSettings, PairExample, PairVocabularies, SavedSeq2Seq, Segmenter, Seq2SeqConfig,
+    save_seq2seq,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::seq2seq::{
-    DecodeOptions, attention_json, batcher, decode, perplexity, train, vocabulary, write_lines,
-};
+use super::seq2seq::{attention_json, decode, perplexity, train, write_lines};
 use crate::Result;
 use crate::runner::TaskContext;
 
@@ -63,9 +64,10 @@ pub struct G2pOptions {
     pub stress: bool,
     /// The model.
     pub model: Seq2SeqConfig,
-    /// Decoding.
+    /// Decoding: `beam` is the width of the beam-search scores (greedy scores are always
+    /// given) and what `pronounce` uses by default.
     #[serde(default)]
-    pub decode: DecodeOptions,
+    pub decode: DecodeSettings,
     /// Length bucketing of training batches (default pools of 20 batches).
     #[serde(default = "pool")]
     pub bucket_pool: Option<usize>,
@@ -85,7 +87,7 @@ impl G2pOptions {
         if self.bucket_pool == Some(0) {
             return Err("bucket_pool: expected at least 1 batch per pool".into());
         }
-        self.decode.validate()?;
+        self.decode.validate().map_err(|e| format!("decode: {e}"))?;
         self.model.validate().map_err(|e| format!("model: {e}"))
     }
 }
@@ -103,23 +105,21 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
         test_words.truncate(max / 4 + 1);
     }
     let segmenter = Segmenter::Characters { lowercase: true };
-    let letters = vocabulary(
-        train_words.iter().flat_map(|p| segmenter.tokens(&p.word)),
+    let train_letters: Vec<Vec<String>> = train_words
+        .iter()
+        .map(|p| segmenter.tokens(&p.word))
+        .collect();
+    let vocabularies = PairVocabularies::build(
+        train_letters
+            .iter()
+            .zip(&train_words)
+            .map(|(letters, p)| (&letters[..], &p.phonemes[..])),
         1,
     );
-    let phonemes = vocabulary(train_words.iter().flat_map(|p| p.phonemes.iter()), 1);
-    let eos = letters.eos_id().expect("seq2seq specials");
     let encode = |words: &[Pronunciation]| -> Result<Vec<PairExample>> {
         words
             .iter()
-            .map(|p| {
-                let mut source = letters.encode(&segmenter.tokens(&p.word), OnUnknown::MapToUnk)?;
-                source.push(eos);
-                Ok(PairExample {
-                    source,
-                    target: phonemes.encode(&p.phonemes, OnUnknown::MapToUnk)?,
-                })
-            })
+            .map(|p| Ok(vocabularies.encode_pair(&segmenter.tokens(&p.word), &p.phonemes)?))
             .collect()
     };
     let (train_set, dev_set, test_set) = (
@@ -127,30 +127,31 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
         encode(&dev_words)?,
         encode(&test_words)?,
     );
-    let batcher = batcher(&letters, &phonemes, options.bucket_pool);
+    let batcher = vocabularies.batcher(options.bucket_pool);
     save_seq2seq(
         &context.out_dir,
-        &options.model,
-        segmenter,
-        None,
-        &letters,
-        &phonemes,
+        &SavedSeq2Seq {
+            model: &options.model,
+            segmenter,
+            subwords: None,
+            vocabularies: &vocabularies,
+            decode: &options.decode,
+        },
     )?;
     let (model, mut metrics) = train(
         context,
         &options.model,
-        (&letters, &phonemes),
+        &vocabularies,
         &batcher,
         &train_set,
         &dev_set,
     )?;
+    let (letters, phonemes) = (vocabularies.source(), vocabularies.target());
     metrics.insert("train_words".into(), json!(train_set.len()));
     metrics.insert("dev_words".into(), json!(dev_set.len()));
     metrics.insert("test_words".into(), json!(test_set.len()));
     metrics.insert("letters".into(), json!(letters.len()));
     metrics.insert("phonemes".into(), json!(phonemes.len()));
-    let search = options.decode.search(&phonemes);
-    let pad = letters.pad_id().expect("seq2seq specials");
     let beam = options.decode.beam;
     for (split, set, words) in [
         ("dev", &dev_set, &dev_words),
@@ -175,15 +176,11 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
             .stress
             .then(|| listed.iter().map(|l| unstressed(l)).collect());
         for width in [None, Some(beam)] {
-            let outputs = decode(
-                context,
-                &model,
-                &sources,
-                pad,
-                &search,
-                width,
-                options.decode.batch_size,
-            )?;
+            let settings = match width {
+                None => options.decode.greedy(),
+                Some(k) => options.decode.with_beam(k),
+            };
+            let outputs = decode(context, &model, &vocabularies, &sources, &settings)?;
             let predicted: Vec<Vec<String>> = outputs
                 .iter()
                 .map(|h| {
@@ -221,7 +218,7 @@ pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map
                     .position(|p| (8..=12).contains(&p.word.chars().count()));
                 if let Some(i) = example
                     && let Some(map) =
-                        attention_json(&segmenter.tokens(&words[i].word), &outputs[i], &phonemes)?
+                        attention_json(&segmenter.tokens(&words[i].word), &outputs[i], phonemes)?
                 {
                     metrics.insert("test_attention".into(), map);
                 }

@@ -226,7 +226,9 @@ pub(super) fn run(
             metrics.insert(format!("{split}_{name}"), json!(value));
         }
     }
-    kindling_rnn::saved::save_language_model(&context.out_dir, &options.model, &vocab)?;
+    // Words are lowercased before the vocabulary sees them (see `brown_streams`).
+    let text = kindling_rnn::saved::TextPreparation::words(true);
+    kindling_rnn::saved::save_language_model(&context.out_dir, &options.model, text, &vocab)?;
 
     let sampling = &options.generate;
     let model = trained.best_model.valid();

@@ -30,7 +30,6 @@ pub use g2p::G2pOptions;
 pub use language_model::{LanguageModelOptions, Sampling};
 pub use pos_tagging::PosTaggingOptions;
 pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
-pub use seq2seq::DecodeOptions;
 pub use train_embeddings::EmbeddingOptions;
 pub use translation::{ParallelFiles, TranslationOptions};
 

@@ -280,7 +280,9 @@ pub(super) fn run(
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
     metrics.insert("pretrained_words".into(), json!(pretrained_words));
     metrics.insert("model".into(), json!(options.model));
-    kindling_rnn::saved::save_tagger(&context.out_dir, &options.model, &tag_names, &vocab)?;
+    // Words keep their case: the vocabulary holds them as the corpus writes them.
+    let text = kindling_rnn::saved::TextPreparation::words(false);
+    kindling_rnn::saved::save_tagger(&context.out_dir, &options.model, text, &tag_names, &vocab)?;
     Ok(metrics)
 }
 

@@ -19,20 +19,21 @@
 //! `test.greedy.txt` and `test.beamK.txt`; the model to `translate`'s files.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kindling_data::read::parallel::{SentencePair, read_parallel};
-use kindling_data::{Encoding, OnUnknown, Vocab};
+use kindling_data::{Encoding, Vocab};
 use kindling_seq2seq::score::{corpus_bleu, corpus_chrf};
 use kindling_seq2seq::search::Hypothesis;
 use kindling_seq2seq::subword::Subwords;
-use kindling_seq2seq::{PairExample, Segmenter, Seq2SeqConfig, save_seq2seq};
+use kindling_seq2seq::{
+    DecodeSettings, PairExample, PairVocabularies, SavedSeq2Seq, Segmenter, Seq2SeqConfig,
+    save_seq2seq, seq2seq_vocabulary, target_text,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::seq2seq::{
-    DecodeOptions, attention_json, batcher, decode, perplexity, train, vocabulary, write_lines,
-};
+use super::seq2seq::{attention_json, decode, perplexity, train, write_lines};
 use crate::Result;
 use crate::runner::TaskContext;
 
@@ -65,6 +66,22 @@ pub struct ParallelFiles {
     pub test: String,
 }
 
+impl ParallelFiles {
+    /// The source and target files of `split` (one of `train`, `dev`, `test`, a pattern with
+    /// `{lang}`): absolute paths as they are, relative ones under `data_dir`.
+    pub fn paths(&self, split: &str, data_dir: &Path) -> (PathBuf, PathBuf) {
+        let path = |lang: &str| {
+            let file = PathBuf::from(split.replace("{lang}", lang));
+            if file.is_absolute() {
+                file
+            } else {
+                data_dir.join(file)
+            }
+        };
+        (path(&self.source), path(&self.target))
+    }
+}
+
 /// Options of the `translation` task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,9 +100,10 @@ pub struct TranslationOptions {
     pub bpe_vocabulary: Option<usize>,
     /// The model.
     pub model: Seq2SeqConfig,
-    /// Decoding.
+    /// Decoding: `beam` is the width of the beam-search scores (greedy scores are always
+    /// given) and what `translate` uses by default.
     #[serde(default)]
-    pub decode: DecodeOptions,
+    pub decode: DecodeSettings,
     /// Length bucketing of training batches (default pools of 20 batches).
     #[serde(default = "pool")]
     pub bucket_pool: Option<usize>,
@@ -114,7 +132,7 @@ impl TranslationOptions {
                 ));
             }
         }
-        self.decode.validate()?;
+        self.decode.validate().map_err(|e| format!("decode: {e}"))?;
         self.model.validate().map_err(|e| format!("model: {e}"))
     }
 }
@@ -130,19 +148,8 @@ pub(super) fn run(
     options: &TranslationOptions,
 ) -> Result<Map<String, Value>> {
     let files = |split: &str| -> Result<Vec<SentencePair>> {
-        let path = |lang: &str| {
-            let relative = PathBuf::from(split.replace("{lang}", lang));
-            if relative.is_absolute() {
-                relative
-            } else {
-                context.data_dir.join(relative)
-            }
-        };
-        Ok(read_parallel(
-            &path(&options.data.source),
-            &path(&options.data.target),
-            Encoding::Utf8,
-        )?)
+        let (source, target) = options.data.paths(split, &context.data_dir);
+        Ok(read_parallel(&source, &target, Encoding::Utf8)?)
     };
     let (mut train_pairs, mut dev_pairs, mut test_pairs) = (
         files(&options.data.train)?,
@@ -169,7 +176,8 @@ pub(super) fn run(
         tokenized(&test_pairs),
     );
     // What a word-level model could produce, whatever this one's units.
-    let target_words = vocabulary(train_tokens.iter().flat_map(|p| &p.1), options.min_count);
+    let target_words =
+        seq2seq_vocabulary(train_tokens.iter().flat_map(|p| &p.1), options.min_count);
     let subwords = match options.bpe_vocabulary {
         Some(size) => {
             let lines = train_tokens
@@ -184,20 +192,14 @@ pub(super) fn run(
         units(&dev_tokens, subwords.as_ref())?,
         units(&test_tokens, subwords.as_ref())?,
     );
-    let source_vocab = vocabulary(train_units.iter().flat_map(|p| &p.0), options.min_count);
-    let target_vocab = vocabulary(train_units.iter().flat_map(|p| &p.1), options.min_count);
-    let eos = source_vocab.eos_id().expect("seq2seq specials");
+    let vocabularies = PairVocabularies::build(
+        train_units.iter().map(|(s, t)| (&s[..], &t[..])),
+        options.min_count,
+    );
     let encode = |pairs: &[TokenPair]| -> Result<Vec<PairExample>> {
         pairs
             .iter()
-            .map(|(source, target)| {
-                let mut source = source_vocab.encode(source, OnUnknown::MapToUnk)?;
-                source.push(eos);
-                Ok(PairExample {
-                    source,
-                    target: target_vocab.encode(target, OnUnknown::MapToUnk)?,
-                })
-            })
+            .map(|(source, target)| Ok(vocabularies.encode_pair(source, target)?))
             .collect()
     };
     let (train_set, dev_set, test_set) = (
@@ -205,27 +207,31 @@ pub(super) fn run(
         encode(&dev_units)?,
         encode(&test_units)?,
     );
-    let batcher = batcher(&source_vocab, &target_vocab, options.bucket_pool);
+    let batcher = vocabularies.batcher(options.bucket_pool);
     save_seq2seq(
         &context.out_dir,
-        &options.model,
-        segmenter,
-        subwords.as_ref(),
-        &source_vocab,
-        &target_vocab,
+        &SavedSeq2Seq {
+            model: &options.model,
+            segmenter,
+            subwords: subwords.as_ref(),
+            vocabularies: &vocabularies,
+            decode: &options.decode,
+        },
     )?;
     let (model, mut metrics) = train(
         context,
         &options.model,
-        (&source_vocab, &target_vocab),
+        &vocabularies,
         &batcher,
         &train_set,
         &dev_set,
     )?;
-    metrics.insert("source_vocabulary".into(), json!(source_vocab.len()));
+    let target_vocab = vocabularies.target();
+    metrics.insert(
+        "source_vocabulary".into(),
+        json!(vocabularies.source().len()),
+    );
     metrics.insert("target_vocabulary".into(), json!(target_vocab.len()));
-    let search = options.decode.search(&target_vocab);
-    let pad = source_vocab.pad_id().expect("seq2seq specials");
     let reference = |pair: &SentencePair| {
         if options.lowercase {
             pair.target.to_lowercase()
@@ -246,16 +252,12 @@ pub(super) fn run(
         let sources: Vec<Vec<u32>> = set.iter().map(|p| p.source.clone()).collect();
         let source_lengths: Vec<usize> = tokens.iter().map(|(s, _)| s.len()).collect();
         for (name, width) in [("", None), ("_beam", Some(beam))] {
-            let outputs = decode(
-                context,
-                &model,
-                &sources,
-                pad,
-                &search,
-                width,
-                options.decode.batch_size,
-            )?;
-            let hypotheses = texts(&target_vocab, &outputs, subwords.is_some())?;
+            let settings = match width {
+                None => options.decode.greedy(),
+                Some(k) => options.decode.with_beam(k),
+            };
+            let outputs = decode(context, &model, &vocabularies, &sources, &settings)?;
+            let hypotheses = texts(&vocabularies, &outputs, subwords.is_some())?;
             let suffix = match width {
                 Some(k) => format!("{name}{k}"),
                 None => String::new(),
@@ -291,7 +293,7 @@ pub(super) fn run(
                 // One sentence of 8 to 16 words, to draw where the decoder looked.
                 let example = (0..sources.len()).find(|&i| (8..=16).contains(&source_lengths[i]));
                 if let Some(i) = example
-                    && let Some(map) = attention_json(&tokens[i].0, &outputs[i], &target_vocab)?
+                    && let Some(map) = attention_json(&tokens[i].0, &outputs[i], target_vocab)?
                 {
                     metrics.insert("test_attention".into(), map);
                 }
@@ -322,7 +324,7 @@ pub(super) fn run(
         metrics.insert("bpe_pieces".into(), json!(subwords.vocabulary_size()));
         metrics.insert(
             "test_reference_unknown_pieces_share".into(),
-            json!(unknown_share(&target_vocab, &test_units)),
+            json!(unknown_share(target_vocab, &test_units)),
         );
     }
     Ok(metrics)
@@ -341,16 +343,13 @@ fn units<'a>(pairs: &'a [TokenPair], subwords: Option<&Subwords>) -> Result<Cow<
 }
 
 /// Outputs as text, tokens joined by spaces (subwords first joined into words).
-fn texts(vocab: &Vocab, outputs: &[Hypothesis], subwords: bool) -> Result<Vec<String>> {
+fn texts(
+    vocabularies: &PairVocabularies,
+    outputs: &[Hypothesis],
+    subwords: bool,
+) -> Result<Vec<String>> {
     outputs
         .iter()
-        .map(|h| {
-            let tokens = vocab.decode(&h.tokens, true)?;
-            Ok(if subwords {
-                Subwords::join(&tokens).join(" ")
-            } else {
-                tokens.join(" ")
-            })
-        })
+        .map(|h| Ok(target_text(vocabularies, &h.tokens, subwords)?))
         .collect()
 }
