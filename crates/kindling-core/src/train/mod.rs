@@ -2,11 +2,13 @@
 //! [`Trainer`] loop with checkpoints and exact resume.
 
 mod config;
+mod facts;
 mod log;
 mod progress;
 mod step;
 mod trainer;
 
 pub use config::TrainConfig;
+pub use facts::TrainingFacts;
 pub use step::{Batcher, Outcome, StepOutput, TrainStep, shuffled_batches};
 pub use trainer::{Trained, Trainer, evaluate, files};

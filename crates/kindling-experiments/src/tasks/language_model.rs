@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
-use kindling_core::train::evaluate;
+use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_rnn::{LanguageModel, LanguageModelConfig};
@@ -257,13 +257,7 @@ pub(super) fn run(
     metrics.insert("train_tokens".into(), json!(train_tokens));
     metrics.insert("dev_tokens".into(), json!(dev_ids.len()));
     metrics.insert("test_tokens".into(), json!(test_ids.len()));
-    metrics.insert("train_seconds".into(), json!(trained.train_seconds));
-    metrics.insert(
-        "train_tokens_per_second".into(),
-        json!((trained.epochs_run * train_tokens) as f64 / trained.train_seconds),
-    );
-    metrics.insert("best_epoch".into(), json!(trained.best_epoch));
-    metrics.insert("epochs_run".into(), json!(trained.epochs_run));
+    TrainingFacts::of(&trained, &[("tokens", train_tokens)]).insert_into(&mut metrics);
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
     metrics.insert("generated".into(), json!(samples));
     metrics.insert("model".into(), json!(options.model));

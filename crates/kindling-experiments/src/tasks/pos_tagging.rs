@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::evaluate;
+use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::read::brown::BrownDocument;
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
@@ -265,13 +265,7 @@ pub(super) fn run(
     }
     let train_tokens: usize = train_set.iter().map(|e| e.ids.len()).sum();
     metrics.insert("train_tokens".into(), json!(train_tokens));
-    metrics.insert("train_seconds".into(), json!(trained.train_seconds));
-    metrics.insert(
-        "train_tokens_per_second".into(),
-        json!((trained.epochs_run * train_tokens) as f64 / trained.train_seconds),
-    );
-    metrics.insert("best_epoch".into(), json!(trained.best_epoch));
-    metrics.insert("epochs_run".into(), json!(trained.epochs_run));
+    TrainingFacts::of(&trained, &[("tokens", train_tokens)]).insert_into(&mut metrics);
     metrics.insert(
         "documents".into(),
         json!([train_docs.len(), dev_docs.len(), test_docs.len()]),

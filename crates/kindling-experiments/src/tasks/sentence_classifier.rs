@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
-use kindling_core::train::{TrainStep, evaluate};
+use kindling_core::train::{TrainStep, TrainingFacts, evaluate};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatch, SequenceBatcher};
 use kindling_data::labelled_files::LabelledFiles;
 use kindling_data::read::labelled::TrecLabels;
@@ -439,13 +439,7 @@ impl Setup<'_> {
                 );
             }
         }
-        metrics.insert("train_seconds".into(), json!(trained.train_seconds));
-        metrics.insert(
-            "train_sentences_per_second".into(),
-            json!((trained.epochs_run * train.len()) as f64 / trained.train_seconds),
-        );
-        metrics.insert("best_epoch".into(), json!(trained.best_epoch));
-        metrics.insert("epochs_run".into(), json!(trained.epochs_run));
+        TrainingFacts::of(&trained, &[("sentences", train.len())]).insert_into(&mut metrics);
         metrics.insert("train_examples".into(), json!(train.len()));
         metrics.insert("dev_examples".into(), json!(dev.len()));
         metrics.insert("test_examples".into(), json!(test.len()));

@@ -4,7 +4,7 @@
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
-use kindling_core::train::evaluate;
+use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::Vocab;
 use kindling_seq2seq::{
     DecodeSettings, Hypothesis, PairBatcher, PairExample, PairVocabularies, Seq2Seq, Seq2SeqConfig,
@@ -36,19 +36,13 @@ pub(super) fn train(
     })?;
     let trained = context.fit(&context.out_dir, model, batcher, train, dev)?;
     let mut facts = Map::new();
-    facts.insert("train_seconds".into(), json!(trained.train_seconds));
-    facts.insert("best_epoch".into(), json!(trained.best_epoch));
-    facts.insert("epochs_run".into(), json!(trained.epochs_run));
     facts.insert("train_pairs".into(), json!(train.len()));
     let target_tokens: usize = train.iter().map(|p| p.target.len() + 1).sum();
-    facts.insert(
-        "train_target_tokens_per_second".into(),
-        json!((trained.epochs_run * target_tokens) as f64 / trained.train_seconds),
-    );
-    facts.insert(
-        "train_pairs_per_second".into(),
-        json!((trained.epochs_run * train.len()) as f64 / trained.train_seconds),
-    );
+    TrainingFacts::of(
+        &trained,
+        &[("target_tokens", target_tokens), ("pairs", train.len())],
+    )
+    .insert_into(&mut facts);
     Ok((trained.best_model.valid(), facts))
 }
 
