@@ -164,6 +164,111 @@ fn dropout_changes_what_a_seeded_run_learns() {
     );
 }
 
+/// The weights of the `best.ckpt` in `dir`, as raw bits.
+fn best_checkpoint_bits(dir: &std::path::Path, device: &Device) -> Vec<u32> {
+    let path = dir.join(files::BEST);
+    let restored = Checkpoint::load(&path)
+        .unwrap()
+        .restore_model(model(device, 77), &path)
+        .unwrap();
+    parameter_bits(&restored)
+}
+
+#[test]
+fn a_run_stopped_before_any_of_its_file_writes_resumes_to_the_uninterrupted_result() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(200, D, 0.05, 1);
+    let dev = separable(50, D, 0.05, 2);
+    let batcher = DenseBatcher { d_input: D };
+    // A high learning rate: dev accuracy tops out early, so later epochs do not improve.
+    let config = config(
+        4,
+        OptimizerConfig::Adam {
+            lr: 0.5,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+        },
+    );
+    let straight_dir = scratch_dir("kill-straight");
+    let straight = Trainer::new(config.clone(), &device)
+        .unwrap()
+        .with_progress(false)
+        .with_output(&straight_dir)
+        .fit(model(&device, 3), &batcher, &train, Some(&dev))
+        .unwrap();
+    let improved: Vec<bool> = straight
+        .history
+        .iter()
+        .map(|r| r["improved"].as_bool().unwrap())
+        .collect();
+    assert!(
+        improved.contains(&true) && improved.contains(&false),
+        "both kinds of epoch: {improved:?}"
+    );
+    let straight_bits = parameter_bits(&straight.model);
+    let straight_best = best_checkpoint_bits(&straight_dir, &device);
+
+    let mut kill_points = 0;
+    for limit in 0.. {
+        let dir = scratch_dir(&format!("kill-{limit}"));
+        let stopped = Trainer::new(config.clone(), &device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(&dir)
+            .with_write_limit(limit)
+            .fit(model(&device, 3), &batcher, &train, Some(&dev));
+        match stopped {
+            Err(Error::Interrupted(_)) => kill_points += 1,
+            Ok(finished) => {
+                assert_eq!(parameter_bits(&finished.model), straight_bits);
+                break;
+            }
+            Err(other) => panic!("write {limit}: {other}"),
+        }
+        // What a user does next: resume from `last.ckpt`, or start again without one.
+        let trainer = Trainer::new(config.clone(), &device)
+            .unwrap()
+            .with_progress(false)
+            .with_output(&dir);
+        let resumed = if dir.join(files::LAST).exists() {
+            trainer.resume(
+                model(&device, 99),
+                &dir.join(files::LAST),
+                &batcher,
+                &train,
+                Some(&dev),
+            )
+        } else {
+            trainer.fit(model(&device, 3), &batcher, &train, Some(&dev))
+        }
+        .unwrap_or_else(|e| panic!("resuming after a stop before write {limit}: {e}"));
+        assert_eq!(
+            parameter_bits(&resumed.model),
+            straight_bits,
+            "stopped before write {limit}: final weights"
+        );
+        assert_eq!(resumed.best_epoch, straight.best_epoch, "write {limit}");
+        assert_eq!(
+            best_checkpoint_bits(&dir, &device),
+            straight_best,
+            "stopped before write {limit}: best.ckpt"
+        );
+        assert!(!dir.join(files::BEST_PENDING).exists(), "write {limit}");
+        let log = std::fs::read_to_string(dir.join(files::LOG)).unwrap();
+        assert_eq!(
+            log.lines().count(),
+            4,
+            "write {limit}: one log record per epoch"
+        );
+    }
+    // The config, then per epoch the log record, `last.ckpt` and, when the epoch improved, the
+    // pending best and its rename.
+    eprintln!("{kill_points} kill points tried");
+    assert!(kill_points >= 1 + 4 * 2, "{kill_points} kill points");
+}
+
 #[test]
 fn four_epochs_equal_two_plus_resumed_two_bit_for_bit() {
     for backend in [BackendKind::Flex, BackendKind::Ndarray] {
@@ -468,6 +573,116 @@ fn non_finite_loss_stops_training_naming_the_step() {
         Error::NonFiniteLoss { epoch, step, .. } => assert_eq!((epoch, step), (1, 3)),
         other => panic!("unexpected error {other}"),
     }
+}
+
+#[test]
+fn weights_made_infinite_by_the_last_step_of_an_epoch_are_never_saved() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    // Large features and the largest learning rate f32 holds: the one step of the diverging
+    // run's first epoch sends the weights to infinity, after a finite loss.
+    let mut train = separable(16, D, 0.1, 81);
+    for example in &mut train {
+        for x in &mut example.features {
+            *x *= 1e3;
+        }
+    }
+    let batcher = DenseBatcher { d_input: D };
+    let dir = scratch_dir("non-finite-weights");
+    let first = TrainConfig {
+        shuffle: false,
+        ..config(1, adam())
+    };
+    Trainer::new(first.clone(), &device)
+        .unwrap()
+        .with_progress(false)
+        .with_output(&dir)
+        .fit(model(&device, 1), &batcher, &train, Some(&train))
+        .unwrap();
+    let good_best = best_checkpoint_bits(&dir, &device);
+    let sgd = OptimizerConfig::Sgd {
+        lr: 3e38,
+        momentum: 0.0,
+        nesterov: false,
+        weight_decay: 0.0,
+    };
+    let err = Trainer::new(
+        TrainConfig {
+            shuffle: false,
+            batch_size: 16,
+            ..config(2, sgd)
+        },
+        &device,
+    )
+    .unwrap()
+    .with_progress(false)
+    .with_output(dir.join("diverged"))
+    .fit(model(&device, 1), &batcher, &train, Some(&train))
+    .err()
+    .unwrap();
+    match &err {
+        Error::NonFinite { what, epoch, step } => {
+            assert_eq!((*epoch, *step), (1, 1), "{err}");
+            assert!(what.contains("weight"), "{err}");
+        }
+        other => panic!("unexpected error {other}"),
+    }
+    assert!(!dir.join("diverged").join(files::BEST).exists());
+    assert!(!dir.join("diverged").join(files::LAST).exists());
+    assert_eq!(best_checkpoint_bits(&dir, &device), good_best);
+}
+
+#[test]
+fn settings_out_of_range_are_refused_before_training() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let refused = |config: TrainConfig, expected: &str| {
+        let err = Trainer::new(config, &device).err().unwrap().to_string();
+        assert!(err.contains(expected), "expected `{expected}` in: {err}");
+    };
+    let adam_with = |lr: f64, epsilon: f64, weight_decay: f64| OptimizerConfig::Adam {
+        lr,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon,
+        weight_decay,
+    };
+    for lr in [1e300, 1e-300, f64::NAN, f64::INFINITY, 0.0, -1.0] {
+        refused(config(1, adam_with(lr, 1e-8, 0.0)), "optimizer.lr");
+    }
+    for epsilon in [0.0, -1e-8, 1e-60, f64::NAN, 2.0] {
+        refused(
+            config(1, adam_with(0.01, epsilon, 0.0)),
+            "optimizer.epsilon",
+        );
+    }
+    for weight_decay in [-0.1, 1.0, f64::NAN] {
+        refused(
+            config(1, adam_with(0.01, 1e-8, weight_decay)),
+            "optimizer.weight_decay",
+        );
+    }
+    refused(
+        TrainConfig {
+            patience: Some(0),
+            ..config(1, adam())
+        },
+        "patience must be in 1..=",
+    );
+    refused(
+        TrainConfig {
+            prefetch: 1 << 40,
+            ..config(1, adam())
+        },
+        "prefetch must be in 0..=",
+    );
+    refused(
+        TrainConfig {
+            batch_size: usize::MAX,
+            ..config(1, adam())
+        },
+        "batch_size must be in 1..=",
+    );
+    refused(config(0, adam()), "epochs must be in 1..=");
+    assert!(Trainer::new(config(1, adam()), &device).is_ok());
 }
 
 #[test]

@@ -23,3 +23,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     Ok(kindling_io::write_json_atomic(path, value)?)
 }
+
+/// Renames `from` over `to` durably (see [`kindling_io::atomic::rename_atomic`]).
+///
+/// # Errors
+/// [`Error::Io`](crate::Error::Io) naming the step and file that failed.
+pub fn rename_atomic(from: &Path, to: &Path) -> Result<()> {
+    Ok(kindling_io::atomic::rename_atomic(from, to)?)
+}

@@ -66,6 +66,25 @@ pub enum Error {
         step: u64,
     },
 
+    /// A gradient norm, a weight or an evaluation score became NaN or infinite; the run's files
+    /// keep the last good epoch.
+    #[error(
+        "{what} is not finite at epoch {epoch}, step {step}: training stopped (the run folder keeps the last good epoch; lower the learning rate or clip gradients)"
+    )]
+    NonFinite {
+        /// What was found not finite, e.g. `the gradient norm (NaN)`.
+        what: String,
+        /// Epoch (1-based) in which it happened.
+        epoch: usize,
+        /// Global optimizer step (1-based) at which it happened.
+        step: u64,
+    },
+
+    /// Training stopped on purpose before writing a file (see
+    /// [`crate::train::Trainer::with_write_limit`]).
+    #[error("stopped before writing {0}")]
+    Interrupted(String),
+
     /// Two things that must agree in shape or size do not.
     #[error("{what}: expected {expected}, found {found}")]
     Mismatch {

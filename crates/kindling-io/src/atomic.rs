@@ -49,6 +49,20 @@ pub fn write_json_atomic<T: serde::Serialize + ?Sized>(path: &Path, value: &T) -
     write_atomic(path, &json)
 }
 
+/// Renames `from` over `to` (both in one directory) and makes the rename durable: a reader
+/// sees the old `to` or the complete `from`, never a mixture.
+///
+/// # Errors
+/// [`Error::Io`] naming the step and file when the rename or the directory sync fails.
+pub fn rename_atomic(from: &Path, to: &Path) -> Result<()> {
+    fs::rename(from, to).map_err(|e| Error::io("renaming into place", to, e))?;
+    let dir = to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    sync_dir(dir)
+}
+
 /// `.NAME.PID-N.partial` beside the target: unique per process and per call, so concurrent
 /// writers of the same file never share a temporary file.
 fn temp_path(dir: &Path, path: &Path) -> PathBuf {

@@ -137,28 +137,85 @@ impl OptimizerConfig {
         }
     }
 
-    /// Builds the module optimizer.
+    /// Checks every value: a learning rate positive and finite in f32 (the precision the
+    /// updates run in), decays and momentum in `[0, 1)`, `epsilon` positive in f32 and at most
+    /// 1, `weight_decay` in `[0, 1)`.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for a non-positive learning rate or decays outside `[0, 1)`.
-    pub fn init(&self) -> Result<ModuleOptimizer> {
+    /// [`Error::InvalidConfig`] naming the value and its allowed range.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |message: String| Err(Error::InvalidConfig(message));
         let lr = self.lr();
-        if lr.is_nan() || lr <= 0.0 || lr.is_infinite() {
-            return Err(Error::InvalidConfig(format!(
-                "learning rate must be positive, got {lr}"
-            )));
+        if !(lr.is_finite() && lr > 0.0 && (lr as f32).is_finite() && lr as f32 > 0.0) {
+            return invalid(format!(
+                "optimizer.lr must be positive and representable as f32 (about 1e-38 to 3e38), got {lr}"
+            ));
         }
-        let decay = |weight_decay: f64| {
-            (weight_decay != 0.0).then(|| WeightDecayConfig::new(weight_decay as f32))
-        };
-        let check_unit = |name: &str, value: f64| {
+        let unit = |name: &str, value: f64| -> Result<()> {
             if (0.0..1.0).contains(&value) {
                 Ok(())
             } else {
-                Err(Error::InvalidConfig(format!(
-                    "{name} must be in [0, 1), got {value}"
-                )))
+                invalid(format!("optimizer.{name} must be in [0, 1), got {value}"))
             }
+        };
+        let epsilon = |value: f64| -> Result<()> {
+            if value > 0.0 && value <= 1.0 && value as f32 > 0.0 {
+                Ok(())
+            } else {
+                invalid(format!(
+                    "optimizer.epsilon must be in (0, 1] and positive as f32, got {value}"
+                ))
+            }
+        };
+        match *self {
+            Self::Sgd {
+                momentum,
+                weight_decay,
+                ..
+            } => {
+                unit("momentum", momentum)?;
+                unit("weight_decay", weight_decay)
+            }
+            Self::Adam {
+                beta1,
+                beta2,
+                epsilon: eps,
+                weight_decay,
+                ..
+            }
+            | Self::AdamW {
+                beta1,
+                beta2,
+                epsilon: eps,
+                weight_decay,
+                ..
+            } => {
+                unit("beta1", beta1)?;
+                unit("beta2", beta2)?;
+                epsilon(eps)?;
+                unit("weight_decay", weight_decay)
+            }
+            Self::Adadelta {
+                rho,
+                epsilon: eps,
+                weight_decay,
+                ..
+            } => {
+                unit("rho", rho)?;
+                epsilon(eps)?;
+                unit("weight_decay", weight_decay)
+            }
+        }
+    }
+
+    /// Builds the module optimizer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for any value [`OptimizerConfig::validate`] refuses.
+    pub fn init(&self) -> Result<ModuleOptimizer> {
+        self.validate()?;
+        let decay = |weight_decay: f64| {
+            (weight_decay != 0.0).then(|| WeightDecayConfig::new(weight_decay as f32))
         };
         Ok(match *self {
             Self::Sgd {
@@ -167,7 +224,6 @@ impl OptimizerConfig {
                 weight_decay,
                 ..
             } => {
-                check_unit("momentum", momentum)?;
                 let momentum = (momentum > 0.0).then(|| {
                     MomentumConfig::new()
                         .with_momentum(momentum)
@@ -185,48 +241,37 @@ impl OptimizerConfig {
                 epsilon,
                 weight_decay,
                 ..
-            } => {
-                check_unit("beta1", beta1)?;
-                check_unit("beta2", beta2)?;
-                ModuleOptimizer::from(FusedAdam::new(
-                    beta1 as f32,
-                    beta2 as f32,
-                    epsilon as f32,
-                    weight_decay as f32,
-                ))
-            }
+            } => ModuleOptimizer::from(FusedAdam::new(
+                beta1 as f32,
+                beta2 as f32,
+                epsilon as f32,
+                weight_decay as f32,
+            )),
             Self::AdamW {
                 beta1,
                 beta2,
                 epsilon,
                 weight_decay,
                 ..
-            } => {
-                check_unit("beta1", beta1)?;
-                check_unit("beta2", beta2)?;
-                AdamWConfig::new()
-                    .with_beta_1(beta1 as f32)
-                    .with_beta_2(beta2 as f32)
-                    .with_epsilon(epsilon as f32)
-                    .with_weight_decay(weight_decay as f32)
-                    .init()
-            }
+            } => AdamWConfig::new()
+                .with_beta_1(beta1 as f32)
+                .with_beta_2(beta2 as f32)
+                .with_epsilon(epsilon as f32)
+                .with_weight_decay(weight_decay as f32)
+                .init(),
             Self::Adadelta {
                 rho,
                 epsilon,
                 weight_decay,
                 sparse_rows,
                 ..
-            } => {
-                check_unit("rho", rho)?;
-                AdadeltaConfig {
-                    rho,
-                    epsilon,
-                    weight_decay,
-                    sparse_rows,
-                }
-                .init()
+            } => AdadeltaConfig {
+                rho,
+                epsilon,
+                weight_decay,
+                sparse_rows,
             }
+            .init(),
         })
     }
 }
@@ -269,7 +314,7 @@ mod tests {
                 .err()
                 .unwrap()
                 .to_string()
-                .contains("learning rate")
+                .contains("optimizer.lr")
         );
         let bad = OptimizerConfig::Sgd {
             lr: 0.1,

@@ -24,7 +24,8 @@ pub struct TrainConfig {
     /// Gradient clipping, if any.
     #[serde(default)]
     pub clip: Option<GradientClip>,
-    /// Stop after this many epochs without improvement of the monitored metric.
+    /// Stop after this many epochs without improvement of the monitored metric (at least 1;
+    /// none: never stop early).
     #[serde(default)]
     pub patience: Option<usize>,
     /// The metric that picks the best epoch (`accuracy`, `macro_f1`, `loss`, `perplexity`),
@@ -45,6 +46,13 @@ pub struct TrainConfig {
     #[serde(default = "default_prefetch")]
     pub prefetch: usize,
 }
+
+/// The most epochs (and the longest patience) a config takes.
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// The largest training or evaluation batch a config takes.
+pub const MAX_BATCH: usize = 1 << 20;
+/// The most batches prepared ahead.
+pub const MAX_PREFETCH: usize = 64;
 
 fn default_prefetch() -> usize {
     2
@@ -80,12 +88,28 @@ impl TrainConfig {
 
     /// Checks the values that cannot be checked by their types.
     pub fn validate(&self) -> Result<()> {
-        if self.epochs == 0 {
-            return Err(Error::InvalidConfig("epochs must be at least 1".into()));
+        let out_of_range = |what: &str, value: usize, range: std::ops::RangeInclusive<usize>| {
+            (!range.contains(&value)).then(|| {
+                Error::InvalidConfig(format!(
+                    "{what} must be in {}..={}, got {value}",
+                    range.start(),
+                    range.end()
+                ))
+            })
+        };
+        let checks = [
+            out_of_range("epochs", self.epochs, 1..=MAX_EPOCHS),
+            out_of_range("batch_size", self.batch_size, 1..=MAX_BATCH),
+            self.eval_batch_size
+                .and_then(|b| out_of_range("eval_batch_size", b, 1..=MAX_BATCH)),
+            self.patience
+                .and_then(|p| out_of_range("patience", p, 1..=MAX_EPOCHS)),
+            out_of_range("prefetch", self.prefetch, 0..=MAX_PREFETCH),
+        ];
+        if let Some(error) = checks.into_iter().flatten().next() {
+            return Err(error);
         }
-        if self.batch_size == 0 || self.eval_batch_size == Some(0) {
-            return Err(Error::InvalidConfig("batch size must be at least 1".into()));
-        }
+        self.optimizer.validate()?;
         if let Some(GradientClip::GlobalNorm { max_norm: v } | GradientClip::Value { threshold: v }) =
             self.clip
             && (v.is_nan() || v <= 0.0)

@@ -1,22 +1,24 @@
 //! The training loop.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::progress::Progress;
 use super::{Batcher, TrainConfig, TrainStep, log};
+use crate::atomic::{rename_atomic, write_json_atomic};
 use crate::checkpoint::Checkpoint;
 use crate::metrics::Accumulator;
 use crate::prefetch;
 use crate::schedule::LrScheduler;
 use crate::seed::{SeededRng, derive_seed, seed_thread};
-use crate::{Error, Result, atomic::write_json_atomic};
+use crate::{Error, Result};
 
 /// File names inside a run's output directory.
 pub mod files {
@@ -24,6 +26,9 @@ pub mod files {
     pub const LAST: &str = "last.ckpt";
     /// Checkpoint of the epoch with the best monitored metric.
     pub const BEST: &str = "best.ckpt";
+    /// A new best checkpoint written before `last.ckpt` names its epoch, renamed to `best.ckpt`
+    /// after: a run stopped between the two finds it here on resume.
+    pub const BEST_PENDING: &str = "best.ckpt.next";
     /// Per-epoch metrics, one JSON object per line.
     pub const LOG: &str = "log.jsonl";
     /// The training configuration.
@@ -49,6 +54,10 @@ pub struct Trainer {
     device: Device,
     out_dir: Option<PathBuf>,
     progress: bool,
+    /// File operations allowed before the run stops (crash tests); `None`: no limit.
+    write_limit: Option<usize>,
+    /// File operations done so far.
+    writes: AtomicUsize,
 }
 
 /// What survives between epochs besides the model and optimizer; saved in checkpoints.
@@ -98,7 +107,26 @@ impl Trainer {
             device: device.clone().autodiff(),
             out_dir: None,
             progress: true,
+            write_limit: None,
+            writes: AtomicUsize::new(0),
         })
+    }
+
+    /// Stops the run with [`Error::Interrupted`] instead of doing its file operation number
+    /// `limit` (0-based), leaving the run folder as a kill at that moment would: for testing
+    /// that a run stopped between any two writes resumes correctly.
+    pub fn with_write_limit(mut self, limit: usize) -> Self {
+        self.write_limit = Some(limit);
+        self
+    }
+
+    /// Counts one file operation, or stops before it when the write limit is reached.
+    fn before_write(&self, what: &str) -> Result<()> {
+        let done = self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.write_limit {
+            Some(limit) if done >= limit => Err(Error::Interrupted(what.to_string())),
+            _ => Ok(()),
+        }
     }
 
     /// Writes checkpoints, the training config and the JSONL log into `dir`.
@@ -144,9 +172,11 @@ impl Trainer {
             seconds: Some(0.0),
         };
         if let Some(dir) = &self.out_dir {
+            self.before_write(files::CONFIG)?;
             write_json_atomic(&dir.join(files::CONFIG), &self.config)?;
             let log = dir.join(files::LOG);
             if log.exists() {
+                self.before_write(files::LOG)?;
                 std::fs::remove_file(&log).map_err(|e| Error::io("removing old log", &log, e))?;
             }
         }
@@ -204,6 +234,7 @@ impl Trainer {
             // not included).
             state.seconds = Some(log::train_seconds(&earlier));
         }
+        complete_pending_best(checkpoint, state.best_epoch)?;
         let model = saved.restore_model(model.to_device(&self.device), checkpoint)?;
         let optimizer = saved.restore_optimizer(self.config.optimizer.init()?, checkpoint)?;
         let best = if state.best_epoch > 0 {
@@ -212,7 +243,9 @@ impl Trainer {
             model.clone()
         };
         if let Some(dir) = &self.out_dir {
+            self.before_write(files::CONFIG)?;
             write_json_atomic(&dir.join(files::CONFIG), &self.config)?;
+            self.before_write(files::LOG)?;
             log::truncate_after_epoch(&dir.join(files::LOG), state.epoch)?;
         }
         self.run(model, best, optimizer, state, earlier, batcher, train, dev)
@@ -279,8 +312,15 @@ impl Trainer {
                         });
                     }
                     let mut grads = GradientsParams::from_grads(output.loss.backward(), &model);
-                    if let Some(clip) = &config.clip {
-                        clip.apply(&model, &mut grads);
+                    if let Some(clip) = &config.clip
+                        && let Some(norm) = clip.apply(&model, &mut grads)
+                        && !norm.is_finite()
+                    {
+                        return Err(Error::NonFinite {
+                            what: format!("the gradient norm ({norm})"),
+                            epoch,
+                            step: state.step,
+                        });
                     }
                     model = optimizer.step(lr, model, grads).constrain();
                     seen.add(loss, output.examples, &output.outcome);
@@ -290,6 +330,13 @@ impl Trainer {
                 Ok(model)
             })?;
             let train_seconds = epoch_started.elapsed().as_secs_f64();
+            if let Some(what) = first_non_finite_parameter(&model) {
+                return Err(Error::NonFinite {
+                    what,
+                    epoch,
+                    step: state.step,
+                });
+            }
 
             let dev_metrics = match dev {
                 Some(dev) => Some(self.evaluate(&model, batcher, dev)?),
@@ -307,6 +354,13 @@ impl Trainer {
                         .collect::<Vec<_>>()
                 ))
             })?;
+            if !value.is_finite() {
+                return Err(Error::NonFinite {
+                    what: format!("the monitored `{}` ({value})", config.monitor),
+                    epoch,
+                    step: state.step,
+                });
+            }
             let improved = config.goal.improves(value, state.best_metric, 0.0);
             if improved {
                 state.best_metric = Some(value);
@@ -346,14 +400,7 @@ impl Trainer {
             ));
 
             if let Some(dir) = &self.out_dir {
-                let state_json = serde_json::to_value(&state).expect("state serialises");
-                let config_json = serde_json::to_value(config).expect("config serialises");
-                let checkpoint = Checkpoint::capture(&model, &optimizer, state_json, config_json)?;
-                if improved {
-                    checkpoint.save(&dir.join(files::BEST))?;
-                }
-                checkpoint.save(&dir.join(files::LAST))?;
-                log::append(&dir.join(files::LOG), &record)?;
+                self.save_epoch(dir, &model, &optimizer, &state, &record, improved)?;
             }
             history.push(record);
 
@@ -376,6 +423,40 @@ impl Trainer {
             history,
             train_seconds: seconds_before + started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Writes an epoch's files so that a kill between any two of them leaves a run that
+    /// resumes to the same result: the log record first (a resume drops records after
+    /// `last.ckpt`'s epoch), a new best model to [`files::BEST_PENDING`], then `last.ckpt`
+    /// (which names the best epoch), then the pending best renamed over `best.ckpt` (a resume
+    /// that finds `last.ckpt` naming an epoch that `best.ckpt` does not hold completes the
+    /// rename).
+    fn save_epoch<M: Module>(
+        &self,
+        dir: &Path,
+        model: &M,
+        optimizer: &ModuleOptimizer,
+        state: &TrainState,
+        record: &Map<String, Value>,
+        improved: bool,
+    ) -> Result<()> {
+        let state_json = serde_json::to_value(state).expect("state serialises");
+        let config_json = serde_json::to_value(&self.config).expect("config serialises");
+        let checkpoint = Checkpoint::capture(model, optimizer, state_json, config_json)?;
+        self.before_write(files::LOG)?;
+        log::append(&dir.join(files::LOG), record)?;
+        let pending = dir.join(files::BEST_PENDING);
+        if improved {
+            self.before_write(files::BEST_PENDING)?;
+            checkpoint.save(&pending)?;
+        }
+        self.before_write(files::LAST)?;
+        checkpoint.save(&dir.join(files::LAST))?;
+        if improved {
+            self.before_write(files::BEST)?;
+            rename_atomic(&pending, &dir.join(files::BEST))?;
+        }
+        Ok(())
     }
 
     /// Evaluates `model` on `data` without gradients, in batches of the evaluation batch size.
@@ -428,6 +509,57 @@ fn load_best<M: Module>(checkpoint: &Path, best_epoch: usize, model: M) -> Resul
         ));
     }
     saved.restore_model(model, &path)
+}
+
+/// `the weights of parameter N (NaN)` for the first parameter of `model` holding a value that is
+/// not finite, if any.
+fn first_non_finite_parameter<M: Module>(model: &M) -> Option<String> {
+    struct Find {
+        index: usize,
+        found: Option<String>,
+    }
+    impl ModuleVisitor for Find {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.found.is_none() {
+                let finite = param.val().is_finite().all().into_scalar::<bool>();
+                if !finite {
+                    self.found = Some(format!(
+                        "a weight of parameter {} (shape {:?})",
+                        self.index,
+                        param.val().dims()
+                    ));
+                }
+            }
+            self.index += 1;
+        }
+    }
+    let mut find = Find {
+        index: 0,
+        found: None,
+    };
+    model.visit(&mut find);
+    find.found
+}
+
+/// Finishes the epoch write that a stopped run left half done: when `best.ckpt` does not hold
+/// `best_epoch` but [`files::BEST_PENDING`] does, renames the pending file into place. A pending
+/// file of another epoch (written before its `last.ckpt`) is stale and removed.
+fn complete_pending_best(checkpoint: &Path, best_epoch: usize) -> Result<()> {
+    let pending = checkpoint.with_file_name(files::BEST_PENDING);
+    if !pending.exists() {
+        return Ok(());
+    }
+    let epoch_of = |path: &Path| -> Option<u64> {
+        Checkpoint::load(path)
+            .ok()
+            .and_then(|c| c.state.get("epoch").and_then(Value::as_u64))
+    };
+    let best = checkpoint.with_file_name(files::BEST);
+    if epoch_of(&best) != Some(best_epoch as u64) && epoch_of(&pending) == Some(best_epoch as u64) {
+        rename_atomic(&pending, &best)
+    } else {
+        std::fs::remove_file(&pending).map_err(|e| Error::io("removing stale", &pending, e))
+    }
 }
 
 /// Evaluates `model` on `data` without gradients, in batches of `batch_size`, on `device`
