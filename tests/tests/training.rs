@@ -264,9 +264,9 @@ fn a_run_stopped_before_any_of_its_file_writes_resumes_to_the_uninterrupted_resu
         );
     }
     // The config, then per epoch the log record, `last.ckpt` and, when the epoch improved, the
-    // pending best and its rename.
+    // pending best and its rename: at least 1 + 4 × 2.
     eprintln!("{kill_points} kill points tried");
-    assert!(kill_points >= 1 + 4 * 2, "{kill_points} kill points");
+    assert!(kill_points >= 9, "{kill_points} kill points");
 }
 
 #[test]

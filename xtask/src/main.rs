@@ -59,6 +59,9 @@ enum Task {
         /// trains a finished run further.
         #[arg(long, requires = "out")]
         resume: bool,
+        /// Clears the run folder in --out first when it holds a run.
+        #[arg(long, requires = "out", conflicts_with = "resume")]
+        overwrite: bool,
         /// Builds the runner with the release profile (slower build, faster run).
         #[arg(long)]
         release: bool,
@@ -320,6 +323,7 @@ fn main() -> ExitCode {
             data,
             out,
             resume,
+            overwrite,
             release,
             fetch,
         } => experiment(
@@ -334,6 +338,7 @@ fn main() -> ExitCode {
                 data,
                 out,
                 resume,
+                overwrite,
             },
             release,
             fetch,
@@ -809,6 +814,7 @@ struct RunFlags {
     data: Option<PathBuf>,
     out: Option<PathBuf>,
     resume: bool,
+    overwrite: bool,
 }
 
 fn experiment(
@@ -827,6 +833,7 @@ fn experiment(
         mut data,
         out,
         resume,
+        overwrite,
     } = flags;
     if let (true, Some(name)) = (fetch_data, &name) {
         let dir = data_dir(data.take());
@@ -878,6 +885,9 @@ fn experiment(
             }
             if resume {
                 args.push("--resume".into());
+            }
+            if overwrite {
+                args.push("--overwrite".into());
             }
         }
         (false, None) => return Err("name an experiment, or pass --list".into()),

@@ -80,6 +80,12 @@ pub enum Error {
         step: u64,
     },
 
+    /// A run folder whose run has not finished: it is still training, or was stopped.
+    #[error(
+        "{0}: the run has not finished (it is still running, or was stopped: continue it with `--resume --out {0}`, or start again with `--overwrite`)"
+    )]
+    UnfinishedRun(std::path::PathBuf),
+
     /// Training stopped on purpose before writing a file (see
     /// [`crate::train::Trainer::with_write_limit`]).
     #[error("stopped before writing {0}")]

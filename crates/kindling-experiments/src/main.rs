@@ -107,6 +107,10 @@ enum Command {
         /// finished run further. The settings must match the run's otherwise.
         #[arg(long, requires = "out")]
         resume: bool,
+        /// Clears the run folder in `--out` first when it holds a run (without it, such a
+        /// folder is an error unless `--resume` continues it).
+        #[arg(long, requires = "out", conflicts_with = "resume")]
+        overwrite: bool,
     },
     /// Trains Kim's CNN on your own files (CNN-rand, or CNN-non-static with --pretrained) and
     /// writes the run like `run` does; `classify` then loads the run folder.
@@ -143,6 +147,9 @@ enum Command {
         /// Hides progress bars.
         #[arg(long)]
         no_progress: bool,
+        /// Clears the run folder in `--out` first when it holds a run.
+        #[arg(long, requires = "out")]
+        overwrite: bool,
     },
     /// Classifies sentences (arguments, else standard input, one per line) with the classifier
     /// of a `sentence-classifier` run: prints the label, then each label's probability.
@@ -454,6 +461,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             no_progress,
             resume,
+            overwrite,
         } => {
             let spec = ExperimentSpec::find_with(&cli.registry, &name, &set)?;
             let options = RunOptions {
@@ -464,6 +472,7 @@ fn run(cli: Cli) -> Result<()> {
                 out_dir: out,
                 progress: !no_progress,
                 resume,
+                overwrite,
             };
             let metrics = if seeds.is_empty() {
                 runner::run(&spec, &options)?
@@ -486,6 +495,7 @@ fn run(cli: Cli) -> Result<()> {
             quick,
             out,
             no_progress,
+            overwrite,
         } => {
             let spec = kindling_experiments::own_data::OwnTextCnn {
                 format,
@@ -504,6 +514,7 @@ fn run(cli: Cli) -> Result<()> {
                 out_dir: out,
                 progress: !no_progress,
                 resume: false,
+                overwrite,
             };
             let metrics = runner::run(&spec, &options)?;
             println!(
@@ -611,6 +622,17 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             backend,
         } => {
+            kindling_rnn::language_model::check_sampling(words, temperature).map_err(
+                |e| match e {
+                    kindling_rnn::Error::InvalidInput { what, problem } => {
+                        kindling_experiments::Error::Flag {
+                            flag: format!("--{what}"),
+                            problem,
+                        }
+                    }
+                    other => other.into(),
+                },
+            )?;
             let backend = chosen_backend(backend)?;
             let model = kindling_rnn::saved::SavedLanguageModel::load(&run, &backend.device()?)?;
             let tokens = model.continue_text(&prompt.join(" "), words, temperature, seed)?;
@@ -622,6 +644,7 @@ fn run(cli: Cli) -> Result<()> {
             decode,
             backend,
         } => {
+            decode.check()?;
             let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
             let settings = decode.settings(translator.decode_settings())?;
             let mut index = 0;
@@ -639,6 +662,7 @@ fn run(cli: Cli) -> Result<()> {
             decode,
             backend,
         } => {
+            decode.check()?;
             let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
             let settings = decode.settings(translator.decode_settings())?;
             let mut index = 0;
@@ -923,6 +947,16 @@ struct DecodeArgs {
 }
 
 impl DecodeArgs {
+    /// Checks the given flags against their ranges before anything is loaded (`--nbest`
+    /// against the beam once the run's own beam is known, in [`DecodeArgs::settings`]).
+    fn check(&self) -> kindling_experiments::Result<()> {
+        let widest = kindling_seq2seq::DecodeSettings {
+            beam: kindling_seq2seq::search::MAX_BEAM,
+            ..Default::default()
+        };
+        self.settings(&widest).map(drop)
+    }
+
     /// The run's settings with the given flags applied, each checked against its range.
     fn settings(
         &self,

@@ -213,6 +213,7 @@ mod tests {
             out_dir: Some(out.clone()),
             progress: false,
             resume: false,
+            overwrite: false,
         };
         let metrics = runner::run(&args.spec().unwrap(), &options).unwrap();
         assert_eq!(metrics["experiment"], "textcnn-tiny");

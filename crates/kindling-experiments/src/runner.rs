@@ -6,7 +6,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use kindling_core::BackendKind;
 use kindling_core::atomic::write_json_atomic;
 use kindling_core::burn::tensor::Device;
-use kindling_core::train::{Batcher, TrainConfig, TrainStep, Trained, Trainer, files};
+use kindling_core::train::{
+    Batcher, TrainConfig, TrainStep, Trained, Trainer, files, mark_finished, mark_unfinished,
+};
 use serde_json::{Map, Value, json};
 
 use crate::report::{config_hash, git_commit, peak_rss_bytes, write_report};
@@ -30,6 +32,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Continue the run in `out_dir` from its last checkpoint instead of starting afresh.
     pub resume: bool,
+    /// Clear a run folder `out_dir` that already holds a run before starting (without it, such
+    /// a folder is an error unless `resume` is set).
+    pub overwrite: bool,
 }
 
 /// Everything a task needs to run.
@@ -108,12 +113,7 @@ impl TaskContext<'_> {
 pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Value>> {
     let started = Instant::now();
     let train = resolved_train(spec, options);
-    let out_dir = options.out_dir.clone().unwrap_or_else(|| {
-        PathBuf::from("runs")
-            .join(&spec.name)
-            .join(timestamp(SystemTime::now()))
-    });
-    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io("creating", &out_dir, e))?;
+    let out_dir = prepare_out_dir(spec, options)?;
     let config = json!({
         "experiment": spec,
         "resolved_train": train,
@@ -124,6 +124,7 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     if options.resume {
         check_resumable(&out_dir, &config)?;
     }
+    mark_unfinished(&out_dir)?;
     write_json_atomic(&out_dir.join("config.json"), &config)?;
 
     let context = TaskContext {
@@ -157,7 +158,74 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     );
     write_json_atomic(&out_dir.join("metrics.json"), &metrics)?;
     write_report(&out_dir, &metrics, &config)?;
+    mark_finished(&out_dir)?;
     Ok(metrics)
+}
+
+/// The files that make a folder a run folder (any one of them).
+const RUN_FILES: [&str; 5] = [
+    "config.json",
+    "metrics.json",
+    "summary.json",
+    files::UNFINISHED,
+    files::LAST,
+];
+
+/// The run's output folder, ready to write into: a new `runs/NAME/<timestamp>[-N]/` by default;
+/// else `out_dir`, which may hold a run only under `resume` (continued) or `overwrite`
+/// (cleared first).
+///
+/// # Errors
+/// [`Error::Spec`] for a folder that holds a run without `--resume` or `--overwrite`, or that
+/// `--overwrite` would clear but that is not a run folder; I/O errors naming the folder.
+fn prepare_out_dir(spec: &ExperimentSpec, options: &RunOptions) -> Result<PathBuf> {
+    let Some(dir) = &options.out_dir else {
+        return unique_run_dir(&PathBuf::from("runs").join(&spec.name), SystemTime::now());
+    };
+    let holds_run = RUN_FILES.iter().any(|name| dir.join(name).exists());
+    let holds_anything = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    let refuse = |problem: &str| -> Result<PathBuf> {
+        Err(Error::Spec {
+            path: dir.clone(),
+            message: problem.to_string(),
+        })
+    };
+    if options.overwrite && holds_anything {
+        if !holds_run {
+            return refuse(
+                "--overwrite clears run folders only, and this folder holds no run (no config.json, metrics.json, summary.json, UNFINISHED or last.ckpt); choose another --out",
+            );
+        }
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io("clearing", dir, e))?;
+    } else if holds_run && !options.resume {
+        return refuse(
+            "holds a run already: continue it with --resume, replace it with --overwrite, or choose another --out",
+        );
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    Ok(dir.clone())
+}
+
+/// A new folder `parent/<timestamp>`, or `<timestamp>-2`, `-3`, … when runs started in the
+/// same second took the earlier names (each name is claimed by creating it, so two processes
+/// never share one).
+fn unique_run_dir(parent: &Path, now: SystemTime) -> Result<PathBuf> {
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+    let stamp = timestamp(now);
+    for n in 1.. {
+        let name = if n == 1 {
+            stamp.clone()
+        } else {
+            format!("{stamp}-{n}")
+        };
+        let dir = parent.join(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io("creating", &dir, e)),
+        }
+    }
+    unreachable!("some numbered name is free")
 }
 
 /// Checks that `out_dir` holds a run that `config` may continue: its `config.json` has the same
@@ -243,11 +311,10 @@ pub fn run_seeds(
     options: &RunOptions,
     seeds: &[u64],
 ) -> Result<Map<String, Value>> {
-    let base = options.out_dir.clone().unwrap_or_else(|| {
-        PathBuf::from("runs")
-            .join(&spec.name)
-            .join(timestamp(SystemTime::now()))
-    });
+    let base = match &options.out_dir {
+        Some(base) => base.clone(),
+        None => unique_run_dir(&PathBuf::from("runs").join(&spec.name), SystemTime::now())?,
+    };
     let mut runs = Vec::with_capacity(seeds.len());
     for &seed in seeds {
         let out_dir = base.join(format!("seed-{seed}"));
@@ -258,7 +325,12 @@ pub fn run_seeds(
             out_dir: Some(out_dir),
             ..options.clone()
         };
-        match finished_run(spec, &options)? {
+        let reusable = if options.overwrite {
+            None
+        } else {
+            finished_run(spec, &options)?
+        };
+        match reusable {
             Some(metrics) => {
                 eprintln!(
                     "seed {seed}: reusing the finished run in {}",
@@ -412,6 +484,7 @@ mod tests {
             out_dir: Some(out_dir.to_path_buf()),
             progress: false,
             resume,
+            overwrite: false,
         }
     }
 
@@ -465,6 +538,7 @@ mod tests {
             out_dir: Some(dir.clone()),
             progress: false,
             resume: false,
+            overwrite: false,
         };
         let first = run_seeds(&spec, &options, &[1, 2]).unwrap();
         let values =
@@ -484,8 +558,99 @@ mod tests {
             Path::new("tiny-adding.toml"),
         )
         .unwrap();
-        let rerun = run_seeds(&changed, &options, &[2]).unwrap();
+        let refused = run_seeds(&changed, &options, &[2]).unwrap_err().to_string();
+        assert!(refused.contains("holds a run already"), "{refused}");
+        let overwrite = RunOptions {
+            overwrite: true,
+            ..options.clone()
+        };
+        let rerun = run_seeds(&changed, &overwrite, &[2]).unwrap();
         assert_ne!(values(&rerun)[0], json!(123.0));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_run_folder_is_never_overwritten_unless_asked_and_stays_marked_until_finished() {
+        let _alone = crate::train_alone();
+        let dir = std::env::temp_dir().join(format!("kindling-out-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let run_dir = dir.join("run");
+        run(&tiny(("", "")), &options(&run_dir, false)).unwrap();
+        assert!(!run_dir.join(files::UNFINISHED).exists());
+        std::fs::write(run_dir.join("keep.txt"), "from the first run").unwrap();
+
+        // Into the same folder again: refused before anything is touched.
+        let config_before = std::fs::read(run_dir.join("config.json")).unwrap();
+        let log_before = std::fs::read(run_dir.join("log.jsonl")).unwrap();
+        let err = run(&tiny(("lr = 0.01", "lr = 0.02")), &options(&run_dir, false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("holds a run already") && err.contains("--overwrite"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(run_dir.join("config.json")).unwrap(),
+            config_before
+        );
+        assert_eq!(
+            std::fs::read(run_dir.join("log.jsonl")).unwrap(),
+            log_before
+        );
+
+        // --overwrite clears it first: nothing of the first run is left.
+        let overwrite = RunOptions {
+            overwrite: true,
+            ..options(&run_dir, false)
+        };
+        run(&tiny(("lr = 0.01", "lr = 0.02")), &overwrite).unwrap();
+        assert!(!run_dir.join("keep.txt").exists());
+
+        // --overwrite never clears a folder that holds no run.
+        let other = dir.join("not-a-run");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("notes.txt"), "mine").unwrap();
+        let err = run(
+            &tiny(("", "")),
+            &RunOptions {
+                overwrite: true,
+                ..options(&other, false)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("holds no run"), "{err}");
+        assert!(other.join("notes.txt").exists());
+
+        // A run that stops part way leaves its folder marked, and loaders refuse it.
+        let stopped = dir.join("stopped");
+        // (A metric the task does not report: the first epoch ends in an error.)
+        let failing = tiny(("monitor = \"loss\"", "monitor = \"bleu\""));
+        assert!(run(&failing, &options(&stopped, false)).is_err());
+        assert!(stopped.join(files::UNFINISHED).exists());
+        let err = kindling_core::train::ensure_finished(&stopped)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("has not finished") && err.contains("--resume"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn runs_started_in_the_same_second_get_folders_of_their_own() {
+        let parent = std::env::temp_dir().join(format!("kindling-stamps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&parent);
+        let now = SystemTime::now();
+        let folders: Vec<PathBuf> = (0..3)
+            .map(|_| unique_run_dir(&parent, now).unwrap())
+            .collect();
+        let stamp = timestamp(now);
+        assert_eq!(folders[0], parent.join(&stamp));
+        assert_eq!(folders[1], parent.join(format!("{stamp}-2")));
+        assert_eq!(folders[2], parent.join(format!("{stamp}-3")));
+        assert!(folders.iter().all(|f| f.is_dir()));
+        let _ = std::fs::remove_dir_all(&parent);
     }
 }

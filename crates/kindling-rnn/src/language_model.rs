@@ -206,6 +206,37 @@ pub struct LanguageModel {
     carried: CarriedState,
 }
 
+/// The most words [`LanguageModel::generate`] samples in one call.
+pub const MAX_GENERATED_WORDS: usize = 100_000;
+/// The sampling temperature's range: low enough to be all but greedy, high enough to be all
+/// but uniform; outside it the scaled scores lose their meaning in f32.
+pub const TEMPERATURE_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e3;
+
+/// Checks the sampling settings of [`LanguageModel::generate`] before any work.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `words` above [`MAX_GENERATED_WORDS`] or a `temperature`
+/// outside [`TEMPERATURE_RANGE`].
+pub fn check_sampling(words: usize, temperature: f64) -> Result<()> {
+    if words > MAX_GENERATED_WORDS {
+        return Err(Error::input(
+            "words",
+            format!("must be at most {MAX_GENERATED_WORDS}, got {words}"),
+        ));
+    }
+    if !TEMPERATURE_RANGE.contains(&temperature) {
+        return Err(Error::input(
+            "temperature",
+            format!(
+                "must be in [{}, {}], got {temperature}",
+                TEMPERATURE_RANGE.start(),
+                TEMPERATURE_RANGE.end()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl LanguageModel {
     /// The vocabulary size.
     pub fn vocab_size(&self) -> usize {
@@ -275,12 +306,7 @@ impl LanguageModel {
                 format!("id {id} is outside the vocabulary of {vocab} words"),
             ));
         }
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(Error::input(
-                "temperature",
-                format!("must be a positive number, got {temperature}"),
-            ));
-        }
+        check_sampling(words, temperature)?;
         let model = self.valid();
         let device = model.embedding.device();
         let ids = |ids: &[u32]| {
@@ -288,7 +314,7 @@ impl LanguageModel {
             Tensor::<2, Int>::from_data(TensorData::new(values, [1, ids.len()]), &device)
         };
         let (mut logits, mut state) = model.forward(ids(prompt), None)?;
-        let mut sampled = Vec::with_capacity(words);
+        let mut sampled = Vec::with_capacity(words.min(1024));
         for _ in 0..words {
             let steps = logits.dims()[0];
             let last = logits.narrow(0, steps - 1, 1) / temperature;

@@ -115,6 +115,7 @@ fn save(dir: &Path, manifest: &Manifest, vocab: &Vocab) -> Result<()> {
 
 /// Reads `model.json` and `vocab.txt` of `dir`.
 fn load(dir: &Path) -> Result<(Manifest, Vocab)> {
+    kindling_core::train::ensure_finished(dir)?;
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| kindling_core::Error::io("reading", &path, e))?;

@@ -135,6 +135,7 @@ impl Translator {
     /// Missing or unreadable files, a description that does not parse, a checkpoint that does
     /// not fit the model, or vocabularies without the special tokens decoding needs.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        kindling_core::train::ensure_finished(dir)?;
         let path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| kindling_core::Error::io("reading", &path, e))?;

@@ -197,6 +197,7 @@ impl Classifier {
     /// # Errors
     /// Missing or malformed `classifier.json`, `vocab.txt` or `best.ckpt`.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        kindling_core::train::ensure_finished(dir)?;
         let path = dir.join(MANIFEST);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| kindling_core::Error::io("reading", &path, e))?;

@@ -11,4 +11,6 @@ mod trainer;
 pub use config::TrainConfig;
 pub use facts::TrainingFacts;
 pub use step::{Batcher, Outcome, StepOutput, TrainStep, shuffled_batches};
-pub use trainer::{Trained, Trainer, evaluate, files};
+pub use trainer::{
+    Trained, Trainer, ensure_finished, evaluate, files, mark_finished, mark_unfinished,
+};

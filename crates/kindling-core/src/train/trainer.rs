@@ -33,6 +33,46 @@ pub mod files {
     pub const LOG: &str = "log.jsonl";
     /// The training configuration.
     pub const CONFIG: &str = "train_config.json";
+    /// Present while a run folder's run has not finished; loaders refuse such a folder (see
+    /// [`super::ensure_finished`]).
+    pub const UNFINISHED: &str = "UNFINISHED";
+}
+
+/// Marks `dir` as holding a run that has not finished (creating `dir`): loaders refuse it until
+/// [`mark_finished`] removes the mark.
+///
+/// # Errors
+/// [`Error::Io`] when the folder or the mark cannot be written.
+pub fn mark_unfinished(dir: &Path) -> Result<()> {
+    crate::atomic::write_atomic(
+        &dir.join(files::UNFINISHED),
+        b"This run has not finished: it is still running, or was stopped.\n",
+    )
+}
+
+/// Removes the mark of [`mark_unfinished`] once everything the run writes is in place.
+///
+/// # Errors
+/// [`Error::Io`] when the mark cannot be removed.
+pub fn mark_finished(dir: &Path) -> Result<()> {
+    let mark = dir.join(files::UNFINISHED);
+    match std::fs::remove_file(&mark) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("removing", &mark, e)),
+    }
+}
+
+/// Refuses a run folder marked unfinished by [`mark_unfinished`], so that a model is never
+/// loaded from a run that is still writing it (or was stopped half way).
+///
+/// # Errors
+/// [`Error::UnfinishedRun`] naming the folder.
+pub fn ensure_finished(dir: &Path) -> Result<()> {
+    if dir.join(files::UNFINISHED).exists() {
+        return Err(Error::UnfinishedRun(dir.to_path_buf()));
+    }
+    Ok(())
 }
 
 /// Trains a [`TrainStep`] model: shuffled mini-batches, optimizer, clipping, schedule, dev
