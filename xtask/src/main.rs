@@ -160,6 +160,14 @@ enum Train {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// A BiLSTM classifier on labelled sentences (random vectors, or fine-tuned --pretrained
+    /// ones), with the same flags as `textcnn`; the run folder is then usable by `classify`.
+    #[command(disable_help_flag = true)]
+    Rnn {
+        /// The runner's `train-rnn` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -356,11 +364,10 @@ fn main() -> ExitCode {
         }
         Task::Train {
             which: Train::Textcnn { args },
-        } => {
-            let mut all = vec!["train-textcnn".to_string()];
-            all.extend(args);
-            runner(all)
-        }
+        } => forward("train-textcnn", args),
+        Task::Train {
+            which: Train::Rnn { args },
+        } => forward("train-rnn", args),
         Task::Classify { args } => forward("classify", args),
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),

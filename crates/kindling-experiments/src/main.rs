@@ -115,41 +115,14 @@ enum Command {
     /// Trains Kim's CNN on your own files (CNN-rand, or CNN-non-static with --pretrained) and
     /// writes the run like `run` does; `classify` then loads the run folder.
     TrainTextcnn {
-        /// Training examples (a directory of class files for `one-file-per-class`).
-        #[arg(long)]
-        train: PathBuf,
-        /// Dev examples (default: a stratified, seeded tenth of train).
-        #[arg(long)]
-        dev: Option<PathBuf>,
-        /// Test examples (default: stratified 10-fold cross-validation).
-        #[arg(long)]
-        test: Option<PathBuf>,
-        /// Layout of the files: fasttext (`__label__X text`), label-first (`X text`), tsv (a
-        /// header with `label` and `text` or `sentence` columns) or one-file-per-class.
-        #[arg(long, default_value = "fasttext")]
-        format: kindling_data::labelled_files::LabelledFormat,
-        /// Pretrained word vectors (word2vec text/binary, GloVe, fastText `.vec`; gzip allowed):
-        /// trains CNN-non-static over them.
-        #[arg(long)]
-        pretrained: Option<PathBuf>,
-        /// Overrides any field of the experiment, e.g. `--set train.epochs=10`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<kindling_experiments::overrides::Override>,
-        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
-        #[arg(long)]
-        backend: Option<BackendKind>,
-        /// Runs the cut-down smoke-test variant.
-        #[arg(long)]
-        quick: bool,
-        /// Output directory (default: runs/textcnn-STEM/<timestamp>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Hides progress bars.
-        #[arg(long)]
-        no_progress: bool,
-        /// Clears the run folder in `--out` first when it holds a run.
-        #[arg(long, requires = "out")]
-        overwrite: bool,
+        #[command(flatten)]
+        own: OwnClassifierArgs,
+    },
+    /// Trains a BiLSTM classifier on your own files (over random vectors, or fine-tuned
+    /// --pretrained ones) and writes the run like `run` does; `classify` then loads it.
+    TrainRnn {
+        #[command(flatten)]
+        own: OwnClassifierArgs,
     },
     /// Classifies sentences (arguments, else standard input, one per line) with the classifier
     /// of a `sentence-classifier` run: prints the label, then each label's probability.
@@ -425,6 +398,78 @@ enum Command {
     },
 }
 
+/// The flags of `train-textcnn` and `train-rnn`.
+#[derive(clap::Args)]
+struct OwnClassifierArgs {
+    /// Training examples (a directory of class files for `one-file-per-class`).
+    #[arg(long)]
+    train: PathBuf,
+    /// Dev examples (default: a stratified, seeded tenth of train).
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Test examples (default: stratified 10-fold cross-validation).
+    #[arg(long)]
+    test: Option<PathBuf>,
+    /// Layout of the files: fasttext (`__label__X text`), label-first (`X text`), tsv (a
+    /// header with `label` and `text` or `sentence` columns) or one-file-per-class.
+    #[arg(long, default_value = "fasttext")]
+    format: kindling_data::labelled_files::LabelledFormat,
+    /// Pretrained word vectors (word2vec text/binary, GloVe, fastText `.vec`; gzip allowed),
+    /// fine-tuned in training.
+    #[arg(long)]
+    pretrained: Option<PathBuf>,
+    /// Overrides any field of the experiment, e.g. `--set train.epochs=10`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<kindling_experiments::overrides::Override>,
+    /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+    #[arg(long)]
+    backend: Option<BackendKind>,
+    /// Runs the cut-down smoke-test variant.
+    #[arg(long)]
+    quick: bool,
+    /// Output directory (default: runs/FAMILY-STEM/<timestamp>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Hides progress bars.
+    #[arg(long)]
+    no_progress: bool,
+    /// Clears the run folder in `--out` first when it holds a run.
+    #[arg(long, requires = "out")]
+    overwrite: bool,
+}
+
+impl OwnClassifierArgs {
+    /// Trains the `kind` of classifier the flags describe.
+    fn train(self, kind: kindling_experiments::own_data::OwnClassifierKind) -> Result<()> {
+        let spec = kindling_experiments::own_data::OwnClassifier {
+            kind,
+            format: self.format,
+            train: self.train,
+            dev: self.dev,
+            test: self.test,
+            pretrained: self.pretrained,
+            overrides: self.set,
+        }
+        .spec()?;
+        let options = RunOptions {
+            backend: chosen_backend(self.backend)?,
+            seed: None,
+            quick: self.quick,
+            data_dir: DataDir::resolve(None).root().to_path_buf(),
+            out_dir: self.out,
+            progress: !self.no_progress,
+            resume: false,
+            overwrite: self.overwrite,
+        };
+        let metrics = runner::run(&spec, &options)?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&metrics).expect("metrics serialise")
+        );
+        Ok(())
+    }
+}
+
 fn main() -> ExitCode {
     // Before any other thread starts: large training buffers are reused instead of mapped
     // afresh every step (see `kindling_core::memory`).
@@ -484,43 +529,11 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_string_pretty(&metrics).expect("metrics serialise")
             );
         }
-        Command::TrainTextcnn {
-            train,
-            dev,
-            test,
-            format,
-            pretrained,
-            set,
-            backend,
-            quick,
-            out,
-            no_progress,
-            overwrite,
-        } => {
-            let spec = kindling_experiments::own_data::OwnTextCnn {
-                format,
-                train,
-                dev,
-                test,
-                pretrained,
-                overrides: set,
-            }
-            .spec()?;
-            let options = RunOptions {
-                backend: chosen_backend(backend)?,
-                seed: None,
-                quick,
-                data_dir: DataDir::resolve(None).root().to_path_buf(),
-                out_dir: out,
-                progress: !no_progress,
-                resume: false,
-                overwrite,
-            };
-            let metrics = runner::run(&spec, &options)?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&metrics).expect("metrics serialise")
-            );
+        Command::TrainTextcnn { own } => {
+            own.train(kindling_experiments::own_data::OwnClassifierKind::TextCnn)?
+        }
+        Command::TrainRnn { own } => {
+            own.train(kindling_experiments::own_data::OwnClassifierKind::Rnn)?
         }
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);

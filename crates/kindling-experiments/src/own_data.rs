@@ -1,5 +1,11 @@
-//! Kim's CNN on the user's own files, from command-line arguments alone: the experiment that
-//! `train textcnn --train FILE [--dev FILE] [--test FILE] [--pretrained VECTORS]` runs.
+//! Sentence classifiers on the user's own files, from command-line arguments alone: the
+//! experiments that `train textcnn|rnn --train FILE [--dev FILE] [--test FILE]
+//! [--pretrained VECTORS]` run.
+//!
+//! `rnn` is the registry's BiLSTM classifier (`lstm-sst2`: 150 units each way, mean pooling,
+//! dropout 0.5, Adam at 0.001, gradients clipped to norm 5, batch 50, length-bucketed batches,
+//! 10 epochs) over 300-d random vectors, or, with `--pretrained`, over those vectors fine-tuned
+//! with max pooling (`bilstm-trec`).
 //!
 //! The experiment is the registry's text CNN with Kim's training (Adadelta, batch 50, 25
 //! epochs, dropout 0.5, max-norm 3, widths 3/4/5 × 100 maps): CNN-rand with 300-d random
@@ -17,9 +23,30 @@ use crate::overrides::Override;
 use crate::spec::ExperimentSpec;
 use crate::{Error, Result};
 
+/// Which classifier an own-data run trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnClassifierKind {
+    /// Kim's CNN.
+    TextCnn,
+    /// A BiLSTM over word vectors.
+    Rnn,
+}
+
+impl OwnClassifierKind {
+    /// The family name: `textcnn` or `rnn` (the run is named `FAMILY-STEM`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TextCnn => "textcnn",
+            Self::Rnn => "rnn",
+        }
+    }
+}
+
 /// What the user gives on the command line.
 #[derive(Debug, Clone)]
-pub struct OwnTextCnn {
+pub struct OwnClassifier {
+    /// Which classifier to train.
+    pub kind: OwnClassifierKind,
     /// How the files are laid out.
     pub format: LabelledFormat,
     /// Training examples.
@@ -34,18 +61,19 @@ pub struct OwnTextCnn {
     pub overrides: Vec<Override>,
 }
 
-impl OwnTextCnn {
-    /// The experiment, named `textcnn-STEM` after the training file.
+/// `path` made absolute, as a TOML string.
+fn quoted(path: &Path) -> Result<String> {
+    let absolute = std::path::absolute(path).map_err(|e| Error::io("resolving", path, e))?;
+    Ok(toml::Value::String(absolute.display().to_string()).to_string())
+}
+
+impl OwnClassifier {
+    /// The experiment, named `FAMILY-STEM` after the training file.
     ///
     /// # Errors
     /// [`Error::Io`] for a path that cannot be made absolute; vector-file errors while reading
     /// the vectors' dimension; [`Error::Spec`] for a bad override.
     pub fn spec(&self) -> Result<ExperimentSpec> {
-        let absolute =
-            |path: &Path| std::path::absolute(path).map_err(|e| Error::io("resolving", path, e));
-        let quoted = |path: &Path| -> Result<String> {
-            Ok(toml::Value::String(absolute(path)?.display().to_string()).to_string())
-        };
         let mut dataset = format!(
             "format = \"{}\"\ntrain = {}\n",
             self.format.name(),
@@ -56,46 +84,99 @@ impl OwnTextCnn {
                 dataset.push_str(&format!("{key} = {}\n", quoted(path)?));
             }
         }
-        let (pretrained, model) = match &self.pretrained {
-            Some(path) => {
-                let dim = read_vectors(path, VectorFormat::detect(path)?, Some(1))?.dim();
-                (
-                    format!("pretrained = {}\n", quoted(path)?),
-                    format!(
-                        "channels = \"non-static\"\ndim = {dim}\npretrained_std = 0.144\n\
-                         embedding_dropout = 0.2\nunknown_bound = 0.25\n"
-                    ),
-                )
-            }
-            None => (
-                String::new(),
-                "channels = \"rand\"\ndim = 300\nunknown_bound = 0.1\n".to_string(),
-            ),
-        };
-        let description = match &self.pretrained {
-            Some(path) => format!(
-                "Kim (2014) CNN-non-static on {} over {}",
-                self.train.display(),
-                path.display()
-            ),
-            None => format!("Kim (2014) CNN-rand on {}", self.train.display()),
+        let (pretrained, model, description, training) = match self.kind {
+            OwnClassifierKind::TextCnn => self.cnn_parts()?,
+            OwnClassifierKind::Rnn => self.rnn_parts()?,
         };
         let text = format!(
             "description = {description}\ntask = \"sentence-classifier\"\n\n\
              [options]\n{pretrained}\n[options.dataset]\n{dataset}\n\
-             [options.model]\narchitecture = \"cnn\"\n{model}filter_widths = [3, 4, 5]\n\
-             feature_maps = 100\nactivation = \"relu\"\ndropout = 0.5\nmax_norm = 3.0\n\n\
-             [train]\nepochs = 25\nbatch_size = 50\nseed = 1\nmonitor = \"accuracy\"\n\
-             goal = \"max\"\noptimizer = {{ kind = \"adadelta\", lr = 1.0, rho = 0.95, \
-             epsilon = 1e-6, sparse_rows = true }}\n\n[quick]\nmax_examples = 200\nepochs = 1\n",
+             [options.model]\n{model}\n\
+             [train]\n{training}\n[quick]\nmax_examples = 200\nepochs = 1\n",
             description = toml::Value::String(description),
         );
         let stem = self
             .train
             .file_stem()
             .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        let name = PathBuf::from(format!("textcnn-{stem}.toml"));
+        let name = PathBuf::from(format!("{}-{stem}.toml", self.kind.name()));
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
+    }
+
+    /// The dimension of the pretrained vectors, read from their first entry.
+    fn pretrained_dim(path: &Path) -> Result<usize> {
+        Ok(read_vectors(path, VectorFormat::detect(path)?, Some(1))?.dim())
+    }
+
+    /// Kim's CNN: `(options lines, model lines, description, train lines)`.
+    fn cnn_parts(&self) -> Result<(String, String, String, String)> {
+        let (pretrained, model, description) = match &self.pretrained {
+            Some(path) => {
+                let dim = Self::pretrained_dim(path)?;
+                (
+                    format!("pretrained = {}\n", quoted(path)?),
+                    format!(
+                        "channels = \"non-static\"\ndim = {dim}\npretrained_std = 0.144\n\
+                         embedding_dropout = 0.2\nunknown_bound = 0.25\n"
+                    ),
+                    format!(
+                        "Kim (2014) CNN-non-static on {} over {}",
+                        self.train.display(),
+                        path.display()
+                    ),
+                )
+            }
+            None => (
+                String::new(),
+                "channels = \"rand\"\ndim = 300\nunknown_bound = 0.1\n".to_string(),
+                format!("Kim (2014) CNN-rand on {}", self.train.display()),
+            ),
+        };
+        let model = format!(
+            "architecture = \"cnn\"\n{model}filter_widths = [3, 4, 5]\nfeature_maps = 100\n\
+             activation = \"relu\"\ndropout = 0.5\nmax_norm = 3.0\n"
+        );
+        let training = "epochs = 25\nbatch_size = 50\nseed = 1\nmonitor = \"accuracy\"\n\
+             goal = \"max\"\noptimizer = { kind = \"adadelta\", lr = 1.0, rho = 0.95, \
+             epsilon = 1e-6, sparse_rows = true }\n"
+            .to_string();
+        Ok((pretrained, model, description, training))
+    }
+
+    /// The BiLSTM classifier: `(options lines, model lines, description, train lines)`.
+    fn rnn_parts(&self) -> Result<(String, String, String, String)> {
+        let (pretrained, embedding, description) = match &self.pretrained {
+            Some(path) => {
+                let dim = Self::pretrained_dim(path)?;
+                (
+                    format!("pretrained = {}\n", quoted(path)?),
+                    format!("channels = \"non-static\"\ndim = {dim}\npooling = \"max\"\n"),
+                    format!(
+                        "BiLSTM (150 units each way) on {} over {}, fine-tuned",
+                        self.train.display(),
+                        path.display()
+                    ),
+                )
+            }
+            None => (
+                String::new(),
+                "channels = \"rand\"\ndim = 300\npooling = \"mean\"\n".to_string(),
+                format!(
+                    "BiLSTM (150 units each way) over random vectors on {}",
+                    self.train.display()
+                ),
+            ),
+        };
+        let pretrained = format!("{pretrained}bucket_pool = 20\n");
+        let model = format!(
+            "architecture = \"rnn\"\n{embedding}dropout = 0.5\n\n\
+             [options.model.encoder]\ncell = \"lstm\"\nhidden = 150\nbidirectional = true\n"
+        );
+        let training = "epochs = 10\nbatch_size = 50\nseed = 1\nmonitor = \"accuracy\"\n\
+             goal = \"max\"\noptimizer = { kind = \"adam\", lr = 0.001 }\n\
+             clip = { kind = \"global_norm\", max_norm = 5.0 }\n"
+            .to_string();
+        Ok((pretrained, model, description, training))
     }
 }
 
@@ -104,8 +185,9 @@ mod tests {
     use super::*;
     use crate::tasks::{ClassificationSource, Task};
 
-    fn own(train: &str) -> OwnTextCnn {
-        OwnTextCnn {
+    fn own(train: &str) -> OwnClassifier {
+        OwnClassifier {
+            kind: OwnClassifierKind::TextCnn,
             format: LabelledFormat::Fasttext,
             train: train.into(),
             dev: None,
@@ -129,6 +211,29 @@ mod tests {
         assert!(files.test.as_ref().unwrap().ends_with("data/reviews.test"));
         assert!(files.dev.is_none());
         assert_eq!(spec.train.as_ref().unwrap().epochs, 25);
+    }
+
+    #[test]
+    fn builds_a_bilstm_experiment_with_random_or_pretrained_vectors() {
+        let mut args = own("data/reviews.train");
+        args.kind = OwnClassifierKind::Rnn;
+        let spec = args.spec().unwrap();
+        assert_eq!(spec.name, "rnn-reviews");
+        let Task::SentenceClassifier(options) = &spec.task else {
+            panic!("not a sentence classifier: {:?}", spec.task);
+        };
+        let model = serde_json::to_value(&options.model).unwrap();
+        assert_eq!(model["architecture"], "rnn");
+        assert_eq!(model["encoder"]["cell"], "lstm");
+        assert_eq!(model["encoder"]["bidirectional"], true);
+        assert_eq!(
+            (model["dim"].as_u64(), model["pooling"].as_str()),
+            (Some(300), Some("mean"))
+        );
+        assert_eq!(options.bucket_pool, Some(20));
+        let train = spec.train.as_ref().unwrap();
+        assert_eq!((train.epochs, train.batch_size), (10, 50));
+        assert_eq!(train.optimizer.lr(), 0.001);
     }
 
     #[test]
@@ -188,44 +293,53 @@ mod tests {
         };
         std::fs::write(dir.join("tiny.train"), lines(40)).unwrap();
         std::fs::write(dir.join("tiny.test"), lines(8)).unwrap();
-        let args = OwnTextCnn {
-            format: LabelledFormat::Fasttext,
-            train: dir.join("tiny.train"),
-            dev: None,
-            test: Some(dir.join("tiny.test")),
-            pretrained: None,
-            overrides: [
-                "train.epochs=3",
-                "train.batch_size=8",
-                "options.model.dim=8",
-                "options.model.feature_maps=4",
-            ]
-            .iter()
-            .map(|o| o.parse().unwrap())
-            .collect(),
-        };
-        let out = dir.join("run");
-        let options = RunOptions {
-            backend: BackendKind::Flex,
-            seed: None,
-            quick: false,
-            data_dir: dir.clone(),
-            out_dir: Some(out.clone()),
-            progress: false,
-            resume: false,
-            overwrite: false,
-        };
-        let metrics = runner::run(&args.spec().unwrap(), &options).unwrap();
-        assert_eq!(metrics["experiment"], "textcnn-tiny");
-        assert_eq!(metrics["test_examples"], 8);
-        assert_eq!(
-            metrics["dev_examples"], 4,
-            "a tenth of train held out as dev"
-        );
-        let classifier =
-            kindling_textcnn::Classifier::load(&out, &BackendKind::Flex.device().unwrap()).unwrap();
-        let predicted = classifier.classify(&["a good film".to_string()]).unwrap();
-        assert!(["up", "down"].contains(&predicted[0].label.as_str()));
+        for (kind, overrides) in [
+            (
+                OwnClassifierKind::TextCnn,
+                vec!["options.model.dim=8", "options.model.feature_maps=4"],
+            ),
+            (
+                OwnClassifierKind::Rnn,
+                vec!["options.model.dim=8", "options.model.encoder.hidden=4"],
+            ),
+        ] {
+            let args = OwnClassifier {
+                kind,
+                format: LabelledFormat::Fasttext,
+                train: dir.join("tiny.train"),
+                dev: None,
+                test: Some(dir.join("tiny.test")),
+                pretrained: None,
+                overrides: ["train.epochs=3", "train.batch_size=8"]
+                    .iter()
+                    .chain(&overrides)
+                    .map(|o| o.parse().unwrap())
+                    .collect(),
+            };
+            let out = dir.join(kind.name());
+            let options = RunOptions {
+                backend: BackendKind::Flex,
+                seed: None,
+                quick: false,
+                data_dir: dir.clone(),
+                out_dir: Some(out.clone()),
+                progress: false,
+                resume: false,
+                overwrite: false,
+            };
+            let metrics = runner::run(&args.spec().unwrap(), &options).unwrap();
+            assert_eq!(metrics["experiment"], format!("{}-tiny", kind.name()));
+            assert_eq!(metrics["test_examples"], 8);
+            assert_eq!(
+                metrics["dev_examples"], 4,
+                "a tenth of train held out as dev"
+            );
+            let classifier =
+                kindling_textcnn::Classifier::load(&out, &BackendKind::Flex.device().unwrap())
+                    .unwrap();
+            let predicted = classifier.classify(&["a good film".to_string()]).unwrap();
+            assert!(["up", "down"].contains(&predicted[0].label.as_str()));
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
