@@ -168,6 +168,15 @@ enum Train {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// An attention encoder–decoder on parallel files: `--source L1 --target L2 --train
+    /// 'DIR/train.{lang}' [--dev …] [--test …] [--bpe N]`; the run folder is then usable by
+    /// `translate`.
+    #[command(disable_help_flag = true)]
+    Translation {
+        /// The runner's `train-translation` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -368,6 +377,9 @@ fn main() -> ExitCode {
         Task::Train {
             which: Train::Rnn { args },
         } => forward("train-rnn", args),
+        Task::Train {
+            which: Train::Translation { args },
+        } => forward("train-translation", args),
         Task::Classify { args } => forward("classify", args),
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),

@@ -124,6 +124,12 @@ enum Command {
         #[command(flatten)]
         own: OwnClassifierArgs,
     },
+    /// Trains an attention encoder–decoder on your own parallel files (words, or joint BPE
+    /// with --bpe) and writes the run like `run` does; `translate` then loads it.
+    TrainTranslation {
+        #[command(flatten)]
+        own: OwnTranslationArgs,
+    },
     /// Classifies sentences (arguments, else standard input, one per line) with the classifier
     /// of a `sentence-classifier` run: prints the label, then each label's probability.
     Classify {
@@ -418,6 +424,38 @@ struct OwnClassifierArgs {
     /// fine-tuned in training.
     #[arg(long)]
     pretrained: Option<PathBuf>,
+    #[command(flatten)]
+    run: OwnRunArgs,
+}
+
+/// The flags of `train-translation`.
+#[derive(clap::Args)]
+struct OwnTranslationArgs {
+    /// Source language code, e.g. `de` (what `{lang}` becomes in the source files).
+    #[arg(long)]
+    source: String,
+    /// Target language code, e.g. `en`.
+    #[arg(long)]
+    target: String,
+    /// Training files as a pattern with `{lang}`, e.g. `corpus/train.{lang}.gz`.
+    #[arg(long)]
+    train: String,
+    /// Dev files (default: a seeded 5 % of the training pairs).
+    #[arg(long)]
+    dev: Option<String>,
+    /// Test files (default: none; the run reports dev scores).
+    #[arg(long)]
+    test: Option<String>,
+    /// Joint byte-pair-encoding subwords with this many pieces (default: whole words).
+    #[arg(long)]
+    bpe: Option<usize>,
+    #[command(flatten)]
+    run: OwnRunArgs,
+}
+
+/// How an own-data run runs.
+#[derive(clap::Args)]
+struct OwnRunArgs {
     /// Overrides any field of the experiment, e.g. `--set train.epochs=10`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<kindling_experiments::overrides::Override>,
@@ -438,19 +476,9 @@ struct OwnClassifierArgs {
     overwrite: bool,
 }
 
-impl OwnClassifierArgs {
-    /// Trains the `kind` of classifier the flags describe.
-    fn train(self, kind: kindling_experiments::own_data::OwnClassifierKind) -> Result<()> {
-        let spec = kindling_experiments::own_data::OwnClassifier {
-            kind,
-            format: self.format,
-            train: self.train,
-            dev: self.dev,
-            test: self.test,
-            pretrained: self.pretrained,
-            overrides: self.set,
-        }
-        .spec()?;
+impl OwnRunArgs {
+    /// Runs `spec` with these flags and prints its metrics.
+    fn run(self, spec: &ExperimentSpec) -> Result<()> {
         let options = RunOptions {
             backend: chosen_backend(self.backend)?,
             seed: None,
@@ -461,12 +489,46 @@ impl OwnClassifierArgs {
             resume: false,
             overwrite: self.overwrite,
         };
-        let metrics = runner::run(&spec, &options)?;
+        let metrics = runner::run(spec, &options)?;
         println!(
             "{}",
             serde_json::to_string_pretty(&metrics).expect("metrics serialise")
         );
         Ok(())
+    }
+}
+
+impl OwnClassifierArgs {
+    /// Trains the `kind` of classifier the flags describe.
+    fn train(self, kind: kindling_experiments::own_data::OwnClassifierKind) -> Result<()> {
+        let spec = kindling_experiments::own_data::OwnClassifier {
+            kind,
+            format: self.format,
+            train: self.train,
+            dev: self.dev,
+            test: self.test,
+            pretrained: self.pretrained,
+            overrides: self.run.set.clone(),
+        }
+        .spec()?;
+        self.run.run(&spec)
+    }
+}
+
+impl OwnTranslationArgs {
+    /// Trains the encoder–decoder the flags describe.
+    fn train(self) -> Result<()> {
+        let spec = kindling_experiments::own_data::OwnTranslation {
+            source: self.source,
+            target: self.target,
+            train: self.train,
+            dev: self.dev,
+            test: self.test,
+            bpe: self.bpe,
+            overrides: self.run.set.clone(),
+        }
+        .spec()?;
+        self.run.run(&spec)
     }
 }
 
@@ -535,6 +597,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::TrainRnn { own } => {
             own.train(kindling_experiments::own_data::OwnClassifierKind::Rnn)?
         }
+        Command::TrainTranslation { own } => own.train()?,
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);
             println!("data directory: {}\n", data.root().display());

@@ -180,6 +180,88 @@ impl OwnClassifier {
     }
 }
 
+/// An encoder–decoder on the user's parallel files: what `train translation --source L1
+/// --target L2 --train PATTERN [--dev PATTERN] [--test PATTERN] [--bpe N]` runs.
+///
+/// The experiment is the registry's Bahdanau model (`seq2seq-multi30k-de-en-bahdanau`:
+/// bidirectional GRU encoder of 256 per direction, GRU decoder of 512 with additive attention,
+/// 256-d vectors, dropout 0.3, lowercased words and punctuation seen at least twice, Adam at
+/// 0.001, batch 128, gradients clipped to norm 1, up to 10 epochs with patience 3 on dev
+/// perplexity, beam 5), on words or, with `--bpe N`, on joint BPE subwords.
+#[derive(Debug, Clone)]
+pub struct OwnTranslation {
+    /// Source language code, e.g. `de`.
+    pub source: String,
+    /// Target language code, e.g. `en`.
+    pub target: String,
+    /// Training files, `{lang}` standing for the language code (e.g. `corpus/train.{lang}`).
+    pub train: String,
+    /// Dev files (default: a seeded 5 % of the training pairs).
+    pub dev: Option<String>,
+    /// Test files (default: none; dev scores only).
+    pub test: Option<String>,
+    /// Joint BPE subwords with this many pieces (default: whole words).
+    pub bpe: Option<usize>,
+    /// Field overrides, `--set KEY=VALUE`.
+    pub overrides: Vec<Override>,
+}
+
+impl OwnTranslation {
+    /// The experiment, named `translation-STEM` after the training files.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a path that cannot be made absolute; [`Error::Spec`] for a pattern
+    /// without `{lang}`, a bad language code or a bad override.
+    pub fn spec(&self) -> Result<ExperimentSpec> {
+        let mut data = format!(
+            "source = {}\ntarget = {}\ntrain = {}\n",
+            toml::Value::String(self.source.clone()),
+            toml::Value::String(self.target.clone()),
+            quoted(Path::new(&self.train))?
+        );
+        for (key, pattern) in [("dev", &self.dev), ("test", &self.test)] {
+            if let Some(pattern) = pattern {
+                data.push_str(&format!("{key} = {}\n", quoted(Path::new(pattern))?));
+            }
+        }
+        let bpe = self
+            .bpe
+            .map_or(String::new(), |n| format!("bpe_vocabulary = {n}\n"));
+        let description = format!(
+            "Attention encoder–decoder (Bahdanau) {}→{} on {}{}",
+            self.source,
+            self.target,
+            self.train,
+            self.bpe
+                .map_or(String::new(), |n| format!(", joint BPE of {n} pieces"))
+        );
+        let text = format!(
+            "description = {description}\ntask = \"translation\"\n\n\
+             [options]\nlowercase = true\nmin_count = 2\n{bpe}\n\
+             [options.data]\n{data}\n\
+             [options.model]\nembedding = 256\ndecoder_hidden = 512\nattention = \"bahdanau\"\n\
+             dropout = 0.3\nencoder = {{ cell = \"gru\", hidden = 256, bidirectional = true }}\n\n\
+             [options.decode]\nbeam = 5\n\n\
+             [train]\nepochs = 10\nbatch_size = 128\neval_batch_size = 128\nseed = 1\n\
+             monitor = \"perplexity\"\ngoal = \"min\"\npatience = 3\n\
+             optimizer = {{ kind = \"adam\", lr = 0.001 }}\n\
+             clip = {{ kind = \"global_norm\", max_norm = 1.0 }}\n\n\
+             [quick]\nmax_examples = 400\nepochs = 1\n",
+            description = toml::Value::String(description),
+        );
+        let file = Path::new(&self.train)
+            .file_name()
+            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
+        // `train.{lang}.gz` → `train`.
+        let stem = file
+            .split(['.', '{'])
+            .find(|part| !part.is_empty())
+            .unwrap_or("own");
+        let name = PathBuf::from(format!("translation-{stem}.toml"));
+        ExperimentSpec::parse_with(&text, &name, &self.overrides)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +316,107 @@ mod tests {
         let train = spec.train.as_ref().unwrap();
         assert_eq!((train.epochs, train.batch_size), (10, 50));
         assert_eq!(train.optimizer.lr(), 0.001);
+    }
+
+    #[test]
+    fn builds_a_translation_experiment_on_parallel_files() {
+        let own = OwnTranslation {
+            source: "de".into(),
+            target: "en".into(),
+            train: "corpus/train.{lang}.gz".into(),
+            dev: None,
+            test: Some("corpus/test.{lang}".into()),
+            bpe: Some(8000),
+            overrides: vec!["train.epochs=2".parse().unwrap()],
+        };
+        let spec = own.spec().unwrap();
+        assert_eq!(spec.name, "translation-train");
+        let Task::Translation(options) = &spec.task else {
+            panic!("not a translation: {:?}", spec.task);
+        };
+        assert!(options.data.train.ends_with("corpus/train.{lang}.gz"));
+        assert!(Path::new(&options.data.train).is_absolute());
+        assert!(options.data.dev.is_none());
+        assert_eq!(options.bpe_vocabulary, Some(8000));
+        assert_eq!(spec.train.as_ref().unwrap().epochs, 2);
+        let without_lang = OwnTranslation {
+            train: "corpus/train.de".into(),
+            ..own
+        };
+        let err = without_lang.spec().unwrap_err().to_string();
+        assert!(err.contains("{lang}"), "{err}");
+    }
+
+    #[test]
+    fn translates_after_training_on_own_parallel_files_without_dev_or_test() {
+        use kindling_core::BackendKind;
+
+        use crate::runner::{self, RunOptions};
+
+        let _alone = crate::train_alone();
+        let dir = std::env::temp_dir().join(format!("kindling-own-mt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let words = [
+            ("haus", "house"),
+            ("katze", "cat"),
+            ("hund", "dog"),
+            ("baum", "tree"),
+        ];
+        let (mut de, mut en) = (String::new(), String::new());
+        for i in 0..60 {
+            let (a, b) = words[i % 4];
+            let (c, d) = words[(i / 4) % 4];
+            de.push_str(&format!("das {a} und {c}\n"));
+            en.push_str(&format!("the {b} and {d}\n"));
+        }
+        std::fs::write(dir.join("train.de"), de).unwrap();
+        std::fs::write(dir.join("train.en"), en).unwrap();
+        let own = OwnTranslation {
+            source: "de".into(),
+            target: "en".into(),
+            train: dir.join("train.{lang}").display().to_string(),
+            dev: None,
+            test: None,
+            bpe: None,
+            overrides: [
+                "train.epochs=2",
+                "train.batch_size=8",
+                "options.model.embedding=8",
+                "options.model.decoder_hidden=8",
+                "options.model.encoder.hidden=4",
+                "options.min_count=1",
+            ]
+            .iter()
+            .map(|o| o.parse().unwrap())
+            .collect(),
+        };
+        let out = dir.join("run");
+        let options = RunOptions {
+            backend: BackendKind::Flex,
+            seed: None,
+            quick: false,
+            data_dir: dir.clone(),
+            out_dir: Some(out.clone()),
+            progress: false,
+            resume: false,
+            overwrite: false,
+        };
+        let metrics = runner::run(&own.spec().unwrap(), &options).unwrap();
+        assert_eq!(metrics["experiment"], "translation-train");
+        assert!(metrics["dev_bleu"].is_number(), "{metrics:?}");
+        assert!(metrics.get("test_bleu").is_none());
+        assert_eq!(
+            metrics["train_pairs"], 57,
+            "5 % of 60 pairs held out as dev"
+        );
+        let translator =
+            kindling_seq2seq::Translator::load(&out, &BackendKind::Flex.device().unwrap()).unwrap();
+        assert_eq!(
+            translator.translate(&["das haus und hund"]).unwrap().len(),
+            1
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

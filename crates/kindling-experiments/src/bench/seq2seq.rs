@@ -181,10 +181,18 @@ fn load_corpus(data: &DataDir, run: &Path, translator: &Translator) -> Result<Co
             })
             .collect()
     };
-    let test = files(&options.data.test)?;
+    let split = |files: &Option<String>, name: &str| {
+        files.clone().ok_or_else(|| {
+            Error::Bench(format!(
+                "{}: the benchmark needs the run's {name} files, and this run had none",
+                path.display()
+            ))
+        })
+    };
+    let test = files(&split(&options.data.test, "test")?)?;
     Ok(Corpus {
         train: encode(&files(&options.data.train)?)?,
-        dev: encode(&files(&options.data.dev)?)?,
+        dev: encode(&files(&split(&options.data.dev, "dev")?)?)?,
         test_sources: test
             .iter()
             .map(|p| translator.encode_source(&p.source))

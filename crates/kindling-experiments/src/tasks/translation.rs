@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use kindling_data::read::parallel::{SentencePair, read_parallel};
+use kindling_data::split::holdout;
 use kindling_data::{Encoding, Vocab};
 use kindling_seq2seq::score::{corpus_bleu, corpus_chrf};
 use kindling_seq2seq::search::Hypothesis;
@@ -45,6 +46,10 @@ fn two() -> u64 {
     2
 }
 
+fn twentieth() -> f64 {
+    0.05
+}
+
 fn pool() -> Option<usize> {
     Some(20)
 }
@@ -60,10 +65,12 @@ pub struct ParallelFiles {
     /// Training files, `{lang}` standing for the language code (relative paths are under the
     /// data directory).
     pub train: String,
-    /// Dev files.
-    pub dev: String,
-    /// Test files.
-    pub test: String,
+    /// Dev files (default: a seeded `dev_fraction` of the training pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
+    /// Test files (default: none; the run reports dev scores only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
 }
 
 impl ParallelFiles {
@@ -88,6 +95,10 @@ impl ParallelFiles {
 pub struct TranslationOptions {
     /// The corpus.
     pub data: ParallelFiles,
+    /// Share of the training pairs held out (seeded, seed 1) as dev when `data.dev` is not
+    /// given (default 0.05).
+    #[serde(default = "twentieth")]
+    pub dev_fraction: f64,
     /// Lowercase both sides (default true).
     #[serde(default = "yes")]
     pub lowercase: bool,
@@ -121,11 +132,18 @@ impl TranslationOptions {
         if self.bucket_pool == Some(0) {
             return Err("bucket_pool: expected at least 1 batch per pool".into());
         }
+        if !(self.dev_fraction > 0.0 && self.dev_fraction < 1.0) {
+            return Err(format!(
+                "dev_fraction: expected a fraction in (0, 1), got {}",
+                self.dev_fraction
+            ));
+        }
         for (key, path) in [
-            ("train", &self.data.train),
-            ("dev", &self.data.dev),
-            ("test", &self.data.test),
+            ("train", Some(&self.data.train)),
+            ("dev", self.data.dev.as_ref()),
+            ("test", self.data.test.as_ref()),
         ] {
+            let Some(path) = path else { continue };
             if !path.contains("{lang}") {
                 return Err(format!(
                     "data.{key}: `{path}` needs `{{lang}}` where the language code goes"
@@ -151,11 +169,23 @@ pub(super) fn run(
         let (source, target) = options.data.paths(split, &context.data_dir);
         Ok(read_parallel(&source, &target, Encoding::Utf8)?)
     };
-    let (mut train_pairs, mut dev_pairs, mut test_pairs) = (
-        files(&options.data.train)?,
-        files(&options.data.dev)?,
-        files(&options.data.test)?,
-    );
+    let mut train_pairs = files(&options.data.train)?;
+    let mut dev_pairs = match &options.data.dev {
+        Some(dev) => files(dev)?,
+        None => {
+            let split = holdout(train_pairs.len(), options.dev_fraction, 1)?;
+            let pick = |indices: &[usize]| -> Vec<SentencePair> {
+                indices.iter().map(|&i| train_pairs[i].clone()).collect()
+            };
+            let dev = pick(&split.held_out);
+            train_pairs = pick(&split.train);
+            dev
+        }
+    };
+    let mut test_pairs = match &options.data.test {
+        Some(test) => files(test)?,
+        None => Vec::new(),
+    };
     if let Some(max) = context.max_examples {
         train_pairs.truncate(max);
         dev_pairs.truncate(max / 4 + 1);
@@ -244,6 +274,10 @@ pub(super) fn run(
         ("dev", &dev_set, &dev_pairs, &dev_tokens),
         ("test", &test_set, &test_pairs, &test_tokens),
     ] {
+        if set.is_empty() {
+            // No test files: the run reports dev scores only.
+            continue;
+        }
         metrics.insert(
             format!("{split}_perplexity"),
             json!(perplexity(context, &model, &batcher, set)?),
@@ -316,16 +350,20 @@ pub(super) fn run(
             });
         unknown as f64 / total.max(1) as f64
     };
-    metrics.insert(
-        "test_reference_unknown_share".into(),
-        json!(unknown_share(&target_words, &test_tokens)),
-    );
+    if !test_tokens.is_empty() {
+        metrics.insert(
+            "test_reference_unknown_share".into(),
+            json!(unknown_share(&target_words, &test_tokens)),
+        );
+    }
     if let Some(subwords) = &subwords {
         metrics.insert("bpe_pieces".into(), json!(subwords.vocabulary_size()));
-        metrics.insert(
-            "test_reference_unknown_pieces_share".into(),
-            json!(unknown_share(target_vocab, &test_units)),
-        );
+        if !test_units.is_empty() {
+            metrics.insert(
+                "test_reference_unknown_pieces_share".into(),
+                json!(unknown_share(target_vocab, &test_units)),
+            );
+        }
     }
     Ok(metrics)
 }
