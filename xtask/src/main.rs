@@ -112,6 +112,15 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Queries, evaluates or converts a word-vector file: `vectors FILE nn WORD [-k N]`,
+    /// `analogy A B C`, `similarity A B`, `print WORD…`, `evaluate --analogies F --pairs F`,
+    /// `convert OUT`.
+    #[command(disable_help_flag = true)]
+    Vectors {
+        /// The runner's `vectors` arguments, passed on as they are (`--help` lists them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Tags sentences with a trained tagger (a `pos-tagging` run).
     #[command(disable_help_flag = true)]
     Tag {
@@ -384,6 +393,7 @@ fn main() -> ExitCode {
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),
         Task::Tag { args } => forward("tag", args),
+        Task::Vectors { args } => forward("vectors", args),
         Task::Generate { args } => forward("generate", args),
         Task::Bench {
             which: Bench::Backends { steps, allow_busy },

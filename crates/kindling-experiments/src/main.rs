@@ -124,6 +124,15 @@ enum Command {
         #[command(flatten)]
         own: OwnClassifierArgs,
     },
+    /// Queries, evaluates or converts a word-vector file (word2vec text or binary, GloVe,
+    /// fastText `.vec`; gzip allowed; the format from the file name: `.bin` binary, a `COUNT
+    /// DIM` header word2vec text, else GloVe).
+    Vectors {
+        /// The vector file.
+        file: PathBuf,
+        #[command(subcommand)]
+        query: VectorQuery,
+    },
     /// Trains an attention encoder–decoder on your own parallel files (words, or joint BPE
     /// with --bpe) and writes the run like `run` does; `translate` then loads it.
     TrainTranslation {
@@ -404,6 +413,206 @@ enum Command {
     },
 }
 
+/// What `vectors FILE …` does.
+#[derive(Subcommand)]
+enum VectorQuery {
+    /// The nearest neighbours of a word by cosine similarity, one `word<TAB>cosine` per line
+    /// (`fasttext nn`, gensim's `most_similar`).
+    Nn {
+        /// The word.
+        word: String,
+        /// How many neighbours.
+        #[arg(short, default_value_t = 10)]
+        k: usize,
+    },
+    /// The best answers to `A : B :: C : ?` (`fasttext analogies`, gensim's
+    /// `most_similar(positive=[B, C], negative=[A])`).
+    Analogy {
+        /// A.
+        a: String,
+        /// B.
+        b: String,
+        /// C.
+        c: String,
+        /// How many answers.
+        #[arg(short, default_value_t = 10)]
+        k: usize,
+        /// 3CosMul (gensim's `most_similar_cosmul`) instead of 3CosAdd.
+        #[arg(long)]
+        cosmul: bool,
+    },
+    /// The cosine similarity of two words.
+    Similarity {
+        /// The first word.
+        a: String,
+        /// The second word.
+        b: String,
+    },
+    /// Prints `word v1 v2 …` for each word (`fasttext print-word-vectors`).
+    Print {
+        /// The words; none: read them from standard input, one or more per line.
+        words: Vec<String>,
+    },
+    /// Scores the vectors on analogy questions and word-pair similarities with gensim's
+    /// protocols (`evaluate_word_analogies`, `evaluate_word_pairs`).
+    Evaluate {
+        /// Analogy questions (Google's `questions-words.txt` format).
+        #[arg(long)]
+        analogies: Option<PathBuf>,
+        /// Word pairs with similarity scores (WordSim-353's `word TAB word TAB score`).
+        #[arg(long)]
+        pairs: Option<PathBuf>,
+        /// Only the first this many words answer and ask (gensim's `restrict_vocab`).
+        #[arg(long, default_value_t = 300_000)]
+        restrict_vocab: usize,
+    },
+    /// Writes the vectors to OUT in the format its name says (`.bin`: word2vec binary; a name
+    /// with `glove`: GloVe text, without a header; else word2vec text, as fastText's `.vec`;
+    /// `.gz` compresses).
+    Convert {
+        /// The output file.
+        out: PathBuf,
+    },
+}
+
+/// The largest `-k` a vector query takes.
+const MAX_NEIGHBOURS: usize = 100_000;
+
+/// Runs a `vectors` query.
+fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
+    use kindling_embed::{AnalogyMethod, Similarity, VectorFormat, read_vectors, write_vectors};
+
+    let check_k = |k: usize| -> Result<()> {
+        if (1..=MAX_NEIGHBOURS).contains(&k) {
+            Ok(())
+        } else {
+            Err(kindling_experiments::Error::Flag {
+                flag: "-k".into(),
+                problem: format!("must be in 1..={MAX_NEIGHBOURS}, got {k}"),
+            })
+        }
+    };
+    match &query {
+        VectorQuery::Nn { k, .. } | VectorQuery::Analogy { k, .. } => check_k(*k)?,
+        _ => {}
+    }
+    let vectors = read_vectors(file, VectorFormat::detect(file)?, None)?;
+    let device = || BackendKind::Flex.device();
+    match query {
+        VectorQuery::Nn { word, k } => {
+            for n in Similarity::new(&vectors, &device()?).nearest(&word, k)? {
+                println!("{}\t{:.4}", n.word, n.score);
+            }
+        }
+        VectorQuery::Analogy { a, b, c, k, cosmul } => {
+            let method = if cosmul {
+                AnalogyMethod::CosMul
+            } else {
+                AnalogyMethod::CosAdd
+            };
+            for n in Similarity::new(&vectors, &device()?).analogy(&a, &b, &c, k, method)? {
+                println!("{}\t{:.4}", n.word, n.score);
+            }
+        }
+        VectorQuery::Similarity { a, b } => {
+            let cosine = kindling_embed::vectors::cosine(vectors.vector(&a)?, vectors.vector(&b)?);
+            println!("{cosine:.4}");
+        }
+        VectorQuery::Print { words } => {
+            let print = |word: &str| -> Result<()> {
+                let values: Vec<String> = vectors
+                    .vector(word)?
+                    .iter()
+                    .map(|v| format!("{v:.5}"))
+                    .collect();
+                println!("{word} {}", values.join(" "));
+                Ok(())
+            };
+            if words.is_empty() {
+                for line in std::io::stdin().lines() {
+                    let line = line.map_err(|e| {
+                        kindling_experiments::Error::io("reading", "standard input", e)
+                    })?;
+                    for word in line.split_whitespace() {
+                        print(word)?;
+                    }
+                }
+            } else {
+                for word in &words {
+                    print(word)?;
+                }
+            }
+        }
+        VectorQuery::Evaluate {
+            analogies,
+            pairs,
+            restrict_vocab,
+        } => {
+            if analogies.is_none() && pairs.is_none() {
+                return Err(kindling_experiments::Error::Flag {
+                    flag: "--analogies/--pairs".into(),
+                    problem: "give at least one evaluation file".into(),
+                });
+            }
+            if let Some(path) = analogies {
+                let sections = kindling_data::read::evaluation::read_analogies(&path)?;
+                let config = kindling_embed::evaluate::AnalogyConfig {
+                    restrict_vocab,
+                    ..Default::default()
+                };
+                let report = kindling_embed::evaluate::evaluate_analogies(
+                    &vectors,
+                    &sections,
+                    &config,
+                    &device()?,
+                )?;
+                let percent =
+                    |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}", 100.0 * v));
+                println!(
+                    "analogies: total {} %, semantic {} %, syntactic {} % ({} questions, {} skipped)",
+                    percent(report.total()),
+                    percent(report.semantic()),
+                    percent(report.syntactic()),
+                    report.asked(),
+                    report.skipped
+                );
+            }
+            if let Some(path) = pairs {
+                let pairs = kindling_data::read::evaluation::read_word_pairs(&path)?;
+                let report = kindling_embed::evaluate::evaluate_word_pairs(
+                    &vectors,
+                    &pairs,
+                    restrict_vocab,
+                    true,
+                );
+                println!(
+                    "word pairs: Spearman {:.4}, Pearson {:.4} ({} pairs, {} out of vocabulary)",
+                    report.spearman, report.pearson, report.pairs, report.oov
+                );
+            }
+        }
+        VectorQuery::Convert { out } => {
+            let name = out.file_name().unwrap_or_default().to_string_lossy();
+            let name = name.strip_suffix(".gz").unwrap_or(&name);
+            let format = if name.ends_with(".bin") {
+                VectorFormat::Word2VecBinary
+            } else if name.to_lowercase().contains("glove") {
+                VectorFormat::GloveText
+            } else {
+                VectorFormat::Word2VecText
+            };
+            write_vectors(&vectors, &out, format)?;
+            eprintln!(
+                "{} vectors of {} dimensions written to {}",
+                vectors.len(),
+                vectors.dim(),
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The flags of `train-textcnn` and `train-rnn`.
 #[derive(clap::Args)]
 struct OwnClassifierArgs {
@@ -598,6 +807,7 @@ fn run(cli: Cli) -> Result<()> {
             own.train(kindling_experiments::own_data::OwnClassifierKind::Rnn)?
         }
         Command::TrainTranslation { own } => own.train()?,
+        Command::Vectors { file, query } => vectors(&file, query)?,
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);
             println!("data directory: {}\n", data.root().display());

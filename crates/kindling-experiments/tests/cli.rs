@@ -65,3 +65,64 @@ fn a_missing_run_folder_is_an_error_naming_it() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("/nonexistent/kindling-run"), "{stderr}");
 }
+
+/// Runs the runner with `args`; returns its exit code, standard output and standard error.
+fn run_out(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kindling-experiments"))
+        .args(args)
+        .output()
+        .expect("the runner starts");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn word_vectors_answer_queries_and_convert_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("kindling-cli-vectors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tiny.vec");
+    std::fs::write(
+        &file,
+        "4 2\nking 1 0.1\nqueen 0.9 0.3\nman 0.2 -1\nwoman 0.1 -0.8\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+
+    let (code, out, err) = run_out(&["vectors", file, "nn", "king", "-k", "2"]);
+    assert_eq!(code, Some(0), "{err}");
+    let first: Vec<&str> = out.lines().next().unwrap().split('\t').collect();
+    assert_eq!(first[0], "queen", "{out}");
+
+    let (code, out, err) = run_out(&["vectors", file, "similarity", "king", "king"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "1.0000");
+
+    let (code, out, err) = run_out(&["vectors", file, "print", "man", "woman"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "man 0.20000 -1.00000\nwoman 0.10000 -0.80000\n");
+
+    let (code, out, err) = run_out(&[
+        "vectors", file, "analogy", "man", "king", "woman", "-k", "1",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("queen\t"), "{out}");
+
+    // Unknown words, bad -k and a file that is not vectors: errors, never panics.
+    let (code, _, err) = run_out(&["vectors", file, "nn", "prince"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("prince"), "{err}");
+    let (code, _, err) = run_out(&["vectors", file, "nn", "king", "-k", "0"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("-k: must be in 1..="), "{err}");
+
+    // Converted to binary and back, the vectors are the same.
+    let bin = dir.join("tiny.bin");
+    let (code, _, err) = run_out(&["vectors", file, "convert", bin.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, out, err) = run_out(&["vectors", bin.to_str().unwrap(), "print", "queen"]);
+    assert_eq!(out, "queen 0.90000 0.30000\n", "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
