@@ -177,6 +177,14 @@ enum Train {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// A BiLSTM tagger on tagged sentences: `--train FILE [--dev FILE] [--test FILE]
+    /// [--format conll|slashed]`; the run folder is then usable by `tag`.
+    #[command(disable_help_flag = true)]
+    Tagger {
+        /// The runner's `train-tagger` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// An attention encoder–decoder on parallel files: `--source L1 --target L2 --train
     /// 'DIR/train.{lang}' [--dev …] [--test …] [--bpe N]`; the run folder is then usable by
     /// `translate`.
@@ -389,6 +397,9 @@ fn main() -> ExitCode {
         Task::Train {
             which: Train::Translation { args },
         } => forward("train-translation", args),
+        Task::Train {
+            which: Train::Tagger { args },
+        } => forward("train-tagger", args),
         Task::Classify { args } => forward("classify", args),
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),

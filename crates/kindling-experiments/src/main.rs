@@ -133,6 +133,12 @@ enum Command {
         #[command(subcommand)]
         query: VectorQuery,
     },
+    /// Trains a BiLSTM tagger on your own tagged files (CoNLL columns or `word/TAG` lines) and
+    /// writes the run like `run` does; `tag` then loads it.
+    TrainTagger {
+        #[command(flatten)]
+        own: OwnTaggerArgs,
+    },
     /// Trains an attention encoder–decoder on your own parallel files (words, or joint BPE
     /// with --bpe) and writes the run like `run` does; `translate` then loads it.
     TrainTranslation {
@@ -662,6 +668,46 @@ struct OwnTranslationArgs {
     run: OwnRunArgs,
 }
 
+/// The flags of `train-tagger`.
+#[derive(clap::Args)]
+struct OwnTaggerArgs {
+    /// Training sentences.
+    #[arg(long)]
+    train: PathBuf,
+    /// Dev sentences (default: a seeded tenth of train).
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Test sentences (default: none; the run reports dev scores).
+    #[arg(long)]
+    test: Option<PathBuf>,
+    /// Layout: conll (`word TAB tag` per line, a blank line between sentences) or slashed
+    /// (one sentence of `word/TAG` tokens per line).
+    #[arg(long, default_value = "conll", value_parser = ["conll", "slashed"])]
+    format: String,
+    #[command(flatten)]
+    run: OwnRunArgs,
+}
+
+impl OwnTaggerArgs {
+    /// Trains the tagger the flags describe.
+    fn train(self) -> Result<()> {
+        use kindling_experiments::tasks::TaggedFormat;
+        let spec = kindling_experiments::own_data::OwnTagger {
+            format: if self.format == "slashed" {
+                TaggedFormat::Slashed
+            } else {
+                TaggedFormat::Conll
+            },
+            train: self.train,
+            dev: self.dev,
+            test: self.test,
+            overrides: self.run.set.clone(),
+        }
+        .spec()?;
+        self.run.run(&spec)
+    }
+}
+
 /// How an own-data run runs.
 #[derive(clap::Args)]
 struct OwnRunArgs {
@@ -807,6 +853,7 @@ fn run(cli: Cli) -> Result<()> {
             own.train(kindling_experiments::own_data::OwnClassifierKind::Rnn)?
         }
         Command::TrainTranslation { own } => own.train()?,
+        Command::TrainTagger { own } => own.train()?,
         Command::Vectors { file, query } => vectors(&file, query)?,
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);

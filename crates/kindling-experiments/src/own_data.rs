@@ -262,10 +262,74 @@ impl OwnTranslation {
     }
 }
 
+/// A BiLSTM tagger on the user's tagged files: what `train tagger --train FILE [--dev FILE]
+/// [--test FILE] [--format conll|slashed]` runs.
+///
+/// The experiment is the registry's Brown tagger (`bilstm-pos-brown`: 150 units each way,
+/// dropout 0.5, Adam at 0.001, gradients clipped to norm 5, batch 32, length-bucketed batches,
+/// 6 epochs) over 50-d random word vectors (words seen at least twice; the rest read as
+/// `<unk>`), words keeping their case.
+#[derive(Debug, Clone)]
+pub struct OwnTagger {
+    /// How the files are laid out.
+    pub format: crate::tasks::TaggedFormat,
+    /// Training sentences.
+    pub train: PathBuf,
+    /// Dev sentences (default: a seeded tenth of train).
+    pub dev: Option<PathBuf>,
+    /// Test sentences (default: none).
+    pub test: Option<PathBuf>,
+    /// Field overrides, `--set KEY=VALUE`.
+    pub overrides: Vec<Override>,
+}
+
+impl OwnTagger {
+    /// The experiment, named `tagger-STEM` after the training file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a path that cannot be made absolute; [`Error::Spec`] for a bad
+    /// override.
+    pub fn spec(&self) -> Result<ExperimentSpec> {
+        let format = match self.format {
+            crate::tasks::TaggedFormat::Conll => "conll",
+            crate::tasks::TaggedFormat::Slashed => "slashed",
+        };
+        let mut files = format!("format = \"{format}\"\ntrain = {}\n", quoted(&self.train)?);
+        for (key, path) in [("dev", &self.dev), ("test", &self.test)] {
+            if let Some(path) = path {
+                files.push_str(&format!("{key} = {}\n", quoted(path)?));
+            }
+        }
+        let description = format!(
+            "BiLSTM tagger (150 units each way) over random word vectors on {}",
+            self.train.display()
+        );
+        let text = format!(
+            "description = {description}\ntask = \"pos-tagging\"\n\n\
+             [options]\nsplit_seed = 1\nmin_count = 2\nbucket_pool = 20\n\n\
+             [options.files]\n{files}\n\
+             [options.model]\nchannels = \"rand\"\ndim = 50\ndropout = 0.5\n\n\
+             [options.model.encoder]\ncell = \"lstm\"\nhidden = 150\nbidirectional = true\n\n\
+             [train]\nepochs = 6\nbatch_size = 32\nseed = 1\nmonitor = \"accuracy\"\n\
+             goal = \"max\"\noptimizer = {{ kind = \"adam\", lr = 0.001 }}\n\
+             clip = {{ kind = \"global_norm\", max_norm = 5.0 }}\n\n\
+             [quick]\nmax_examples = 300\nepochs = 1\n",
+            description = toml::Value::String(description),
+        );
+        let stem = self
+            .train
+            .file_stem()
+            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
+        let name = PathBuf::from(format!("tagger-{stem}.toml"));
+        ExperimentSpec::parse_with(&text, &name, &self.overrides)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tasks::{ClassificationSource, Task};
+    use serde_json::json;
 
     fn own(train: &str) -> OwnClassifier {
         OwnClassifier {
@@ -416,6 +480,68 @@ mod tests {
             translator.translate(&["das haus und hund"]).unwrap().len(),
             1
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn tags_after_training_on_own_conll_files_without_dev_or_test() {
+        use kindling_core::BackendKind;
+
+        use crate::runner::{self, RunOptions};
+
+        let _alone = crate::train_alone();
+        let dir = std::env::temp_dir().join(format!("kindling-own-tag-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = String::new();
+        for i in 0..40 {
+            let noun = ["dog", "cat"][i % 2];
+            let verb = ["runs", "sleeps"][(i / 2) % 2];
+            text.push_str(&format!("the\tDET\n{noun}\tNOUN\n{verb}\tVERB\n\n"));
+        }
+        std::fs::write(dir.join("toy.conll"), text).unwrap();
+        let own = OwnTagger {
+            format: crate::tasks::TaggedFormat::Conll,
+            train: dir.join("toy.conll"),
+            dev: None,
+            test: None,
+            overrides: [
+                "train.epochs=2",
+                "train.batch_size=8",
+                "options.model.dim=8",
+                "options.model.encoder.hidden=4",
+            ]
+            .iter()
+            .map(|o| o.parse().unwrap())
+            .collect(),
+        };
+        let spec = own.spec().unwrap();
+        assert_eq!(spec.name, "tagger-toy");
+        assert!(spec.task.datasets().is_empty(), "needs no registry dataset");
+        let out = dir.join("run");
+        let options = RunOptions {
+            backend: BackendKind::Flex,
+            seed: None,
+            quick: false,
+            data_dir: dir.clone(),
+            out_dir: Some(out.clone()),
+            progress: false,
+            resume: false,
+            overwrite: false,
+        };
+        let metrics = runner::run(&spec, &options).unwrap();
+        assert_eq!(
+            metrics["sentences"],
+            json!([36, 4, 0]),
+            "a tenth held out as dev"
+        );
+        assert!(metrics["dev_accuracy"].is_number());
+        assert!(metrics.get("test_accuracy").is_none());
+        let tagger =
+            kindling_rnn::saved::SavedTagger::load(&out, &BackendKind::Flex.device().unwrap())
+                .unwrap();
+        let tagged = tagger.tag_text(&["the cat runs"]).unwrap();
+        assert_eq!(tagged[0].len(), 3);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -28,7 +28,7 @@ pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
 pub use g2p::G2pOptions;
 pub use language_model::{LanguageModelOptions, Sampling};
-pub use pos_tagging::PosTaggingOptions;
+pub use pos_tagging::{PosTaggingOptions, TaggedFiles, TaggedFormat};
 pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
 pub use train_embeddings::EmbeddingOptions;
 pub use translation::{ParallelFiles, TranslationOptions};
@@ -188,7 +188,10 @@ impl Task {
                 needs
             }
             Self::PosTagging(options) => {
-                let mut needs = vec![DatasetName::Brown];
+                let mut needs = Vec::new();
+                if options.files.is_none() {
+                    needs.push(DatasetName::Brown);
+                }
                 if options.model.channels.pretrained() {
                     needs.push(DatasetName::Glove6b50d);
                 }

@@ -1,4 +1,6 @@
-//! Part-of-speech tagging of the Brown corpus with a recurrent tagger.
+//! Part-of-speech tagging of the Brown corpus, or of the user's tagged files
+//! (`[options.files]`: CoNLL columns or `word/TAG` lines, tags as written), with a recurrent
+//! tagger.
 //!
 //! Tags lose Brown's decorations — the `-tl` (title), `-hl` (headline) and `-nc` (cited)
 //! suffixes and the `fw-` (foreign word) prefix — leaving the base tag (`nn-tl` → `nn`,
@@ -11,11 +13,15 @@
 //! `test_unknown_accuracy` over tokens whose word never occurs in the training documents.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::read::brown::BrownDocument;
+use kindling_data::read::tagged_text::{TaggedLayout, read_tagged};
+use kindling_data::source::Encoding;
+use kindling_data::split::holdout;
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
@@ -34,10 +40,73 @@ fn two() -> u64 {
     2
 }
 
+/// How a tagged file is laid out (`format` in `[options.files]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaggedFormat {
+    /// `word TAB … TAB tag` per token, a blank line between sentences (CoNLL).
+    Conll,
+    /// One sentence per line of `word/TAG` tokens.
+    Slashed,
+}
+
+/// The user's tagged files, in place of Brown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaggedFiles {
+    /// Their layout.
+    pub format: TaggedFormat,
+    /// Training sentences.
+    pub train: PathBuf,
+    /// Dev sentences (default: a tenth of train, held out with `split_seed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<PathBuf>,
+    /// Test sentences (default: none; the run reports dev scores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<PathBuf>,
+}
+
+impl TaggedFiles {
+    /// Train, dev and test sentences (test empty without a test file); tags as written.
+    fn load(&self, split_seed: u64) -> Result<[Vec<Sentence>; 3]> {
+        let layout = match self.format {
+            TaggedFormat::Conll => TaggedLayout::Columns,
+            TaggedFormat::Slashed => TaggedLayout::Slashed,
+        };
+        let read = |path: &PathBuf| -> Result<Vec<Sentence>> {
+            Ok(read_tagged(path, layout, Encoding::Utf8)?
+                .into_iter()
+                .map(|s| s.words.into_iter().zip(s.tags).collect())
+                .collect())
+        };
+        let mut train = read(&self.train)?;
+        let dev = match &self.dev {
+            Some(path) => read(path)?,
+            None => {
+                let split = holdout(train.len(), 0.1, split_seed)?;
+                let pick = |indices: &[usize]| -> Vec<Sentence> {
+                    indices.iter().map(|&i| train[i].clone()).collect()
+                };
+                let dev = pick(&split.held_out);
+                train = pick(&split.train);
+                dev
+            }
+        };
+        let test = match &self.test {
+            Some(path) => read(path)?,
+            None => Vec::new(),
+        };
+        Ok([train, dev, test])
+    }
+}
+
 /// Options of the `pos-tagging` task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PosTaggingOptions {
+    /// Tagged files to train on instead of the Brown corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<TaggedFiles>,
     /// Seed of the document split (kept apart from the training seed).
     #[serde(default = "one")]
     pub split_seed: u64,
@@ -124,12 +193,22 @@ pub(super) fn run(
 ) -> Result<Map<String, Value>> {
     let train_config = context.train()?;
     let data = DataDir::new(&context.data_dir);
-    let [train_docs, dev_docs, test_docs] = split_documents(data.brown()?, options.split_seed);
-    let (mut train, dev, test) = (
-        sentences(&train_docs),
-        sentences(&dev_docs),
-        sentences(&test_docs),
-    );
+    let (mut train, dev, test, documents) = match &options.files {
+        Some(files) => {
+            let [train, dev, test] = files.load(options.split_seed)?;
+            (train, dev, test, None)
+        }
+        None => {
+            let [train_docs, dev_docs, test_docs] =
+                split_documents(data.brown()?, options.split_seed);
+            (
+                sentences(&train_docs),
+                sentences(&dev_docs),
+                sentences(&test_docs),
+                Some([train_docs.len(), dev_docs.len(), test_docs.len()]),
+            )
+        }
+    };
     if let Some(max) = context.max_examples {
         train.truncate(max);
     }
@@ -234,6 +313,10 @@ pub(super) fn run(
     let model = trained.best_model.valid();
     let eval_device = device.clone().without_autodiff();
     for (split, sentences, examples) in [("dev", &dev, &dev_set), ("test", &test, &test_set)] {
+        if examples.is_empty() {
+            // No test file: the run reports dev scores only.
+            continue;
+        }
         let scores = evaluate(&trained.best_model, &batcher, examples, eval_batch, device)?;
         for (name, value) in scores.metrics() {
             metrics.insert(format!("{split}_{name}"), json!(value));
@@ -266,9 +349,12 @@ pub(super) fn run(
     let train_tokens: usize = train_set.iter().map(|e| e.ids.len()).sum();
     metrics.insert("train_tokens".into(), json!(train_tokens));
     TrainingFacts::of(&trained, &[("tokens", train_tokens)]).insert_into(&mut metrics);
+    if let Some(documents) = documents {
+        metrics.insert("documents".into(), json!(documents));
+    }
     metrics.insert(
-        "documents".into(),
-        json!([train_docs.len(), dev_docs.len(), test_docs.len()]),
+        "sentences".into(),
+        json!([train.len(), dev.len(), test.len()]),
     );
     metrics.insert("tags".into(), json!(tags));
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
