@@ -185,6 +185,14 @@ enum Train {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// An LSTM language model of a text (one sentence or paragraph per line): `--train FILE
+    /// [--dev FILE] [--test FILE]`; the run folder is then usable by `generate`.
+    #[command(disable_help_flag = true)]
+    Lm {
+        /// The runner's `train-lm` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// An attention encoder–decoder on parallel files: `--source L1 --target L2 --train
     /// 'DIR/train.{lang}' [--dev …] [--test …] [--bpe N]`; the run folder is then usable by
     /// `translate`.
@@ -400,6 +408,9 @@ fn main() -> ExitCode {
         Task::Train {
             which: Train::Tagger { args },
         } => forward("train-tagger", args),
+        Task::Train {
+            which: Train::Lm { args },
+        } => forward("train-lm", args),
         Task::Classify { args } => forward("classify", args),
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),

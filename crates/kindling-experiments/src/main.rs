@@ -139,6 +139,12 @@ enum Command {
         #[command(flatten)]
         own: OwnTaggerArgs,
     },
+    /// Trains an LSTM language model on your own text and writes the run like `run` does;
+    /// `generate` then loads it.
+    TrainLm {
+        #[command(flatten)]
+        own: OwnLanguageModelArgs,
+    },
     /// Trains an attention encoder–decoder on your own parallel files (words, or joint BPE
     /// with --bpe) and writes the run like `run` does; `translate` then loads it.
     TrainTranslation {
@@ -708,6 +714,36 @@ impl OwnTaggerArgs {
     }
 }
 
+/// The flags of `train-lm`.
+#[derive(clap::Args)]
+struct OwnLanguageModelArgs {
+    /// Training text: one sentence or paragraph per line (plain or gzip).
+    #[arg(long)]
+    train: PathBuf,
+    /// Dev text (default: a seeded tenth of the training lines).
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Test text (default: none; the run reports dev perplexity).
+    #[arg(long)]
+    test: Option<PathBuf>,
+    #[command(flatten)]
+    run: OwnRunArgs,
+}
+
+impl OwnLanguageModelArgs {
+    /// Trains the language model the flags describe.
+    fn train(self) -> Result<()> {
+        let spec = kindling_experiments::own_data::OwnLanguageModel {
+            train: self.train,
+            dev: self.dev,
+            test: self.test,
+            overrides: self.run.set.clone(),
+        }
+        .spec()?;
+        self.run.run(&spec)
+    }
+}
+
 /// How an own-data run runs.
 #[derive(clap::Args)]
 struct OwnRunArgs {
@@ -854,6 +890,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::TrainTranslation { own } => own.train()?,
         Command::TrainTagger { own } => own.train()?,
+        Command::TrainLm { own } => own.train()?,
         Command::Vectors { file, query } => vectors(&file, query)?,
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);

@@ -1,4 +1,6 @@
-//! A word-level LSTM language model of the Brown corpus.
+//! A word-level LSTM language model of the Brown corpus, or of the user's text files
+//! (`[options.files]`: one sentence or paragraph per line; dev held out from train when not
+//! given; test optional).
 //!
 //! Words are lower-cased; every sentence ends with `<eos>`. Documents are split 80/10/10 at
 //! random with the experiment file's `split_seed` (the same split as `pos-tagging` for the
@@ -10,11 +12,14 @@
 //! word, `<eos>` included, as is usual) and writes sampled sentences to `generated.txt`.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
 use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
+use kindling_data::source::{Encoding, Lines};
+use kindling_data::split::holdout;
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_rnn::{LanguageModel, LanguageModelConfig};
 use serde::{Deserialize, Serialize};
@@ -62,10 +67,67 @@ impl Default for Sampling {
     }
 }
 
+/// The user's text files, in place of Brown: one sentence (or paragraph) per line, words
+/// separated by whitespace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextFiles {
+    /// Training text (plain or gzip).
+    pub train: PathBuf,
+    /// Dev text (default: a tenth of the training lines, held out with `split_seed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<PathBuf>,
+    /// Test text (default: none; the run reports dev scores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<PathBuf>,
+}
+
+impl TextFiles {
+    /// Lower-cased words of every non-empty line of train, dev and test (test empty without a
+    /// test file).
+    fn sentences(&self, split_seed: u64) -> Result<[Vec<Vec<String>>; 3]> {
+        let read = |path: &PathBuf| -> Result<Vec<Vec<String>>> {
+            let mut sentences = Vec::new();
+            for line in Lines::open(path, Encoding::Utf8)? {
+                let words: Vec<String> = line?
+                    .text
+                    .split_whitespace()
+                    .map(str::to_lowercase)
+                    .collect();
+                if !words.is_empty() {
+                    sentences.push(words);
+                }
+            }
+            Ok(sentences)
+        };
+        let mut train = read(&self.train)?;
+        let dev = match &self.dev {
+            Some(path) => read(path)?,
+            None => {
+                let split = holdout(train.len(), 0.1, split_seed)?;
+                let pick = |indices: &[usize]| -> Vec<Vec<String>> {
+                    indices.iter().map(|&i| train[i].clone()).collect()
+                };
+                let dev = pick(&split.held_out);
+                train = pick(&split.train);
+                dev
+            }
+        };
+        let test = match &self.test {
+            Some(path) => read(path)?,
+            None => Vec::new(),
+        };
+        Ok([train, dev, test])
+    }
+}
+
 /// Options of the `language-model` task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LanguageModelOptions {
+    /// Text files to model instead of the Brown corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<TextFiles>,
     /// Seed of the document split (kept apart from the training seed).
     #[serde(default = "one")]
     pub split_seed: u64,
@@ -97,12 +159,11 @@ impl LanguageModelOptions {
                 return Err(format!("{key}: expected at least 1"));
             }
         }
-        let t = self.generate.temperature;
-        if !(t.is_finite() && t > 0.0) {
-            return Err(format!(
-                "generate.temperature: expected a positive number, got {t}"
-            ));
-        }
+        kindling_rnn::language_model::check_sampling(
+            self.generate.words,
+            self.generate.temperature,
+        )
+        .map_err(|e| format!("generate: {e}"))?;
         self.model.validate().map_err(|e| format!("model: {e}"))
     }
 }
@@ -136,11 +197,24 @@ pub(crate) fn brown_streams(
             .map(|s| s.iter().map(|w| w.word.to_lowercase()).collect())
             .collect()
     };
-    let (mut train, dev, test) = (
-        sentences(&train_docs),
-        sentences(&dev_docs),
-        sentences(&test_docs),
-    );
+    streams(
+        [
+            sentences(&train_docs),
+            sentences(&dev_docs),
+            sentences(&test_docs),
+        ],
+        min_count,
+        max_sentences,
+    )
+}
+
+/// Train, dev and test sentences encoded as one stream each (`<eos>` after every sentence)
+/// over the training words seen at least `min_count` times; `max_sentences` cuts train.
+fn streams(
+    [mut train, dev, test]: [Vec<Vec<String>>; 3],
+    min_count: u64,
+    max_sentences: Option<usize>,
+) -> Result<BrownStreams> {
     if let Some(max) = max_sentences {
         train.truncate(max);
     }
@@ -176,12 +250,19 @@ pub(super) fn run(
     options: &LanguageModelOptions,
 ) -> Result<Map<String, Value>> {
     let train_config = context.train()?;
-    let streams = brown_streams(
-        &DataDir::new(&context.data_dir),
-        options.split_seed,
-        options.min_count,
-        context.max_examples,
-    )?;
+    let streams = match &options.files {
+        Some(files) => streams(
+            files.sentences(options.split_seed)?,
+            options.min_count,
+            context.max_examples,
+        )?,
+        None => brown_streams(
+            &DataDir::new(&context.data_dir),
+            options.split_seed,
+            options.min_count,
+            context.max_examples,
+        )?,
+    };
     let BrownStreams {
         vocab,
         train: train_ids,
@@ -192,7 +273,8 @@ pub(super) fn run(
     let train_windows = bptt_windows(&train_ids, train_config.batch_size, options.bptt);
     let dev_windows = bptt_windows(&dev_ids, options.eval_rows, options.bptt);
     let test_windows = bptt_windows(&test_ids, options.eval_rows, options.bptt);
-    if train_windows.is_empty() || dev_windows.is_empty() || test_windows.is_empty() {
+    let no_test = options.files.as_ref().is_some_and(|f| f.test.is_none());
+    if train_windows.is_empty() || dev_windows.is_empty() || (test_windows.is_empty() && !no_test) {
         return Err(context.spec.error(
             "a split is too short for one window of its rows; lower batch_size or eval_rows",
         ));
@@ -215,6 +297,10 @@ pub(super) fn run(
         .unwrap_or(train_config.batch_size);
     let mut metrics = Map::new();
     for (split, windows) in [("dev", &dev_windows), ("test", &test_windows)] {
+        if windows.is_empty() {
+            // No test file: the run reports dev scores only.
+            continue;
+        }
         let scores = evaluate(
             &trained.best_model,
             &BpttBatcher,

@@ -27,7 +27,7 @@ pub use brown_genre::BrownGenreOptions;
 pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
 pub use g2p::G2pOptions;
-pub use language_model::{LanguageModelOptions, Sampling};
+pub use language_model::{LanguageModelOptions, Sampling, TextFiles};
 pub use pos_tagging::{PosTaggingOptions, TaggedFiles, TaggedFormat};
 pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
 pub use train_embeddings::EmbeddingOptions;
@@ -174,7 +174,9 @@ impl Task {
     pub fn datasets(&self) -> Vec<DatasetName> {
         const EVALUATION: [DatasetName; 2] = [DatasetName::Analogy, DatasetName::Wordsim353];
         let mut needs = match self {
-            Self::BrownGenre(_) | Self::LanguageModel(_) => vec![DatasetName::Brown],
+            Self::BrownGenre(_) => vec![DatasetName::Brown],
+            Self::LanguageModel(options) if options.files.is_some() => Vec::new(),
+            Self::LanguageModel(_) => vec![DatasetName::Brown],
             Self::EmbeddingEval(_) => vec![DatasetName::Glove6b50d],
             Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_) => vec![DatasetName::CorpusEn],
             Self::SentenceClassifier(options) => {
