@@ -193,6 +193,14 @@ enum Train {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Grapheme-to-phoneme conversion learnt from a lexicon: `--lexicon FILE [--format
+    /// cmudict|tsv]`; the run folder is then usable by `pronounce`.
+    #[command(disable_help_flag = true)]
+    G2p {
+        /// The runner's `train-g2p` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// An attention encoder–decoder on parallel files: `--source L1 --target L2 --train
     /// 'DIR/train.{lang}' [--dev …] [--test …] [--bpe N]`; the run folder is then usable by
     /// `translate`.
@@ -411,6 +419,9 @@ fn main() -> ExitCode {
         Task::Train {
             which: Train::Lm { args },
         } => forward("train-lm", args),
+        Task::Train {
+            which: Train::G2p { args },
+        } => forward("train-g2p", args),
         Task::Classify { args } => forward("classify", args),
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),

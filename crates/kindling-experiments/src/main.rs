@@ -145,6 +145,12 @@ enum Command {
         #[command(flatten)]
         own: OwnLanguageModelArgs,
     },
+    /// Trains a grapheme-to-phoneme model on your own lexicon and writes the run like `run`
+    /// does; `pronounce` then loads it.
+    TrainG2p {
+        #[command(flatten)]
+        own: OwnG2pArgs,
+    },
     /// Trains an attention encoder–decoder on your own parallel files (words, or joint BPE
     /// with --bpe) and writes the run like `run` does; `translate` then loads it.
     TrainTranslation {
@@ -744,6 +750,38 @@ impl OwnLanguageModelArgs {
     }
 }
 
+/// The flags of `train-g2p`.
+#[derive(clap::Args)]
+struct OwnG2pArgs {
+    /// The pronouncing dictionary (plain or gzip).
+    #[arg(long)]
+    lexicon: PathBuf,
+    /// Layout: cmudict (`WORD P1 P2 …`, alternates `WORD(2)`, ARPAbet) or tsv (`word TAB p1
+    /// p2 …`, any phones).
+    #[arg(long, default_value = "cmudict", value_parser = ["cmudict", "tsv"])]
+    format: String,
+    #[command(flatten)]
+    run: OwnRunArgs,
+}
+
+impl OwnG2pArgs {
+    /// Trains the grapheme-to-phoneme model the flags describe.
+    fn train(self) -> Result<()> {
+        use kindling_experiments::tasks::LexiconFormat;
+        let spec = kindling_experiments::own_data::OwnG2p {
+            lexicon: self.lexicon,
+            format: if self.format == "tsv" {
+                LexiconFormat::Tsv
+            } else {
+                LexiconFormat::Cmudict
+            },
+            overrides: self.run.set.clone(),
+        }
+        .spec()?;
+        self.run.run(&spec)
+    }
+}
+
 /// How an own-data run runs.
 #[derive(clap::Args)]
 struct OwnRunArgs {
@@ -891,6 +929,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::TrainTranslation { own } => own.train()?,
         Command::TrainTagger { own } => own.train()?,
         Command::TrainLm { own } => own.train()?,
+        Command::TrainG2p { own } => own.train()?,
         Command::Vectors { file, query } => vectors(&file, query)?,
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);

@@ -71,6 +71,57 @@ pub fn read_cmudict(path: &Path, options: CmudictOptions) -> Result<Vec<Pronunci
     Ok(entries)
 }
 
+/// Reads a tab-separated lexicon: `word TAB p1 p2 …` per line, phones separated by spaces
+/// and written in any alphabet (ARPAbet, IPA, …); blank lines are skipped. A word's second
+/// and later lines are its alternates (variants 2, 3, … in file order).
+///
+/// # Errors
+/// [`Error::Malformed`] naming the line for a line without a tab, an empty word or no phones;
+/// [`Error::Empty`] for a file without entries.
+pub fn read_tab_lexicon(path: &Path) -> Result<Vec<Pronunciation>> {
+    let mut lines = Lines::open(path, Encoding::Utf8)?;
+    let mut text = String::new();
+    let mut entries = Vec::new();
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    while let Some(line) = lines.read_line(&mut text)? {
+        let content = text.trim_end_matches(['\r', '\n']);
+        if content.trim().is_empty() {
+            continue;
+        }
+        let Some((word, phones)) = content.split_once('\t') else {
+            return Err(Error::malformed(
+                path,
+                line,
+                "expected `word<TAB>phones separated by spaces`",
+            ));
+        };
+        let word = word.trim();
+        let phonemes: Vec<String> = phones.split_whitespace().map(str::to_string).collect();
+        if word.is_empty() || phonemes.is_empty() {
+            return Err(Error::malformed(
+                path,
+                line,
+                "a lexicon line needs a word and at least one phone",
+            ));
+        }
+        let variant = seen.entry(word.to_string()).or_insert(0);
+        *variant += 1;
+        entries.push(Pronunciation {
+            word: word.to_string(),
+            variant: *variant,
+            phonemes,
+            line,
+        });
+    }
+    if entries.is_empty() {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+            what: "lexicon",
+        });
+    }
+    Ok(entries)
+}
+
 /// Parses one dictionary line; `None` for blank and comment lines.
 ///
 /// # Errors
@@ -174,5 +225,39 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, Error::Empty { .. }));
+    }
+
+    #[test]
+    fn tab_lexicons_take_any_phones_and_number_alternates() {
+        let dir = std::env::temp_dir().join(format!("kindling-lexicon-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lexicon.tsv");
+        std::fs::write(
+            &path,
+            "tomato\tt ə m ɑː t əʊ\r\n\ntomato\tt ə m eɪ t oʊ\ncat\tk æ t\n",
+        )
+        .unwrap();
+        let entries = read_tab_lexicon(&path).unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].phonemes, ["t", "ə", "m", "ɑː", "t", "əʊ"]);
+        assert_eq!(
+            (entries[1].word.as_str(), entries[1].variant),
+            ("tomato", 2)
+        );
+        assert_eq!(
+            (
+                entries[2].word.as_str(),
+                entries[2].variant,
+                entries[2].line
+            ),
+            ("cat", 1, 4)
+        );
+        std::fs::write(&path, "cat k æ t\n").unwrap();
+        let err = read_tab_lexicon(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("lexicon.tsv:1") && err.contains("<TAB>"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -11,13 +11,17 @@
 //! with the stress digits removed from outputs and references (`test_wer_ignoring_stress`,
 //! `test_wer_ignoring_stress_any_pronunciation`, …), the way stress-free results are scored.
 //! The test outputs go to `test.greedy.txt` / `test.beamK.txt` (`word<TAB>phonemes`); the
-//! report draws the attention of one test word.
+//! report draws the attention of one test word. `[options.lexicon]` learns another
+//! pronouncing dictionary instead: CMUdict-formatted, or `word TAB phones` in any alphabet.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use kindling_core::seed::SeededRng;
 use kindling_data::DataDir;
-use kindling_data::read::cmudict::{CmudictOptions, Pronunciation, without_stress};
+use kindling_data::read::cmudict::{
+    CmudictOptions, Pronunciation, read_cmudict, read_tab_lexicon, without_stress,
+};
 use kindling_seq2seq::score::{ErrorRates, error_rates, error_rates_against_any};
 use kindling_seq2seq::{
     DecodeSettings, PairExample, PairVocabularies, SavedSeq2Seq, Segmenter, Seq2SeqConfig,
@@ -46,10 +50,33 @@ fn pool() -> Option<usize> {
     Some(20)
 }
 
+/// How a lexicon file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LexiconFormat {
+    /// CMUdict's: `WORD P1 P2 …`, alternates as `WORD(2)`, ARPAbet phonemes.
+    Cmudict,
+    /// `word TAB p1 p2 …`, phones in any alphabet, a word's later lines its alternates.
+    Tsv,
+}
+
+/// The user's pronouncing dictionary, in place of CMUdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconFile {
+    /// The file (plain or gzip).
+    pub path: PathBuf,
+    /// Its layout.
+    pub format: LexiconFormat,
+}
+
 /// Options of the `g2p` task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct G2pOptions {
+    /// A lexicon to learn instead of CMUdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<LexiconFile>,
     /// Seed of the word split (default 1).
     #[serde(default = "one")]
     pub split_seed: u64,
@@ -93,10 +120,21 @@ impl G2pOptions {
 }
 
 pub(super) fn run(context: &TaskContext<'_>, options: &G2pOptions) -> Result<Map<String, Value>> {
-    let entries = DataDir::new(&context.data_dir).cmudict(CmudictOptions {
+    let cmudict = CmudictOptions {
         strip_stress: !options.stress,
         first_only: false,
-    })?;
+    };
+    let entries = match &options.lexicon {
+        None => DataDir::new(&context.data_dir).cmudict(cmudict)?,
+        Some(LexiconFile {
+            path,
+            format: LexiconFormat::Cmudict,
+        }) => read_cmudict(path, cmudict)?,
+        Some(LexiconFile {
+            path,
+            format: LexiconFormat::Tsv,
+        }) => read_tab_lexicon(path)?,
+    };
     let (firsts, alternates) = firsts_and_alternates(entries);
     let [mut train_words, mut dev_words, mut test_words] = split(firsts, options);
     if let Some(max) = context.max_examples {

@@ -26,7 +26,7 @@ pub use adding::AddingOptions;
 pub use brown_genre::BrownGenreOptions;
 pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
-pub use g2p::G2pOptions;
+pub use g2p::{G2pOptions, LexiconFile, LexiconFormat};
 pub use language_model::{LanguageModelOptions, Sampling, TextFiles};
 pub use pos_tagging::{PosTaggingOptions, TaggedFiles, TaggedFormat};
 pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
@@ -202,6 +202,7 @@ impl Task {
             Self::Adding(_) => Vec::new(),
             // The corpus is named by its files.
             Self::Translation(_) => Vec::new(),
+            Self::G2p(options) if options.lexicon.is_some() => Vec::new(),
             Self::G2p(_) => vec![DatasetName::Cmudict],
         };
         if matches!(
