@@ -201,6 +201,27 @@ enum Train {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// word2vec skip-gram vectors of a corpus: `--corpus FILE`; query them with `vectors`.
+    #[command(disable_help_flag = true)]
+    Word2vec {
+        /// The runner's `train-vectors` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// fastText-style subword skip-gram vectors of a corpus: `--corpus FILE`.
+    #[command(disable_help_flag = true)]
+    Fasttext {
+        /// The runner's `train-vectors` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// GloVe vectors of a corpus: `--corpus FILE`.
+    #[command(disable_help_flag = true)]
+    Glove {
+        /// The runner's `train-vectors` flags, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// An attention encoder–decoder on parallel files: `--source L1 --target L2 --train
     /// 'DIR/train.{lang}' [--dev …] [--test …] [--bpe N]`; the run folder is then usable by
     /// `translate`.
@@ -422,6 +443,15 @@ fn main() -> ExitCode {
         Task::Train {
             which: Train::G2p { args },
         } => forward("train-g2p", args),
+        Task::Train {
+            which: Train::Word2vec { args },
+        } => forward_vectors("word2vec", args),
+        Task::Train {
+            which: Train::Fasttext { args },
+        } => forward_vectors("fasttext", args),
+        Task::Train {
+            which: Train::Glove { args },
+        } => forward_vectors("glove", args),
         Task::Classify { args } => forward("classify", args),
         Task::Translate { args } => forward("translate", args),
         Task::Pronounce { args } => forward("pronounce", args),
@@ -858,6 +888,13 @@ fn runner(args: Vec<String>) -> Result {
     all.extend(args);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     cargo(&all)
+}
+
+/// Runs the runner's `train-vectors --method METHOD` with `args`.
+fn forward_vectors(method: &str, args: Vec<String>) -> Result {
+    let mut all = vec!["--method".to_string(), method.to_string()];
+    all.extend(args);
+    forward("train-vectors", all)
 }
 
 /// Runs the runner's `command` with `args` as given: the runner declares and checks them.

@@ -151,6 +151,12 @@ enum Command {
         #[command(flatten)]
         own: OwnG2pArgs,
     },
+    /// Trains word vectors on your own corpus (word2vec, fastText-style subwords or GloVe)
+    /// into the run folder's `vectors.vec`, which `vectors` then queries.
+    TrainVectors {
+        #[command(flatten)]
+        own: OwnVectorsArgs,
+    },
     /// Trains an attention encoder–decoder on your own parallel files (words, or joint BPE
     /// with --bpe) and writes the run like `run` does; `translate` then loads it.
     TrainTranslation {
@@ -782,6 +788,38 @@ impl OwnG2pArgs {
     }
 }
 
+/// The flags of `train-vectors`.
+#[derive(clap::Args)]
+struct OwnVectorsArgs {
+    /// word2vec (skip-gram, negative sampling), fasttext (subword skip-gram) or glove.
+    #[arg(long, value_parser = ["word2vec", "fasttext", "glove"])]
+    method: String,
+    /// The corpus: plain or gzip text, streamed from disk on every pass.
+    #[arg(long)]
+    corpus: PathBuf,
+    #[command(flatten)]
+    run: OwnRunArgs,
+}
+
+impl OwnVectorsArgs {
+    /// Trains the vectors the flags describe.
+    fn train(self) -> Result<()> {
+        use kindling_experiments::own_data::OwnVectorsMethod;
+        let method = match self.method.as_str() {
+            "fasttext" => OwnVectorsMethod::Fasttext,
+            "glove" => OwnVectorsMethod::Glove,
+            _ => OwnVectorsMethod::Word2vec,
+        };
+        let spec = kindling_experiments::own_data::OwnVectors {
+            method,
+            corpus: self.corpus,
+            overrides: self.run.set.clone(),
+        }
+        .spec()?;
+        self.run.run(&spec)
+    }
+}
+
 /// How an own-data run runs.
 #[derive(clap::Args)]
 struct OwnRunArgs {
@@ -930,6 +968,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::TrainTagger { own } => own.train()?,
         Command::TrainLm { own } => own.train()?,
         Command::TrainG2p { own } => own.train()?,
+        Command::TrainVectors { own } => own.train()?,
         Command::Vectors { file, query } => vectors(&file, query)?,
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);

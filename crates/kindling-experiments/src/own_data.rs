@@ -441,6 +441,88 @@ impl OwnG2p {
     }
 }
 
+/// Which word vectors an own-corpus run trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnVectorsMethod {
+    /// word2vec skip-gram with negative sampling (`word2vec-sgns-en`'s settings).
+    Word2vec,
+    /// fastText-style subword skip-gram, n-grams of 3–6 characters (`fasttext-sg-en`'s).
+    Fasttext,
+    /// GloVe (`glove-en`'s).
+    Glove,
+}
+
+impl OwnVectorsMethod {
+    /// `word2vec`, `fasttext` or `glove`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Word2vec => "word2vec",
+            Self::Fasttext => "fasttext",
+            Self::Glove => "glove",
+        }
+    }
+}
+
+/// Word vectors trained on the user's corpus: what `train word2vec|fasttext|glove --corpus
+/// FILE` runs. The settings are the registry experiments' (100 dimensions, window 5, words
+/// seen at least 5 times, 5 epochs); the vectors land in the run folder's `vectors.vec`, and
+/// the run is scored on Google's analogies and WordSim-353 when the data directory has them.
+#[derive(Debug, Clone)]
+pub struct OwnVectors {
+    /// The method.
+    pub method: OwnVectorsMethod,
+    /// The corpus (plain or gzip text, streamed).
+    pub corpus: PathBuf,
+    /// Field overrides, `--set KEY=VALUE`.
+    pub overrides: Vec<Override>,
+}
+
+impl OwnVectors {
+    /// The experiment, named `METHOD-STEM` after the corpus.
+    ///
+    /// # Errors
+    /// [`Error::Io`] for a path that cannot be made absolute; [`Error::Spec`] for a bad
+    /// override.
+    pub fn spec(&self) -> Result<ExperimentSpec> {
+        let (task, settings) = match self.method {
+            OwnVectorsMethod::Word2vec => (
+                "word2vec",
+                "architecture = \"skip-gram\"\ndim = 100\nwindow = 5\nnegative = 5\n\
+                 min_count = 5\nsample = 0.001\nalpha = 0.025\nepochs = 5\nseed = 1\n",
+            ),
+            OwnVectorsMethod::Fasttext => (
+                "subword",
+                "architecture = \"skip-gram\"\ndim = 100\nwindow = 5\nnegative = 5\n\
+                 min_count = 5\nsample = 0.0001\nalpha = 0.05\nepochs = 5\nmin_n = 3\n\
+                 max_n = 6\nbuckets = 2000000\nseed = 1\n",
+            ),
+            OwnVectorsMethod::Glove => (
+                "glove",
+                "dim = 100\nwindow = 5\nmin_count = 5\nx_max = 100.0\nalpha = 0.75\n\
+                 eta = 0.05\nepochs = 5\nseed = 1\n",
+            ),
+        };
+        let description = format!(
+            "{} vectors of {}",
+            self.method.name(),
+            self.corpus.display()
+        );
+        let text = format!(
+            "description = {description}\ntask = \"{task}\"\n\n\
+             [options]\ncorpus = {corpus}\n{settings}",
+            description = toml::Value::String(description),
+            corpus = quoted(&self.corpus)?,
+        );
+        let stem = self
+            .corpus
+            .file_name()
+            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
+        let stem = stem.split('.').next().unwrap_or("own").to_string();
+        let name = PathBuf::from(format!("{}-{stem}.toml", self.method.name()));
+        ExperimentSpec::parse_with(&text, &name, &self.overrides)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,6 +866,96 @@ mod tests {
             kindling_seq2seq::Translator::load(&out, &BackendKind::Flex.device().unwrap()).unwrap();
         assert_eq!(translator.translate(&["bal"]).unwrap().len(), 1);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn word_vectors_of_an_own_corpus_land_in_the_run_folder() {
+        use kindling_core::BackendKind;
+
+        use crate::runner::{self, RunOptions};
+
+        let _alone = crate::train_alone();
+        let dir = std::env::temp_dir().join(format!("kindling-own-vec-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = String::new();
+        for i in 0..300 {
+            let colour = ["red", "blue", "green"][i % 3];
+            text.push_str(&format!("the {colour} car is here\n"));
+        }
+        std::fs::write(dir.join("cars.txt"), text).unwrap();
+        for method in [
+            OwnVectorsMethod::Word2vec,
+            OwnVectorsMethod::Fasttext,
+            OwnVectorsMethod::Glove,
+        ] {
+            let own = OwnVectors {
+                method,
+                corpus: dir.join("cars.txt"),
+                overrides: ["options.dim=8", "options.min_count=1", "options.threads=1"]
+                    .iter()
+                    .chain(if method == OwnVectorsMethod::Fasttext {
+                        ["options.buckets=1000"].iter()
+                    } else {
+                        [].iter()
+                    })
+                    .map(|o| o.parse().unwrap())
+                    .collect(),
+            };
+            let spec = own.spec().unwrap();
+            assert_eq!(spec.name, format!("{}-cars", method.name()));
+            assert!(spec.task.datasets().is_empty(), "needs no registry dataset");
+            let out = dir.join(method.name());
+            let options = RunOptions {
+                backend: BackendKind::Flex,
+                seed: None,
+                quick: false,
+                data_dir: dir.clone(),
+                out_dir: Some(out.clone()),
+                progress: false,
+                resume: false,
+                overwrite: false,
+            };
+            let metrics = runner::run(&spec, &options).unwrap();
+            assert_eq!(metrics["vocabulary"], 7, "{metrics:?}");
+            assert!(
+                metrics.get("analogy_total").is_none(),
+                "no evaluation sets here"
+            );
+            let vectors = kindling_embed::read_vectors(
+                &out.join("vectors.vec"),
+                kindling_embed::VectorFormat::Word2VecText,
+                None,
+            )
+            .unwrap();
+            assert_eq!((vectors.len(), vectors.dim()), (7, 8));
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn embedding_options_still_refuse_misspelt_keys() {
+        let own = OwnVectors {
+            method: OwnVectorsMethod::Word2vec,
+            corpus: "corpus.txt".into(),
+            overrides: vec!["options.dimm=8".parse().unwrap()],
+        };
+        let err = own.spec().unwrap_err().to_string();
+        assert!(err.contains("dimm"), "{err}");
+        let Task::Word2vec(options) = own_spec_without_overrides(&own).task else {
+            panic!("not word2vec");
+        };
+        assert!(options.corpus.unwrap().ends_with("corpus.txt"));
+        assert_eq!(options.config.dim, 100);
+    }
+
+    fn own_spec_without_overrides(own: &OwnVectors) -> ExperimentSpec {
+        OwnVectors {
+            overrides: Vec::new(),
+            ..own.clone()
+        }
+        .spec()
+        .unwrap()
     }
 
     #[test]

@@ -124,9 +124,9 @@ impl TaskKind {
         Ok(match self {
             Self::BrownGenre => Task::BrownGenre(typed(&options)?),
             Self::EmbeddingEval => Task::EmbeddingEval(typed(&options)?),
-            Self::Word2vec => Task::Word2vec(EmbeddingOptions::new(typed(&options)?, &options)),
-            Self::Subword => Task::Subword(EmbeddingOptions::new(typed(&options)?, &options)),
-            Self::Glove => Task::Glove(EmbeddingOptions::new(typed(&options)?, &options)),
+            Self::Word2vec => Task::Word2vec(typed(&options)?),
+            Self::Subword => Task::Subword(typed(&options)?),
+            Self::Glove => Task::Glove(typed(&options)?),
             Self::SentenceClassifier => Task::SentenceClassifier(typed(&options)?),
             Self::PosTagging => Task::PosTagging(typed(&options)?),
             Self::LanguageModel => Task::LanguageModel(typed(&options)?),
@@ -178,6 +178,9 @@ impl Task {
             Self::LanguageModel(options) if options.files.is_some() => Vec::new(),
             Self::LanguageModel(_) => vec![DatasetName::Brown],
             Self::EmbeddingEval(_) => vec![DatasetName::Glove6b50d],
+            Self::Word2vec(options) if options.corpus.is_some() => return Vec::new(),
+            Self::Subword(options) if options.corpus.is_some() => return Vec::new(),
+            Self::Glove(options) if options.corpus.is_some() => return Vec::new(),
             Self::Word2vec(_) | Self::Subword(_) | Self::Glove(_) => vec![DatasetName::CorpusEn],
             Self::SentenceClassifier(options) => {
                 let mut needs = Vec::new();

@@ -1,4 +1,5 @@
-//! Training word vectors on `corpus-en` — word2vec, subword skip-gram or GloVe — and scoring
+//! Training word vectors on `corpus-en` (or the user's `corpus = "FILE"`) — word2vec, subword
+//! skip-gram or GloVe — and scoring
 //! them with gensim's protocols (Google analogies and WordSim-353), as `metrics.json` keys
 //! `analogy_total`, `analogy_semantic`, `analogy_syntactic`, `wordsim353_spearman` and
 //! `words_per_second`. The vectors are written to `vectors.vec`.
@@ -6,10 +7,14 @@
 //! The experiment's `[options]` are the trainer's config fields (unknown ones are errors);
 //! `threads` defaults to every core. `--quick` trains one epoch.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
-use kindling_data::DataDir;
+use kindling_data::read::corpus::{Corpus, CorpusFile};
+use kindling_data::source::Encoding;
 use kindling_data::tokenize::Words;
+use kindling_data::{DataDir, DatasetName};
 use kindling_embed::evaluate::AnalogyConfig;
 use kindling_embed::glove::{self, GloveConfig};
 use kindling_embed::subword::{SubwordConfig, SubwordModel};
@@ -22,25 +27,18 @@ use crate::Result;
 use crate::runner::TaskContext;
 
 /// The options of an embedding-training task: the trainer's config, whose `threads` default to
-/// every core unless the experiment sets them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
+/// every core unless the experiment sets them, and the corpus (`corpus = "FILE"` beside the
+/// trainer's fields; default: `corpus-en` from the data directory).
+#[derive(Debug, Clone)]
 pub struct EmbeddingOptions<C> {
     /// The trainer's settings.
     pub config: C,
-    #[serde(skip)]
+    /// The user's corpus (plain or gzip text), in place of `corpus-en`.
+    pub corpus: Option<PathBuf>,
     threads_set: bool,
 }
 
 impl<C> EmbeddingOptions<C> {
-    /// `config` as read from the options table `raw`.
-    pub(super) fn new(config: C, raw: &toml::Table) -> Self {
-        Self {
-            config,
-            threads_set: raw.contains_key("threads"),
-        }
-    }
-
     /// The threads to train with: the configured number when the experiment sets one, else
     /// every core.
     fn threads(&self, configured: usize) -> usize {
@@ -49,6 +47,42 @@ impl<C> EmbeddingOptions<C> {
         } else {
             std::thread::available_parallelism().map_or(1, usize::from)
         }
+    }
+}
+
+impl<C: Serialize> Serialize for EmbeddingOptions<C> {
+    /// The trainer's fields, with `corpus` beside them when one is set.
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(&self.config).map_err(serde::ser::Error::custom)?;
+        if let (Some(corpus), Value::Object(map)) = (&self.corpus, &mut value) {
+            map.insert("corpus".into(), json!(corpus));
+        }
+        value.serialize(serializer)
+    }
+}
+
+impl<'de, C: serde::de::DeserializeOwned> Deserialize<'de> for EmbeddingOptions<C> {
+    /// `corpus` (optional), then the trainer's fields, which refuse unknown keys.
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut map = Map::<String, Value>::deserialize(deserializer)?;
+        let corpus = map
+            .remove("corpus")
+            .map(serde_json::from_value::<PathBuf>)
+            .transpose()
+            .map_err(|e| D::Error::custom(format!("corpus: {e}")))?;
+        let threads_set = map.contains_key("threads");
+        let config = C::deserialize(Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Self {
+            config,
+            corpus,
+            threads_set,
+        })
     }
 }
 
@@ -93,7 +127,15 @@ fn run(context: &TaskContext<'_>, trainer: Trainer<'_>) -> Result<Map<String, Va
         }
     };
     let data = DataDir::new(&context.data_dir);
-    let corpus = data.corpus_en()?;
+    let own_corpus = match trainer {
+        Trainer::Word2Vec(options) => options.corpus.as_ref(),
+        Trainer::Subword(options) => options.corpus.as_ref(),
+        Trainer::Glove(options) => options.corpus.as_ref(),
+    };
+    let corpus = match own_corpus {
+        Some(path) => Corpus::new(vec![CorpusFile::Text(path.clone())], Encoding::Utf8)?,
+        None => data.corpus_en()?,
+    };
     let tokenizer = Words::corpus();
     let mut facts = Map::new();
     let vectors: WordVectors = match trainer {
@@ -147,13 +189,20 @@ fn run(context: &TaskContext<'_>, trainer: Trainer<'_>) -> Result<Map<String, Va
         &context.out_dir.join("vectors.vec"),
         VectorFormat::Word2VecText,
     )?;
-    let mut metrics = evaluation_metrics(
-        &vectors,
-        &data,
-        &AnalogyConfig::default(),
-        300_000,
-        &context.device,
-    )?;
+    // The registry corpus is scored on Google's analogies and WordSim-353; a user's corpus is
+    // scored too when those sets are in the data directory.
+    let evaluation_sets = data.has(DatasetName::Analogy) && data.has(DatasetName::Wordsim353);
+    let mut metrics = if own_corpus.is_none() || evaluation_sets {
+        evaluation_metrics(
+            &vectors,
+            &data,
+            &AnalogyConfig::default(),
+            300_000,
+            &context.device,
+        )?
+    } else {
+        Map::new()
+    };
     metrics.insert("vocabulary".into(), json!(vectors.len()));
     metrics.extend(facts);
     Ok(metrics)
