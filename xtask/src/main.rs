@@ -121,6 +121,21 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The perplexity of a text file under a trained language model: `perplexity RUN FILE`.
+    #[command(disable_help_flag = true)]
+    Perplexity {
+        /// The runner's `perplexity` arguments, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Corpus BLEU and chrF with sacreBLEU's defaults: `score --ref REF [--hyp HYP]
+    /// [--metric bleu,chrf]` (hypotheses from standard input by default).
+    #[command(disable_help_flag = true)]
+    Score {
+        /// The runner's `score` arguments, passed on as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Tags sentences with a trained tagger (a `pos-tagging` run).
     #[command(disable_help_flag = true)]
     Tag {
@@ -457,6 +472,8 @@ fn main() -> ExitCode {
         Task::Pronounce { args } => forward("pronounce", args),
         Task::Tag { args } => forward("tag", args),
         Task::Vectors { args } => forward("vectors", args),
+        Task::Perplexity { args } => forward("perplexity", args),
+        Task::Score { args } => forward("score", args),
         Task::Generate { args } => forward("generate", args),
         Task::Bench {
             which: Bench::Backends { steps, allow_busy },
@@ -543,6 +560,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The runner has said what went wrong.
+        Err(message) if message.is_empty() => ExitCode::FAILURE,
         Err(message) => {
             eprintln!("xtask: {message}");
             ExitCode::FAILURE
@@ -886,8 +905,17 @@ fn runner(args: Vec<String>) -> Result {
     .map(String::from)
     .into();
     all.extend(args);
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    cargo(&all)
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(&all)
+        .status()
+        .map_err(|e| format!("could not start {cargo}: {e}"))?;
+    // A failed build or run has printed its own error; the runner's ends with its message.
+    if status.success() {
+        Ok(())
+    } else {
+        Err(String::new())
+    }
 }
 
 /// Runs the runner's `train-vectors --method METHOD` with `args`.

@@ -124,6 +124,33 @@ enum Command {
         #[command(flatten)]
         own: OwnClassifierArgs,
     },
+    /// The perplexity of a text (one sentence or paragraph per line; `-` for standard input)
+    /// under the language model of a `language-model` run.
+    Perplexity {
+        /// The run's output directory.
+        run: PathBuf,
+        /// The text file.
+        file: PathBuf,
+        /// Steps per window (the state is carried across windows).
+        #[arg(long, default_value_t = 35)]
+        bptt: usize,
+        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
+        #[arg(long)]
+        backend: Option<BackendKind>,
+    },
+    /// Corpus BLEU and chrF of hypotheses against references, one sentence per line, with
+    /// sacreBLEU's defaults (13a tokenisation, exponential smoothing; chrF β = 2).
+    Score {
+        /// The reference file.
+        #[arg(long = "ref")]
+        reference: PathBuf,
+        /// The hypothesis file (default: standard input).
+        #[arg(long = "hyp")]
+        hypothesis: Option<PathBuf>,
+        /// Which scores: bleu, chrf or both (comma-separated).
+        #[arg(long, default_value = "bleu,chrf", value_delimiter = ',', value_parser = ["bleu", "chrf"])]
+        metric: Vec<String>,
+    },
     /// Queries, evaluates or converts a word-vector file (word2vec text or binary, GloVe,
     /// fastText `.vec`; gzip allowed; the format from the file name: `.bin` binary, a `COUNT
     /// DIM` header word2vec text, else GloVe).
@@ -170,6 +197,9 @@ enum Command {
         run: PathBuf,
         /// Sentences; none: read standard input.
         sentences: Vec<String>,
+        /// Shows the K most probable labels, best first (default: every label, in label order).
+        #[arg(long)]
+        top: Option<usize>,
         /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
         #[arg(long)]
         backend: Option<BackendKind>,
@@ -970,6 +1000,55 @@ fn run(cli: Cli) -> Result<()> {
         Command::TrainG2p { own } => own.train()?,
         Command::TrainVectors { own } => own.train()?,
         Command::Vectors { file, query } => vectors(&file, query)?,
+        Command::Perplexity {
+            run,
+            file,
+            bptt,
+            backend,
+        } => {
+            let lines = read_text_lines(&file)?;
+            let backend = chosen_backend(backend)?;
+            let model = kindling_rnn::saved::SavedLanguageModel::load(&run, &backend.device()?)?;
+            println!("{:.4}", model.perplexity(&lines, bptt)?);
+        }
+        Command::Score {
+            reference,
+            hypothesis,
+            metric,
+        } => {
+            let references = read_text_lines(&reference)?;
+            let hypotheses = read_text_lines(&hypothesis.unwrap_or_else(|| "-".into()))?;
+            if references.len() != hypotheses.len() {
+                return Err(kindling_experiments::Error::Flag {
+                    flag: "--hyp".into(),
+                    problem: format!(
+                        "{} lines, but {} has {}",
+                        hypotheses.len(),
+                        reference.display(),
+                        references.len()
+                    ),
+                });
+            }
+            for name in metric {
+                if name == "bleu" {
+                    let bleu = kindling_seq2seq::score::corpus_bleu(&hypotheses, &references)?;
+                    let precisions: Vec<String> =
+                        bleu.precisions.iter().map(|p| format!("{p:.1}")).collect();
+                    println!(
+                        "BLEU = {:.2} {} (BP = {:.3} ratio = {:.3} hyp_len = {} ref_len = {})",
+                        bleu.score,
+                        precisions.join("/"),
+                        bleu.brevity_penalty,
+                        bleu.hypothesis_length as f64 / bleu.reference_length.max(1) as f64,
+                        bleu.hypothesis_length,
+                        bleu.reference_length
+                    );
+                } else {
+                    let chrf = kindling_seq2seq::score::corpus_chrf(&hypotheses, &references)?;
+                    println!("chrF2 = {:.2}", chrf.score);
+                }
+            }
+        }
         Command::DataCheck { data, require_all } => {
             let data = DataDir::resolve(data);
             println!("data directory: {}\n", data.root().display());
@@ -1128,14 +1207,24 @@ fn run(cli: Cli) -> Result<()> {
         Command::Classify {
             run,
             sentences,
+            top,
             backend,
         } => {
+            if top == Some(0) {
+                return Err(kindling_experiments::Error::Flag {
+                    flag: "--top".into(),
+                    problem: "must be at least 1".into(),
+                });
+            }
             let backend = chosen_backend(backend)?;
             let classifier = Classifier::load(&run, &backend.device()?)?;
             for_each_chunk(sentences, 256, |chunk| {
                 for (sentence, prediction) in chunk.iter().zip(classifier.classify(chunk)?) {
-                    let probabilities: Vec<String> = prediction
-                        .probabilities
+                    let shown = match top {
+                        Some(k) => prediction.top(k),
+                        None => prediction.probabilities.clone(),
+                    };
+                    let probabilities: Vec<String> = shown
                         .iter()
                         .map(|(label, p)| format!("{label}={p:.4}"))
                         .collect();
@@ -1429,6 +1518,19 @@ impl DecodeArgs {
         })?;
         Ok(settings)
     }
+}
+
+/// Every line of a UTF-8 text file (`-`: standard input), without line terminators.
+fn read_text_lines(path: &std::path::Path) -> Result<Vec<String>> {
+    if path == std::path::Path::new("-") {
+        return std::io::stdin()
+            .lines()
+            .collect::<std::io::Result<_>>()
+            .map_err(|e| kindling_experiments::Error::io("reading", "standard input", e));
+    }
+    kindling_data::source::read_lines(path, kindling_data::source::Encoding::Utf8)
+        .map(|lines| lines.into_iter().map(|l| l.text).collect())
+        .map_err(Into::into)
 }
 
 /// Input lines read at a time for decoding: 16 batches, so that sorting by length within them

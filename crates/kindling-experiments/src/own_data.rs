@@ -759,16 +759,18 @@ mod tests {
             let verb = ["sees", "likes"][(i / 3) % 2];
             text.push_str(&format!("{subject} {verb} the moon .\n\n"));
         }
-        std::fs::write(dir.join("story.txt"), text).unwrap();
+        std::fs::write(dir.join("story.txt"), &text).unwrap();
+        let test_text: String = text.lines().take(40).map(|l| format!("{l}\n")).collect();
+        std::fs::write(dir.join("test.txt"), &test_text).unwrap();
         let own = OwnLanguageModel {
             train: dir.join("story.txt"),
             dev: None,
-            test: None,
+            test: Some(dir.join("test.txt")),
             overrides: [
                 "train.epochs=1",
                 "train.batch_size=4",
                 "options.bptt=5",
-                "options.eval_rows=2",
+                "options.eval_rows=1",
                 "options.model.dim=8",
                 "options.model.hidden=8",
                 "options.model.layers=1",
@@ -793,7 +795,6 @@ mod tests {
         };
         let metrics = runner::run(&spec, &options).unwrap();
         assert!(metrics["dev_perplexity"].is_number(), "{metrics:?}");
-        assert!(metrics.get("test_perplexity").is_none());
         let model = kindling_rnn::saved::SavedLanguageModel::load(
             &out,
             &BackendKind::Flex.device().unwrap(),
@@ -804,6 +805,14 @@ mod tests {
             &words[..2],
             ["the", "cat"],
             "the prompt, lower-cased as in training"
+        );
+        // The loaded model measures a file as the run measured its test split.
+        let lines: Vec<&str> = test_text.lines().collect();
+        let perplexity = model.perplexity(&lines, 5).unwrap();
+        let reported = metrics["test_perplexity"].as_f64().unwrap();
+        assert!(
+            (perplexity - reported).abs() < 1e-3 * reported,
+            "{perplexity} vs {reported}"
         );
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -126,3 +126,49 @@ fn word_vectors_answer_queries_and_convert_from_the_command_line() {
     assert_eq!(out, "queen 0.90000 0.30000\n", "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn score_prints_sacrebleu_style_bleu_and_chrf() {
+    let dir = std::env::temp_dir().join(format!("kindling-cli-score-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (reference, hypothesis) = (dir.join("ref.txt"), dir.join("hyp.txt"));
+    std::fs::write(
+        &reference,
+        "the cat sat on the mat .\nit is raining today .\n",
+    )
+    .unwrap();
+    std::fs::write(&hypothesis, "the cat sat on a mat .\nit rains today .\n").unwrap();
+    let expected = kindling_seq2seq::score::corpus_bleu(
+        &["the cat sat on a mat .", "it rains today ."],
+        &["the cat sat on the mat .", "it is raining today ."],
+    )
+    .unwrap();
+    let (code, out, err) = run_out(&[
+        "score",
+        "--ref",
+        reference.to_str().unwrap(),
+        "--hyp",
+        hypothesis.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("BLEU = {:.2} ", expected.score)),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("chrF2 = "), "{out}");
+    std::fs::write(&hypothesis, "one line only\n").unwrap();
+    let (code, _, err) = run_out(&[
+        "score",
+        "--ref",
+        reference.to_str().unwrap(),
+        "--hyp",
+        hypothesis.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("--hyp: 1 lines") && err.contains("has 2"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

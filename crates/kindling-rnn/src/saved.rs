@@ -4,10 +4,12 @@
 
 use std::path::Path;
 
+use kindling_core::burn::module::Module;
 use kindling_core::burn::tensor::{Device, Int, Tensor, TensorData};
 use kindling_core::checkpoint::Checkpoint;
 use kindling_core::seed::SeededRng;
-use kindling_core::train::files;
+use kindling_core::train::{evaluate, files};
+use kindling_data::bptt::{BpttBatcher, bptt_windows};
 use kindling_data::{OnUnknown, Vocab};
 use serde::{Deserialize, Serialize};
 
@@ -323,6 +325,48 @@ impl SavedLanguageModel {
     /// How the model prepares raw text.
     pub fn text_preparation(&self) -> TextPreparation {
         self.text
+    }
+
+    /// The perplexity of raw text, one sentence (or paragraph) per line, as the run measured
+    /// its dev and test splits: lines prepared as the training text was, `<eos>` after each
+    /// (when the vocabulary has it), unknown words read as `<unk>`, the whole text one stream
+    /// read in windows of `bptt` steps with the state carried across them; `exp` of the mean
+    /// negative log-likelihood per token, `<eos>` included.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for text too short for one step (fewer than two tokens) or a
+    /// `bptt` of 0.
+    pub fn perplexity<S: AsRef<str>>(&self, lines: &[S], bptt: usize) -> Result<f64> {
+        if bptt == 0 {
+            return Err(Error::input("bptt", "must be at least 1"));
+        }
+        let eos = self.vocab.eos_id();
+        let mut stream = Vec::new();
+        for line in lines {
+            let tokens = self.text.tokens(line.as_ref());
+            if tokens.is_empty() {
+                continue;
+            }
+            stream.extend(self.vocab.encode(&tokens, OnUnknown::MapToUnk)?);
+            stream.extend(eos);
+        }
+        let windows = bptt_windows(&stream, 1, bptt);
+        if windows.is_empty() {
+            return Err(Error::input(
+                "text",
+                format!("has {} tokens; at least 2 are needed", stream.len()),
+            ));
+        }
+        let device = self
+            .model
+            .devices()
+            .into_iter()
+            .next()
+            .expect("a model has parameters on a device");
+        let seen = evaluate(&self.model, &BpttBatcher, &windows, 64, &device)?;
+        Ok(seen
+            .metric("perplexity")
+            .expect("a language model reports perplexity"))
     }
 
     /// Continues the raw text `prompt`, prepared as the training data was; an empty prompt

@@ -181,6 +181,17 @@ pub struct Prediction {
     pub probabilities: Vec<(String, f32)>,
 }
 
+impl Prediction {
+    /// The `k` most probable labels with their probabilities, best first (ties in label
+    /// order).
+    pub fn top(&self, k: usize) -> Vec<(String, f32)> {
+        let mut ranked = self.probabilities.clone();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(k);
+        ranked
+    }
+}
+
 /// A trained classifier ready to classify raw sentences.
 pub struct Classifier {
     model: TrainedModel,
@@ -300,6 +311,17 @@ impl Classifier {
 #[cfg(all(test, feature = "flex"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_labels_come_best_first() {
+        let prediction = Prediction {
+            label: "b".into(),
+            probabilities: vec![("a".into(), 0.2), ("b".into(), 0.5), ("c".into(), 0.3)],
+        };
+        let names = |k| -> Vec<String> { prediction.top(k).into_iter().map(|(l, _)| l).collect() };
+        assert_eq!(names(2), ["b", "c"]);
+        assert_eq!(names(9), ["b", "c", "a"]);
+    }
     use kindling_core::BackendKind;
     use kindling_core::burn::module::Module;
     use kindling_core::optim::OptimizerConfig;
