@@ -112,7 +112,12 @@ pub struct Lines {
     encoding: Encoding,
     number: usize,
     bytes: Vec<u8>,
+    max_line_bytes: usize,
 }
+
+/// The longest line [`Lines`] reads by default: far beyond any text line of a dataset, short
+/// enough that a file without newlines (or a gzip bomb) is an error instead of exhausting memory.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 
 /// One line of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +145,15 @@ impl Lines {
             encoding,
             number: 0,
             bytes: Vec::new(),
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
+    }
+
+    /// Refuses lines longer than `bytes` (decompressed, terminator excluded) with an error
+    /// naming file and line, instead of [`DEFAULT_MAX_LINE_BYTES`].
+    pub fn with_max_line_bytes(mut self, bytes: usize) -> Self {
+        self.max_line_bytes = bytes;
+        self
     }
 
     /// The file being read.
@@ -156,12 +169,17 @@ impl Lines {
     /// Reads the next line into `out` and returns its 1-based number, or `None` at the end.
     ///
     /// # Errors
-    /// [`Error::ReadAt`] when reading fails (a truncated gzip stream, say) and
-    /// [`Error::Encoding`] for a line that is not valid in the encoding.
+    /// [`Error::ReadAt`] when reading fails (a truncated gzip stream, say),
+    /// [`Error::Malformed`] for a line longer than the limit (see
+    /// [`Lines::with_max_line_bytes`]) and [`Error::Encoding`] for a line that is not valid in
+    /// the encoding.
     pub fn read_line(&mut self, out: &mut String) -> Result<Option<usize>> {
         self.bytes.clear();
-        let read = self
-            .reader
+        // The terminator (`\r\n` at most) and one byte more than the limit: enough to tell a
+        // line that is too long.
+        let budget = self.max_line_bytes.saturating_add(3) as u64;
+        let read = (&mut self.reader)
+            .take(budget)
             .read_until(b'\n', &mut self.bytes)
             .map_err(|source| Error::ReadAt {
                 path: self.path.clone(),
@@ -178,6 +196,16 @@ impl Lines {
         }
         if let Some(rest) = line.strip_suffix(b"\r") {
             line = rest;
+        }
+        if line.len() > self.max_line_bytes {
+            return Err(Error::malformed(
+                &self.path,
+                self.number,
+                format!(
+                    "a line longer than {} bytes: not a text file of lines, or a line far longer than any dataset's",
+                    self.max_line_bytes
+                ),
+            ));
         }
         if self.number == 1 && self.encoding == Encoding::Utf8 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -212,6 +240,33 @@ pub fn read_lines(path: &Path, encoding: Encoding) -> Result<Vec<Line>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_over_the_limit_is_an_error_naming_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("kindling-long-line-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("long.txt");
+        std::fs::write(&path, format!("short\n{}\nafter\n", "x".repeat(100))).unwrap();
+        let mut lines = Lines::open(&path, Encoding::Utf8)
+            .unwrap()
+            .with_max_line_bytes(10);
+        let mut text = String::new();
+        assert_eq!(lines.read_line(&mut text).unwrap(), Some(1));
+        let err = lines.read_line(&mut text).unwrap_err().to_string();
+        assert!(
+            err.contains("long.txt:2") && err.contains("longer than 10 bytes"),
+            "{err}"
+        );
+        // Exactly at the limit, with either terminator, is fine.
+        std::fs::write(&path, format!("{}\r\n{}", "y".repeat(10), "z".repeat(10))).unwrap();
+        let read: Vec<String> = Lines::open(&path, Encoding::Utf8)
+            .unwrap()
+            .with_max_line_bytes(10)
+            .map(|l| l.unwrap().text)
+            .collect();
+        assert_eq!(read, ["y".repeat(10), "z".repeat(10)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     use crate::testing::{gzip, scratch_file};
 
     fn texts(path: &Path, encoding: Encoding) -> Vec<String> {
