@@ -39,6 +39,28 @@ pub fn holdout(n: usize, fraction: f64, seed: u64) -> Result<Holdout> {
     })
 }
 
+/// `items` split by [`holdout`]: `(kept, held out)`, each in the original order (a dev set cut
+/// from a training file when the user gives none).
+///
+/// # Errors
+/// As [`holdout`].
+pub fn split_off_holdout<T>(items: Vec<T>, fraction: f64, seed: u64) -> Result<(Vec<T>, Vec<T>)> {
+    let split = holdout(items.len(), fraction, seed)?;
+    let mut held = vec![false; items.len()];
+    for &i in &split.held_out {
+        held[i] = true;
+    }
+    let (mut kept, mut held_out) = (Vec::with_capacity(split.train.len()), Vec::new());
+    for (item, held) in items.into_iter().zip(held) {
+        if held {
+            held_out.push(item);
+        } else {
+            kept.push(item);
+        }
+    }
+    Ok((kept, held_out))
+}
+
 /// Holds out `round(fraction × size)` examples of every class, so both sides keep the class
 /// proportions.
 ///
@@ -134,6 +156,22 @@ fn check_fraction(fraction: f64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_off_holdout_moves_the_held_out_items_in_order() {
+        let items: Vec<u32> = (0..20).collect();
+        let (kept, held) = split_off_holdout(items, 0.25, 3).unwrap();
+        let split = holdout(20, 0.25, 3).unwrap();
+        assert_eq!(
+            held,
+            split.held_out.iter().map(|&i| i as u32).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            kept,
+            split.train.iter().map(|&i| i as u32).collect::<Vec<_>>()
+        );
+        assert!(split_off_holdout(vec![1], 0.5, 1).is_err());
+    }
     use proptest::prelude::*;
 
     #[test]

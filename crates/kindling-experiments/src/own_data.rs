@@ -61,6 +61,19 @@ pub struct OwnClassifier {
     pub overrides: Vec<Override>,
 }
 
+/// `FAMILY-STEM.toml`, the name of an own-data experiment: STEM is the file name up to its first
+/// `.` (or `{`, for `{lang}` patterns): `train.{lang}.gz` → `train`, `reviews.train` → `reviews`.
+fn run_name(family: &str, path: &Path) -> PathBuf {
+    let file = path
+        .file_name()
+        .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
+    let stem = file
+        .split(['.', '{'])
+        .find(|part| !part.is_empty())
+        .unwrap_or("own");
+    PathBuf::from(format!("{family}-{stem}.toml"))
+}
+
 /// `path` made absolute, as a TOML string.
 fn quoted(path: &Path) -> Result<String> {
     let absolute = std::path::absolute(path).map_err(|e| Error::io("resolving", path, e))?;
@@ -95,11 +108,7 @@ impl OwnClassifier {
              [train]\n{training}\n[quick]\nmax_examples = 200\nepochs = 1\n",
             description = toml::Value::String(description),
         );
-        let stem = self
-            .train
-            .file_stem()
-            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        let name = PathBuf::from(format!("{}-{stem}.toml", self.kind.name()));
+        let name = run_name(self.kind.name(), &self.train);
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
     }
 
@@ -249,15 +258,7 @@ impl OwnTranslation {
              [quick]\nmax_examples = 400\nepochs = 1\n",
             description = toml::Value::String(description),
         );
-        let file = Path::new(&self.train)
-            .file_name()
-            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        // `train.{lang}.gz` → `train`.
-        let stem = file
-            .split(['.', '{'])
-            .find(|part| !part.is_empty())
-            .unwrap_or("own");
-        let name = PathBuf::from(format!("translation-{stem}.toml"));
+        let name = run_name("translation", Path::new(&self.train));
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
     }
 }
@@ -316,11 +317,7 @@ impl OwnTagger {
              [quick]\nmax_examples = 300\nepochs = 1\n",
             description = toml::Value::String(description),
         );
-        let stem = self
-            .train
-            .file_stem()
-            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        let name = PathBuf::from(format!("tagger-{stem}.toml"));
+        let name = run_name("tagger", &self.train);
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
     }
 }
@@ -373,11 +370,7 @@ impl OwnLanguageModel {
              [quick]\nmax_examples = 300\nepochs = 1\n",
             description = toml::Value::String(description),
         );
-        let stem = self
-            .train
-            .file_stem()
-            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        let name = PathBuf::from(format!("lm-{stem}.toml"));
+        let name = run_name("lm", &self.train);
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
     }
 }
@@ -432,11 +425,7 @@ impl OwnG2p {
             description = toml::Value::String(description),
             path = quoted(&self.lexicon)?,
         );
-        let stem = self
-            .lexicon
-            .file_stem()
-            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        let name = PathBuf::from(format!("g2p-{stem}.toml"));
+        let name = run_name("g2p", &self.lexicon);
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
     }
 }
@@ -513,12 +502,7 @@ impl OwnVectors {
             description = toml::Value::String(description),
             corpus = quoted(&self.corpus)?,
         );
-        let stem = self
-            .corpus
-            .file_name()
-            .map_or_else(|| "own".into(), |s| s.to_string_lossy().into_owned());
-        let stem = stem.split('.').next().unwrap_or("own").to_string();
-        let name = PathBuf::from(format!("{}-{stem}.toml", self.method.name()));
+        let name = run_name(self.method.name(), &self.corpus);
         ExperimentSpec::parse_with(&text, &name, &self.overrides)
     }
 }
@@ -526,6 +510,25 @@ impl OwnVectors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs `spec` on the CPU into `out`, the data directory `dir`; returns its metrics.
+    fn run_own(
+        spec: &ExperimentSpec,
+        dir: &Path,
+        out: &Path,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let options = crate::runner::RunOptions {
+            backend: kindling_core::BackendKind::Flex,
+            seed: None,
+            quick: false,
+            data_dir: dir.to_path_buf(),
+            out_dir: Some(out.to_path_buf()),
+            progress: false,
+            resume: false,
+            overwrite: false,
+        };
+        crate::runner::run(spec, &options).unwrap()
+    }
     use crate::tasks::{ClassificationSource, Task};
     use serde_json::json;
 
@@ -613,8 +616,6 @@ mod tests {
     fn translates_after_training_on_own_parallel_files_without_dev_or_test() {
         use kindling_core::BackendKind;
 
-        use crate::runner::{self, RunOptions};
-
         let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-own-mt-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -654,17 +655,7 @@ mod tests {
             .collect(),
         };
         let out = dir.join("run");
-        let options = RunOptions {
-            backend: BackendKind::Flex,
-            seed: None,
-            quick: false,
-            data_dir: dir.clone(),
-            out_dir: Some(out.clone()),
-            progress: false,
-            resume: false,
-            overwrite: false,
-        };
-        let metrics = runner::run(&own.spec().unwrap(), &options).unwrap();
+        let metrics = run_own(&own.spec().unwrap(), &dir, &out);
         assert_eq!(metrics["experiment"], "translation-train");
         assert!(metrics["dev_bleu"].is_number(), "{metrics:?}");
         assert!(metrics.get("test_bleu").is_none());
@@ -684,8 +675,6 @@ mod tests {
     #[test]
     fn tags_after_training_on_own_conll_files_without_dev_or_test() {
         use kindling_core::BackendKind;
-
-        use crate::runner::{self, RunOptions};
 
         let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-own-tag-{}", std::process::id()));
@@ -717,17 +706,7 @@ mod tests {
         assert_eq!(spec.name, "tagger-toy");
         assert!(spec.task.datasets().is_empty(), "needs no registry dataset");
         let out = dir.join("run");
-        let options = RunOptions {
-            backend: BackendKind::Flex,
-            seed: None,
-            quick: false,
-            data_dir: dir.clone(),
-            out_dir: Some(out.clone()),
-            progress: false,
-            resume: false,
-            overwrite: false,
-        };
-        let metrics = runner::run(&spec, &options).unwrap();
+        let metrics = run_own(&spec, &dir, &out);
         assert_eq!(
             metrics["sentences"],
             json!([36, 4, 0]),
@@ -746,8 +725,6 @@ mod tests {
     #[test]
     fn a_language_model_of_own_text_continues_a_prompt() {
         use kindling_core::BackendKind;
-
-        use crate::runner::{self, RunOptions};
 
         let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-own-lm-{}", std::process::id()));
@@ -783,17 +760,7 @@ mod tests {
         assert_eq!(spec.name, "lm-story");
         assert!(spec.task.datasets().is_empty(), "needs no registry dataset");
         let out = dir.join("run");
-        let options = RunOptions {
-            backend: BackendKind::Flex,
-            seed: None,
-            quick: false,
-            data_dir: dir.clone(),
-            out_dir: Some(out.clone()),
-            progress: false,
-            resume: false,
-            overwrite: false,
-        };
-        let metrics = runner::run(&spec, &options).unwrap();
+        let metrics = run_own(&spec, &dir, &out);
         assert!(metrics["dev_perplexity"].is_number(), "{metrics:?}");
         let model = kindling_rnn::saved::SavedLanguageModel::load(
             &out,
@@ -820,8 +787,6 @@ mod tests {
     #[test]
     fn pronounces_after_learning_an_own_tab_lexicon() {
         use kindling_core::BackendKind;
-
-        use crate::runner::{self, RunOptions};
 
         let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-own-g2p-{}", std::process::id()));
@@ -858,17 +823,7 @@ mod tests {
         assert_eq!(spec.name, "g2p-toy");
         assert!(spec.task.datasets().is_empty(), "needs no registry dataset");
         let out = dir.join("run");
-        let options = RunOptions {
-            backend: BackendKind::Flex,
-            seed: None,
-            quick: false,
-            data_dir: dir.clone(),
-            out_dir: Some(out.clone()),
-            progress: false,
-            resume: false,
-            overwrite: false,
-        };
-        let metrics = runner::run(&spec, &options).unwrap();
+        let metrics = run_own(&spec, &dir, &out);
         assert_eq!(metrics["test_words"], 8, "{metrics:?}");
         assert!(metrics["test_wer"].is_number());
         let translator =
@@ -879,10 +834,6 @@ mod tests {
 
     #[test]
     fn word_vectors_of_an_own_corpus_land_in_the_run_folder() {
-        use kindling_core::BackendKind;
-
-        use crate::runner::{self, RunOptions};
-
         let _alone = crate::train_alone();
         let dir = std::env::temp_dir().join(format!("kindling-own-vec-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -915,17 +866,7 @@ mod tests {
             assert_eq!(spec.name, format!("{}-cars", method.name()));
             assert!(spec.task.datasets().is_empty(), "needs no registry dataset");
             let out = dir.join(method.name());
-            let options = RunOptions {
-                backend: BackendKind::Flex,
-                seed: None,
-                quick: false,
-                data_dir: dir.clone(),
-                out_dir: Some(out.clone()),
-                progress: false,
-                resume: false,
-                overwrite: false,
-            };
-            let metrics = runner::run(&spec, &options).unwrap();
+            let metrics = run_own(&spec, &dir, &out);
             assert_eq!(metrics["vocabulary"], 7, "{metrics:?}");
             assert!(
                 metrics.get("analogy_total").is_none(),
@@ -1005,8 +946,6 @@ mod tests {
     fn trains_on_own_files_and_the_run_folder_classifies() {
         use kindling_core::BackendKind;
 
-        use crate::runner::{self, RunOptions};
-
         let _alone = crate::train_alone();
 
         let dir = std::env::temp_dir().join(format!("kindling-own-run-{}", std::process::id()));
@@ -1048,17 +987,7 @@ mod tests {
                     .collect(),
             };
             let out = dir.join(kind.name());
-            let options = RunOptions {
-                backend: BackendKind::Flex,
-                seed: None,
-                quick: false,
-                data_dir: dir.clone(),
-                out_dir: Some(out.clone()),
-                progress: false,
-                resume: false,
-                overwrite: false,
-            };
-            let metrics = runner::run(&args.spec().unwrap(), &options).unwrap();
+            let metrics = run_own(&args.spec().unwrap(), &dir, &out);
             assert_eq!(metrics["experiment"], format!("{}-tiny", kind.name()));
             assert_eq!(metrics["test_examples"], 8);
             assert_eq!(

@@ -19,7 +19,7 @@ use kindling_core::seed::try_build_seeded;
 use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
 use kindling_data::source::{Encoding, Lines};
-use kindling_data::split::holdout;
+use kindling_data::split::split_off_holdout;
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_rnn::{LanguageModel, LanguageModelConfig};
 use serde::{Deserialize, Serialize};
@@ -100,18 +100,9 @@ impl TextFiles {
             }
             Ok(sentences)
         };
-        let mut train = read(&self.train)?;
-        let dev = match &self.dev {
-            Some(path) => read(path)?,
-            None => {
-                let split = holdout(train.len(), 0.1, split_seed)?;
-                let pick = |indices: &[usize]| -> Vec<Vec<String>> {
-                    indices.iter().map(|&i| train[i].clone()).collect()
-                };
-                let dev = pick(&split.held_out);
-                train = pick(&split.train);
-                dev
-            }
+        let (train, dev) = match &self.dev {
+            Some(path) => (read(&self.train)?, read(path)?),
+            None => split_off_holdout(read(&self.train)?, 0.1, split_seed)?,
         };
         let test = match &self.test {
             Some(path) => read(path)?,

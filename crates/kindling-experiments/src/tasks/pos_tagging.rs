@@ -21,7 +21,7 @@ use kindling_core::train::{TrainingFacts, evaluate};
 use kindling_data::read::brown::BrownDocument;
 use kindling_data::read::tagged_text::{TaggedLayout, read_tagged};
 use kindling_data::source::Encoding;
-use kindling_data::split::holdout;
+use kindling_data::split::split_off_holdout;
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
@@ -79,18 +79,9 @@ impl TaggedFiles {
                 .map(|s| s.words.into_iter().zip(s.tags).collect())
                 .collect())
         };
-        let mut train = read(&self.train)?;
-        let dev = match &self.dev {
-            Some(path) => read(path)?,
-            None => {
-                let split = holdout(train.len(), 0.1, split_seed)?;
-                let pick = |indices: &[usize]| -> Vec<Sentence> {
-                    indices.iter().map(|&i| train[i].clone()).collect()
-                };
-                let dev = pick(&split.held_out);
-                train = pick(&split.train);
-                dev
-            }
+        let (train, dev) = match &self.dev {
+            Some(path) => (read(&self.train)?, read(path)?),
+            None => split_off_holdout(read(&self.train)?, 0.1, split_seed)?,
         };
         let test = match &self.test {
             Some(path) => read(path)?,

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use kindling_data::read::parallel::{SentencePair, read_parallel};
-use kindling_data::split::holdout;
+use kindling_data::split::split_off_holdout;
 use kindling_data::{Encoding, Vocab};
 use kindling_seq2seq::score::{corpus_bleu, corpus_chrf};
 use kindling_seq2seq::search::Hypothesis;
@@ -169,18 +169,9 @@ pub(super) fn run(
         let (source, target) = options.data.paths(split, &context.data_dir);
         Ok(read_parallel(&source, &target, Encoding::Utf8)?)
     };
-    let mut train_pairs = files(&options.data.train)?;
-    let mut dev_pairs = match &options.data.dev {
-        Some(dev) => files(dev)?,
-        None => {
-            let split = holdout(train_pairs.len(), options.dev_fraction, 1)?;
-            let pick = |indices: &[usize]| -> Vec<SentencePair> {
-                indices.iter().map(|&i| train_pairs[i].clone()).collect()
-            };
-            let dev = pick(&split.held_out);
-            train_pairs = pick(&split.train);
-            dev
-        }
+    let (mut train_pairs, mut dev_pairs) = match &options.data.dev {
+        Some(dev) => (files(&options.data.train)?, files(dev)?),
+        None => split_off_holdout(files(&options.data.train)?, options.dev_fraction, 1)?,
     };
     let mut test_pairs = match &options.data.test {
         Some(test) => files(test)?,
