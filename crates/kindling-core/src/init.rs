@@ -226,8 +226,8 @@ mod tests {
         let device = Device::flex();
         let z = Init::Zeros.param::<1>([5], None, None, &device).unwrap();
         assert_eq!(values(z), vec![0.0; 5]);
-        let draw = || {
-            values(crate::seed::build_seeded(&device, 11, || {
+        let draw = |seed: u64| {
+            values(crate::seed::build_seeded(&device, seed, || {
                 Init::Normal {
                     mean: 0.0,
                     std: 1.0,
@@ -236,6 +236,12 @@ mod tests {
                 .unwrap()
             }))
         };
-        assert_eq!(draw(), draw());
+        let first = draw(11);
+        assert_eq!(first, draw(11), "the same seed draws the same values");
+        assert_ne!(first, draw(12), "another seed draws other values");
+        assert!(
+            first.iter().any(|&x| x != first[0]),
+            "the values vary: {first:?}"
+        );
     }
 }

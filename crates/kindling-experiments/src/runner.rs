@@ -505,6 +505,14 @@ mod tests {
             "steps",
             "dev_mse_by_step",
         ] {
+            // NaN serialises to null, and null equals null: each value must be a real number.
+            fn all_numbers(value: &Value) -> bool {
+                match value {
+                    Value::Array(values) => !values.is_empty() && values.iter().all(all_numbers),
+                    value => value.is_number(),
+                }
+            }
+            assert!(all_numbers(&whole[key]), "{key}: {}", whole[key]);
             assert_eq!(resumed[key], whole[key], "{key}");
         }
         let log = std::fs::read_to_string(parts.join("log.jsonl")).unwrap();
