@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_dropout, check_positive};
 use crate::{
-    Gru, GruCellConfig, GruConfig, GruReset, Lstm, LstmCellConfig, LstmConfig, Result, Rnn,
+    Error, Gru, GruCellConfig, GruConfig, GruReset, Lstm, LstmCellConfig, LstmConfig, Result, Rnn,
     RnnActivation, RnnCellConfig, RnnConfig,
 };
 
@@ -128,7 +128,27 @@ impl EncoderConfig {
     pub fn validate(&self) -> Result<()> {
         check_positive("hidden", self.hidden)?;
         check_positive("layers", self.layers)?;
-        check_dropout("dropout", self.dropout)
+        check_dropout("dropout", self.dropout)?;
+        // A setting of another cell is a mistake, not something to ignore.
+        let misplaced = |field: &'static str, owner: &str| {
+            Err(Error::invalid(
+                field,
+                format!(
+                    "applies to the {owner} cell only, and this encoder's cell is {:?}",
+                    self.cell
+                ),
+            ))
+        };
+        if self.forget_bias.is_some() && self.cell != CellKind::Lstm {
+            return misplaced("forget_bias", "LSTM");
+        }
+        if self.reset != GruReset::default() && self.cell != CellKind::Gru {
+            return misplaced("reset", "GRU");
+        }
+        if self.activation != RnnActivation::default() && self.cell != CellKind::Rnn {
+            return misplaced("activation", "Elman RNN");
+        }
+        Ok(())
     }
 
     /// An encoder reading `d_input`-sized steps.

@@ -611,3 +611,45 @@ fn fused_lstm_matches_the_composed_steps_with_gradients() {
         assert_close(f, c, 1e-5);
     }
 }
+
+#[test]
+fn a_setting_of_another_cell_is_an_error_naming_it() {
+    let field = |config: EncoderConfig| match config.validate() {
+        Err(Error::InvalidConfig { field, problem }) => {
+            assert!(problem.contains("only"), "{problem}");
+            field
+        }
+        other => panic!("expected an invalid setting, got {other:?}"),
+    };
+    let gru = EncoderConfig::new(CellKind::Gru, 4);
+    assert_eq!(
+        field(EncoderConfig {
+            forget_bias: Some(1.0),
+            ..gru.clone()
+        }),
+        "forget_bias"
+    );
+    let lstm = EncoderConfig::new(CellKind::Lstm, 4);
+    assert_eq!(
+        field(EncoderConfig {
+            reset: GruReset::Before,
+            ..lstm.clone()
+        }),
+        "reset"
+    );
+    assert_eq!(
+        field(EncoderConfig {
+            activation: crate::RnnActivation::Relu,
+            ..gru
+        }),
+        "activation"
+    );
+    assert!(
+        EncoderConfig {
+            forget_bias: Some(0.0),
+            ..lstm
+        }
+        .validate()
+        .is_ok()
+    );
+}
