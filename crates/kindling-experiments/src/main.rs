@@ -687,6 +687,10 @@ struct OwnClassifierArgs {
     /// fine-tuned in training.
     #[arg(long)]
     pretrained: Option<PathBuf>,
+    /// The files' text encoding: utf8 (strict), latin1 or lossy (UTF-8, invalid bytes
+    /// replaced).
+    #[arg(long, default_value = "utf8", value_parser = ["utf8", "latin1", "lossy"])]
+    encoding: String,
     #[command(flatten)]
     run: OwnRunArgs,
 }
@@ -898,8 +902,14 @@ impl OwnRunArgs {
 impl OwnClassifierArgs {
     /// Trains the `kind` of classifier the flags describe.
     fn train(self, kind: kindling_experiments::own_data::OwnClassifierKind) -> Result<()> {
+        use kindling_data::source::Encoding;
         let spec = kindling_experiments::own_data::OwnClassifier {
             kind,
+            encoding: match self.encoding.as_str() {
+                "latin1" => Encoding::Latin1,
+                "lossy" => Encoding::Lossy,
+                _ => Encoding::Utf8,
+            },
             format: self.format,
             train: self.train,
             dev: self.dev,

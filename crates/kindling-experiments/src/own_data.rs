@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use kindling_data::labelled_files::LabelledFormat;
+use kindling_data::source::Encoding;
 use kindling_embed::{VectorFormat, read_vectors};
 
 use crate::overrides::Override;
@@ -57,6 +58,8 @@ pub struct OwnClassifier {
     pub test: Option<PathBuf>,
     /// Pretrained vectors (default: random vectors, CNN-rand).
     pub pretrained: Option<PathBuf>,
+    /// The files' text encoding.
+    pub encoding: Encoding,
     /// Field overrides, `--set KEY=VALUE`.
     pub overrides: Vec<Override>,
 }
@@ -87,8 +90,12 @@ impl OwnClassifier {
     /// [`Error::Io`] for a path that cannot be made absolute; vector-file errors while reading
     /// the vectors' dimension; [`Error::Spec`] for a bad override.
     pub fn spec(&self) -> Result<ExperimentSpec> {
+        let encoding = toml::Value::try_from(self.encoding).map_err(|e| Error::Spec {
+            path: self.train.clone(),
+            message: format!("encoding: {e}"),
+        })?;
         let mut dataset = format!(
-            "format = \"{}\"\ntrain = {}\n",
+            "format = \"{}\"\ntrain = {}\nencoding = {encoding}\n",
             self.format.name(),
             quoted(&self.train)?
         );
@@ -535,6 +542,7 @@ mod tests {
     fn own(train: &str) -> OwnClassifier {
         OwnClassifier {
             kind: OwnClassifierKind::TextCnn,
+            encoding: Encoding::Utf8,
             format: LabelledFormat::Fasttext,
             train: train.into(),
             dev: None,
@@ -950,19 +958,48 @@ mod tests {
 
         let dir = std::env::temp_dir().join(format!("kindling-own-run-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let lines = |n: usize| -> String {
+        // Latin-1 bytes: `café` is `caf\xE9`, which is not UTF-8.
+        let lines = |n: usize| -> Vec<u8> {
             (0..n)
-                .map(|i| {
-                    if i % 2 == 0 {
-                        format!("__label__up good great fine film {i}\n")
+                .flat_map(|i| {
+                    let line = if i % 2 == 0 {
+                        format!("__label__up good great fine film {i} caf")
                     } else {
-                        format!("__label__down bad awful dull film {i}\n")
-                    }
+                        format!("__label__down bad awful dull film {i} caf")
+                    };
+                    line.into_bytes().into_iter().chain([0xE9, b'\n'])
                 })
                 .collect()
         };
         std::fs::write(dir.join("tiny.train"), lines(40)).unwrap();
         std::fs::write(dir.join("tiny.test"), lines(8)).unwrap();
+        // Read as UTF-8, the first line is an error naming file and line.
+        let utf8 = OwnClassifier {
+            kind: OwnClassifierKind::TextCnn,
+            encoding: Encoding::Utf8,
+            format: LabelledFormat::Fasttext,
+            train: dir.join("tiny.train"),
+            dev: None,
+            test: Some(dir.join("tiny.test")),
+            pretrained: None,
+            overrides: Vec::new(),
+        };
+        let err = crate::runner::run(
+            &utf8.spec().unwrap(),
+            &crate::runner::RunOptions {
+                backend: kindling_core::BackendKind::Flex,
+                seed: None,
+                quick: false,
+                data_dir: dir.clone(),
+                out_dir: Some(dir.join("utf8")),
+                progress: false,
+                resume: false,
+                overwrite: false,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("tiny.train:1"), "{err}");
         for (kind, overrides) in [
             (
                 OwnClassifierKind::TextCnn,
@@ -975,6 +1012,7 @@ mod tests {
         ] {
             let args = OwnClassifier {
                 kind,
+                encoding: Encoding::Latin1,
                 format: LabelledFormat::Fasttext,
                 train: dir.join("tiny.train"),
                 dev: None,
