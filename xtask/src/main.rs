@@ -78,14 +78,14 @@ enum Task {
         which: Train,
     },
     /// Writes docs/RESULTS.md from the archived metrics in docs/results (`--keep` first archives
-    /// the newest run of each experiment from `runs/`).
+    /// the newest full run of each committed experiment file from `runs/`; `--force` takes the
+    /// newest run whatever its settings).
+    #[command(disable_help_flag = true)]
     Results {
-        /// Directory of experiment outputs.
-        #[arg(long, default_value = "runs")]
-        runs: PathBuf,
-        /// First copies the newest metrics of each experiment into the archive (docs/results).
-        #[arg(long)]
-        keep: bool,
+        /// The runner's `results` flags (`--runs DIR`, `--keep`, `--force`), passed on as they
+        /// are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Classifies sentences with a classifier run (arguments, else standard input, one per
     /// line): `classify RUN [SENTENCE…] [--backend B]`.
@@ -429,17 +429,7 @@ fn main() -> ExitCode {
             release,
             fetch,
         ),
-        Task::Results { runs, keep } => {
-            let mut args = vec![
-                "results".to_string(),
-                "--runs".into(),
-                runs.display().to_string(),
-            ];
-            if keep {
-                args.push("--keep".into());
-            }
-            runner(args)
-        }
+        Task::Results { args } => forward("results", args),
         Task::Train {
             which: Train::Textcnn { args },
         } => forward("train-textcnn", args),

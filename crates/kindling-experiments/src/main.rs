@@ -276,10 +276,14 @@ enum Command {
         /// The archive of the metrics behind the tables (`NAME.json`), the tables' only source.
         #[arg(long, default_value = "docs/results")]
         archive: PathBuf,
-        /// First copies the newest run (metrics.json or a multi-seed summary.json) of every
-        /// experiment in `runs` into the archive.
+        /// First copies the newest full run (metrics.json or a multi-seed summary.json) of the
+        /// committed experiment file, for every experiment in `runs`, into the archive; newer
+        /// runs with other settings or `--quick` are passed over, each with the reason.
         #[arg(long)]
         keep: bool,
+        /// With --keep: the newest run of each experiment, whatever its settings.
+        #[arg(long, requires = "keep")]
+        force: bool,
     },
     /// Verifies every dataset present in the data directory against its published counts and
     /// prints a table; fails when a present dataset is unreadable or differs.
@@ -1126,9 +1130,19 @@ fn run(cli: Cli) -> Result<()> {
             out,
             archive,
             keep,
+            force,
         } => {
             if keep {
-                let kept = kindling_experiments::results::archive(&runs, &archive)?;
+                use kindling_experiments::results::{Archivable, archive_runs};
+                let archivable = if force {
+                    Archivable::Any
+                } else {
+                    Archivable::Committed(&cli.registry)
+                };
+                let (kept, skipped) = archive_runs(&runs, &archive, archivable)?;
+                for why in &skipped {
+                    eprintln!("not archived: {why}");
+                }
                 eprintln!("archived {} runs: {}", kept.len(), kept.join(", "));
             }
             let table = kindling_experiments::results::table(&archive)?;

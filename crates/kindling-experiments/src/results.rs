@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::bench::mean_sd;
+use crate::spec::ExperimentSpec;
 use crate::{Error, Result};
 
 /// Datasets in table order, with their column titles.
@@ -104,12 +105,93 @@ fn parse(path: &Path) -> Result<Value> {
     })
 }
 
+/// Which runs [`archive`] may take.
+#[derive(Debug, Clone, Copy)]
+pub enum Archivable<'a> {
+    /// Only full runs (not `--quick`) of the experiment file as committed in this registry
+    /// folder: the run's `config.json` must hold the same experiment (no `--set` overrides, no
+    /// older version of the file), and an own-data run never matches a registry name's file.
+    Committed(&'a Path),
+    /// The newest run of each name, whatever its settings (`--force`).
+    Any,
+}
+
+/// Copies the newest archivable run (`metrics.json`, or a multi-seed `summary.json`) of every
+/// experiment in the tables from `runs` into the archive as `NAME.json`; returns the names
+/// copied and, for each newer run passed over, its folder and why.
+///
+/// # Errors
+/// Unreadable metrics, an unreadable experiment file, or a failed write.
+pub fn archive_runs(
+    runs: &Path,
+    archive: &Path,
+    archivable: Archivable<'_>,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let mut skipped = Vec::new();
+    let copied = archive_with(runs, archive, |name, dir| {
+        let Archivable::Committed(registry) = archivable else {
+            return Ok(true);
+        };
+        match not_archivable(dir, &ExperimentSpec::find(registry, name)?)? {
+            None => Ok(true),
+            Some(why) => {
+                skipped.push(format!("{}: {why}", dir.display()));
+                Ok(false)
+            }
+        }
+    })?;
+    Ok((copied, skipped))
+}
+
+/// Why the run in `dir` is not a full run of `spec` as committed, if it is not.
+fn not_archivable(dir: &Path, spec: &ExperimentSpec) -> Result<Option<String>> {
+    // A multi-seed folder: every seed ran the same experiment; its first seed tells.
+    let config = if dir.join("config.json").is_file() {
+        dir.join("config.json")
+    } else {
+        let mut seeds: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path().join("config.json")))
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        seeds.sort();
+        match seeds.into_iter().next() {
+            Some(config) => config,
+            None => return Ok(Some("no config.json says how it ran".into())),
+        }
+    };
+    let config = parse(&config)?;
+    if config["quick"].as_bool() == Some(true) {
+        return Ok(Some("a --quick run".into()));
+    }
+    let committed = serde_json::to_value(spec).expect("experiments serialise");
+    if config["experiment"] != committed {
+        return Ok(Some(format!(
+            "its settings differ from {}.toml as committed (--set overrides, another file of the same name, or an older version)",
+            spec.name
+        )));
+    }
+    Ok(None)
+}
+
 /// Copies the newest `metrics.json` of every experiment in the tables from `runs` into the
-/// archive as `NAME.json`; returns the names copied.
+/// archive as `NAME.json`, whatever its settings; returns the names copied.
 ///
 /// # Errors
 /// Unreadable metrics or a failed write.
 pub fn archive(runs: &Path, archive: &Path) -> Result<Vec<String>> {
+    Ok(archive_runs(runs, archive, Archivable::Any)?.0)
+}
+
+/// [`archive_runs`] with `take(name, folder)` deciding whether a run folder may be archived.
+fn archive_with(
+    runs: &Path,
+    archive: &Path,
+    mut take: impl FnMut(&str, &Path) -> Result<bool>,
+) -> Result<Vec<String>> {
     let mut names: Vec<String> = VARIANTS
         .iter()
         .flat_map(|(suffix, _, _)| {
@@ -123,7 +205,7 @@ pub fn archive(runs: &Path, archive: &Path) -> Result<Vec<String>> {
     names.push("g2p-cmudict".into());
     let mut copied = Vec::new();
     for name in names {
-        if let Some(metrics) = latest_metrics(runs, &name)? {
+        if let Some(metrics) = latest_metrics(runs, &name, |dir| take(&name, dir))? {
             let text = serde_json::to_string_pretty(&metrics).expect("JSON values serialise");
             kindling_core::atomic::write_atomic(
                 &archive.join(format!("{name}.json")),
@@ -223,10 +305,14 @@ fn flatten_summary(summary: &Value) -> Value {
 
 /// The newest results of experiment `name` under `runs`: `runs/NAME/` itself when it is a run
 /// folder, else the latest (by name, i.e. timestamp) run folder `runs/NAME/*/`.
-fn latest_metrics(runs: &Path, name: &str) -> Result<Option<Value>> {
+fn latest_metrics(
+    runs: &Path,
+    name: &str,
+    mut take: impl FnMut(&Path) -> Result<bool>,
+) -> Result<Option<Value>> {
     let dir = runs.join(name);
     if let Some(metrics) = folder_metrics(&dir)? {
-        return Ok(Some(metrics));
+        return Ok(take(&dir)?.then_some(metrics));
     }
     let mut candidates: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -237,10 +323,13 @@ fn latest_metrics(runs: &Path, name: &str) -> Result<Option<Value>> {
         })
         .unwrap_or_default();
     candidates.sort();
-    match candidates.pop() {
-        Some(newest) => folder_metrics(&newest),
-        None => Ok(None),
+    // The newest folder that may be archived.
+    while let Some(newest) = candidates.pop() {
+        if take(&newest)? {
+            return folder_metrics(&newest);
+        }
     }
+    Ok(None)
 }
 
 /// `metrics[key]` formatted by `show`, with `± sd` when it is a mean over seeds.
@@ -603,6 +692,60 @@ mod tests {
         assert!(
             row.contains("| 1, 2, 3 | 80.43 ± 0.58 |") && row.contains("| 79.86 ± 0.34 |"),
             "{row}"
+        );
+        let _ = std::fs::remove_dir_all(&runs);
+    }
+
+    #[test]
+    fn only_full_runs_of_the_committed_experiment_are_archived_unless_forced() {
+        let runs = scratch("committed");
+        let registry = runs.join("experiments");
+        write(
+            &registry,
+            "bilstm-trec.toml",
+            "description = \"d\"\ntask = \"adding\"\n[options]\nlength = 5\n\
+             train_sequences = 4\neval_sequences = 2\ndata_seed = 1\n[options.encoder]\n\
+             cell = \"gru\"\nhidden = 2\n[train]\nepochs = 1\nbatch_size = 2\nseed = 1\n\
+             optimizer = { kind = \"adam\", lr = 0.01 }\n",
+        );
+        let committed = ExperimentSpec::find(&registry, "bilstm-trec").unwrap();
+        let config = |experiment: &ExperimentSpec, quick: bool| {
+            serde_json::json!({ "experiment": experiment, "quick": quick }).to_string()
+        };
+        let mut changed = committed.clone();
+        changed.description = "changed by --set".into();
+        for (folder, accuracy, config) in [
+            ("20260101-000000", 0.9, config(&committed, false)),
+            ("20260102-000000", 0.5, config(&committed, true)),
+            ("20260103-000000", 0.6, config(&changed, false)),
+        ] {
+            let dir = format!("bilstm-trec/{folder}");
+            write(&runs, &format!("{dir}/config.json"), &config);
+            write(
+                &runs,
+                &format!("{dir}/metrics.json"),
+                &format!(r#"{{"test_accuracy": {accuracy}}}"#),
+            );
+        }
+        let archive = runs.join("archive");
+        let (kept, skipped) =
+            archive_runs(&runs, &archive, Archivable::Committed(&registry)).unwrap();
+        assert_eq!(kept, ["bilstm-trec"]);
+        let kept = parse(&archive.join("bilstm-trec.json")).unwrap();
+        assert_eq!(
+            kept["test_accuracy"].as_f64(),
+            Some(0.9),
+            "the full committed run"
+        );
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(skipped[0].contains("20260103") && skipped[0].contains("settings differ"));
+        assert!(skipped[1].contains("20260102") && skipped[1].contains("--quick"));
+        archive_runs(&runs, &archive, Archivable::Any).unwrap();
+        let forced = parse(&archive.join("bilstm-trec.json")).unwrap();
+        assert_eq!(
+            forced["test_accuracy"].as_f64(),
+            Some(0.6),
+            "forced: the newest"
         );
         let _ = std::fs::remove_dir_all(&runs);
     }
