@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use kindling_data::read::brown::read_tagged_file;
-use kindling_data::read::cmudict::{CmudictOptions, read_cmudict};
+use kindling_data::read::cmudict::{CmudictOptions, read_cmudict, read_tab_lexicon};
 use kindling_data::read::evaluation::{read_analogies, read_word_pairs};
 use kindling_data::read::labelled::{TrecLabels, read_fasttext, read_label_first, read_trec};
 use kindling_data::read::parallel::read_parallel;
 use kindling_data::read::table::{Delimiter, read_table};
+use kindling_data::read::tagged_text::{TaggedLayout, read_tagged};
 use kindling_data::source::{Encoding, read_lines};
 use kindling_data::tokenize::{Chars, KimClean, Tokenizer, Whitespace, Words};
 use kindling_data::{Error, Vocab};
@@ -64,12 +65,15 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => return, // a corrupt gzip stream: every reader would stop at the same place
     };
     for encoding in [Encoding::Utf8, Encoding::Latin1] {
+        check(read_tagged(path, TaggedLayout::Columns, encoding), lines);
+        check(read_tagged(path, TaggedLayout::Slashed, encoding), lines);
         check(read_label_first(path, encoding), lines);
         check(read_trec(path, encoding, TrecLabels::Fine), lines);
         check(read_fasttext(path, encoding), lines);
         check(read_table(path, Delimiter::Tab, encoding), lines);
         check(read_table(path, Delimiter::Comma, encoding), lines);
     }
+    check(read_tab_lexicon(path), lines);
     check(
         read_cmudict(
             path,
