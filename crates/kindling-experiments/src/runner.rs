@@ -162,6 +162,19 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     Ok(metrics)
 }
 
+/// Whether `dir` holds a `last.ckpt` to continue from: its own, or one of its folds'
+/// (cross-validation writes `fold-N/`).
+fn has_checkpoint(dir: &Path) -> bool {
+    std::iter::once(dir.join(files::LAST))
+        .chain(
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry.ok().map(|e| e.path().join(files::LAST))),
+        )
+        .any(|checkpoint| checkpoint.is_file())
+}
+
 /// The files that make a folder a run folder (any one of them).
 const RUN_FILES: [&str; 5] = [
     "config.json",
@@ -237,6 +250,14 @@ fn check_resumable(out_dir: &Path, config: &Value) -> Result<()> {
         return Err(Error::Resume {
             path,
             problem: "is missing, so there is no run to resume here".into(),
+        });
+    }
+    if !has_checkpoint(out_dir) {
+        return Err(Error::Resume {
+            path: out_dir.join(files::LAST),
+            problem: "is missing: the run stopped before its first epoch ended (or does not \
+                      train), so there is nothing to continue; start it again with --overwrite"
+                .into(),
         });
     }
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
@@ -318,10 +339,13 @@ pub fn run_seeds(
     let mut runs = Vec::with_capacity(seeds.len());
     for &seed in seeds {
         let out_dir = base.join(format!("seed-{seed}"));
+        // Under --resume, a seed that never started starts now, and one stopped before its
+        // first checkpoint (nothing to continue, nothing to lose) starts again.
+        let continuable = out_dir.join("config.json").is_file() && has_checkpoint(&out_dir);
         let options = RunOptions {
             seed: Some(seed),
-            // Seeds that never started start now.
-            resume: options.resume && out_dir.join("config.json").is_file(),
+            resume: options.resume && continuable,
+            overwrite: options.overwrite || (options.resume && !continuable),
             out_dir: Some(out_dir),
             ..options.clone()
         };
@@ -641,6 +665,15 @@ mod tests {
             .to_string();
         assert!(
             err.contains("has not finished") && err.contains("--resume"),
+            "{err}"
+        );
+        // It stopped before its first epoch ended: no last.ckpt, so --resume has nothing to
+        // continue and says so instead of starting afresh.
+        let err = run(&failing, &options(&stopped, true))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("last.ckpt") && err.contains("--overwrite"),
             "{err}"
         );
         let _ = std::fs::remove_dir_all(&dir);
