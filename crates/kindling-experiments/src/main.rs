@@ -650,16 +650,7 @@ fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
             }
         }
         VectorQuery::Convert { out } => {
-            let name = out.file_name().unwrap_or_default().to_string_lossy();
-            let name = name.strip_suffix(".gz").unwrap_or(&name);
-            let format = if name.ends_with(".bin") {
-                VectorFormat::Word2VecBinary
-            } else if name.to_lowercase().contains("glove") {
-                VectorFormat::GloveText
-            } else {
-                VectorFormat::Word2VecText
-            };
-            write_vectors(&vectors, &out, format)?;
+            write_vectors(&vectors, &out, VectorFormat::for_output(&out))?;
             eprintln!(
                 "{} vectors of {} dimensions written to {}",
                 vectors.len(),
@@ -1194,40 +1185,13 @@ fn run(cli: Cli) -> Result<()> {
             sentences,
             decode,
             backend,
-        } => {
-            decode.check()?;
-            let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
-            let settings = decode.settings(translator.decode_settings())?;
-            let mut index = 0;
-            for_each_chunk(sentences, input_buffer(&settings), |chunk| {
-                for outputs in translator.translate_nbest(chunk, &settings)? {
-                    print_outputs(index, None, &outputs, settings.nbest);
-                    index += 1;
-                }
-                Ok(())
-            })?;
-        }
+        } => decode_inputs(&run, sentences, &decode, backend, false)?,
         Command::Pronounce {
             run,
             words,
             decode,
             backend,
-        } => {
-            decode.check()?;
-            let translator = Translator::load(&run, &chosen_backend(backend)?.device()?)?;
-            let settings = decode.settings(translator.decode_settings())?;
-            let mut index = 0;
-            for_each_chunk(words, input_buffer(&settings), |chunk| {
-                for (word, outputs) in chunk
-                    .iter()
-                    .zip(translator.translate_nbest(chunk, &settings)?)
-                {
-                    print_outputs(index, Some(word), &outputs, settings.nbest);
-                    index += 1;
-                }
-                Ok(())
-            })?;
-        }
+        } => decode_inputs(&run, words, &decode, backend, true)?,
         Command::Classify {
             run,
             sentences,
@@ -1555,6 +1519,32 @@ fn read_text_lines(path: &std::path::Path) -> Result<Vec<String>> {
     kindling_data::source::read_lines(path, kindling_data::source::Encoding::Utf8)
         .map(|lines| lines.into_iter().map(|l| l.text).collect())
         .map_err(Into::into)
+}
+
+/// `translate` and `pronounce`: decodes each input (arguments, else standard input) with the
+/// run's saved search settings overridden by the flags; `echo` prints each input before its
+/// output.
+fn decode_inputs(
+    run: &std::path::Path,
+    inputs: Vec<String>,
+    decode: &DecodeArgs,
+    backend: Option<BackendKind>,
+    echo: bool,
+) -> Result<()> {
+    decode.check()?;
+    let translator = Translator::load(run, &chosen_backend(backend)?.device()?)?;
+    let settings = decode.settings(translator.decode_settings())?;
+    let mut index = 0;
+    for_each_chunk(inputs, input_buffer(&settings), |chunk| {
+        for (input, outputs) in chunk
+            .iter()
+            .zip(translator.translate_nbest(chunk, &settings)?)
+        {
+            print_outputs(index, echo.then_some(input), &outputs, settings.nbest);
+            index += 1;
+        }
+        Ok(())
+    })
 }
 
 /// Input lines read at a time for decoding: 16 batches, so that sorting by length within them

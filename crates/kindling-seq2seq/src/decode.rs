@@ -180,10 +180,8 @@ pub fn decode(
     settings.validate()?;
     let device = device.clone().without_autodiff();
     let search = settings.search(vocabularies);
-    let mut order: Vec<usize> = (0..sources.len()).collect();
-    order.sort_by_key(|&i| sources[i].len());
     let mut outputs: Vec<Vec<Hypothesis>> = vec![Vec::new(); sources.len()];
-    for chunk in order.chunks(settings.batch_size) {
+    for chunk in &decode_batches(sources, settings.batch_size) {
         let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| sources[i].clone()).collect();
         let batch = batch_sources(&batch, vocabularies.pad(), &device);
         let decoded = if settings.beam == 1 {
@@ -199,6 +197,18 @@ pub fn decode(
         }
     }
     Ok(outputs)
+}
+
+/// The batches [`decode`] searches, as indices into `sources`: the sources sorted by length
+/// (stable, so equal lengths keep their order), cut `batch_size` at a time. A peer that must
+/// decode the same batches (the benchmark's PyTorch side) takes them from here.
+pub fn decode_batches(sources: &[Vec<u32>], batch_size: usize) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..sources.len()).collect();
+    order.sort_by_key(|&i| sources[i].len());
+    order
+        .chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
 }
 
 /// [`decode`]'s best output of each source.

@@ -19,7 +19,7 @@ pub mod vocab;
 
 pub use attention::AttentionKind;
 pub use batch::{PairBatch, PairBatcher, PairExample};
-pub use decode::{DecodeSettings, decode, decode_best};
+pub use decode::{DecodeSettings, decode, decode_batches, decode_best};
 pub use error::{Error, Result};
 pub use model::{Seq2Seq, Seq2SeqConfig};
 pub use saved::{SavedSeq2Seq, Segmenter, Translation, Translator, save_seq2seq, target_text};

@@ -551,8 +551,8 @@ fn load_best<M: Module>(checkpoint: &Path, best_epoch: usize, model: M) -> Resul
     saved.restore_model(model, &path)
 }
 
-/// `the weights of parameter N (NaN)` for the first parameter of `model` holding a value that is
-/// not finite, if any.
+/// `a weight of parameter N (shape …)` for the first parameter of `model` holding a value that
+/// is not finite, if any.
 fn first_non_finite_parameter<M: Module>(model: &M) -> Option<String> {
     struct Find {
         index: usize,

@@ -33,15 +33,28 @@ pub enum VectorFormat {
 }
 
 impl VectorFormat {
+    /// The format to write a new file named `path` in: `.bin` (before any `.gz`) is binary, a
+    /// name containing `glove` is GloVe text, anything else word2vec text (fastText's `.vec`).
+    pub fn for_output(path: &Path) -> Self {
+        if is_binary_name(path) {
+            Self::Word2VecBinary
+        } else if path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().to_lowercase().contains("glove"))
+        {
+            Self::GloveText
+        } else {
+            Self::Word2VecText
+        }
+    }
+
     /// Guesses the format of `path`: `.bin` (before any `.gz`) is binary; otherwise a first line
     /// of two integers means word2vec text, anything else GloVe text.
     ///
     /// # Errors
     /// File errors from opening and reading the first line.
     pub fn detect(path: &Path) -> Result<Self> {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let name = name.strip_suffix(".gz").unwrap_or(&name);
-        if name.ends_with(".bin") {
+        if is_binary_name(path) {
             return Ok(Self::Word2VecBinary);
         }
         let mut lines = Lines::open(path, Encoding::Utf8)?;
@@ -53,6 +66,12 @@ impl VectorFormat {
             Self::GloveText
         })
     }
+}
+
+/// Whether `path` names a binary file: `.bin`, before any `.gz`.
+fn is_binary_name(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.strip_suffix(".gz").unwrap_or(&name).ends_with(".bin")
 }
 
 fn parse_header(line: &str) -> Option<(usize, usize)> {
@@ -692,6 +711,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn output_formats_follow_the_name() {
+        let format = |name: &str| VectorFormat::for_output(Path::new(name));
+        assert_eq!(format("out/vectors.bin"), VectorFormat::Word2VecBinary);
+        assert_eq!(format("vectors.bin.gz"), VectorFormat::Word2VecBinary);
+        assert_eq!(format("my-GloVe.50d.txt.gz"), VectorFormat::GloveText);
+        assert_eq!(format("vectors.vec"), VectorFormat::Word2VecText);
     }
 
     #[test]

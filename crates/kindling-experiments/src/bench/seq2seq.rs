@@ -37,6 +37,7 @@ use kindling_data::read::parallel::{SentencePair, read_parallel};
 use kindling_seq2seq::score::corpus_bleu;
 use kindling_seq2seq::{
     AttentionKind, DecodeSettings, PairBatch, PairBatcher, PairExample, Seq2SeqConfig, Translator,
+    decode_batches,
 };
 use serde::Serialize;
 
@@ -362,17 +363,15 @@ pub fn compare(
     // Decoding: the run's trained weights in both tools, the same batches of test sources.
     let model = translator.model();
     start_weights::write(model, &settings.work_dir, "trained", torch_tensors)?;
-    // The library's decode sorts the sources by length and cuts batches of `batch_size`;
-    // PyTorch gets those same batches.
+    // PyTorch gets the batches the library's decode searches.
     let decode_settings = DecodeSettings {
         beam: settings.beam,
         nbest: 1,
         batch_size: settings.decode_batch.max(1),
         ..corpus.options.decode.clone()
     };
-    let mut order: Vec<usize> = (0..corpus.test_sources.len()).collect();
-    order.sort_by_key(|&i| corpus.test_sources[i].len());
-    let batches: Vec<&[usize]> = order.chunks(decode_settings.batch_size).collect();
+    let batches = decode_batches(&corpus.test_sources, decode_settings.batch_size);
+    let order: Vec<usize> = batches.concat();
     let search = decode_settings.search(translator.vocabularies());
     let mut text = format!(
         "{header}\n{} {} {} {}\n{}\n",
@@ -384,7 +383,7 @@ pub fn compare(
     );
     for batch in &batches {
         text.push_str(&format!("{}\n", batch.len()));
-        for &i in *batch {
+        for &i in batch {
             text.push_str(&ids_line(&corpus.test_sources[i]));
         }
     }
