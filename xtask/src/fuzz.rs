@@ -32,6 +32,10 @@ const TARGETS: &[Target] = &[
         burn: false,
     },
     Target {
+        name: "parallel_files",
+        burn: false,
+    },
+    Target {
         name: "checkpoint",
         burn: true,
     },
@@ -41,6 +45,30 @@ const TARGETS: &[Target] = &[
     },
     Target {
         name: "embedding_models",
+        burn: true,
+    },
+    Target {
+        name: "checkpoint_sections",
+        burn: true,
+    },
+    Target {
+        name: "resume_state",
+        burn: true,
+    },
+    Target {
+        name: "saved_runs",
+        burn: true,
+    },
+    Target {
+        name: "subword_json",
+        burn: true,
+    },
+    Target {
+        name: "experiment_spec",
+        burn: true,
+    },
+    Target {
+        name: "results_archive",
         burn: true,
     },
 ];

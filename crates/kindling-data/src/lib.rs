@@ -12,6 +12,7 @@
 //! - [`batch`], [`sampler`], [`loader`]: padding with lengths and masks, length bucketing,
 //!   seeded batch plans, and background batch preparation.
 //! - [`split`]: seeded holdout and stratified k-fold.
+//! - [`fingerprint`]: which files a run read, by size and checksum (resume checks its data).
 //! - [`registry`], [`check`]: the named datasets under a data directory and their
 //!   verification.
 //!
@@ -30,6 +31,7 @@ pub mod batch;
 pub mod bptt;
 pub mod check;
 mod error;
+pub mod fingerprint;
 pub mod labelled_files;
 pub mod labels;
 #[cfg(feature = "burn")]

@@ -60,12 +60,14 @@ impl Encoding {
 }
 
 /// Opens `path` for buffered reading, decompressing it when it starts with the gzip magic
-/// bytes (whatever its name).
+/// bytes (whatever its name). The file is noted by any [`crate::fingerprint::Recording`] alive
+/// on this thread.
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be opened or read.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).map_err(|e| Error::io("opening", path, e))?;
+    crate::fingerprint::record_opened(path);
     from_reader(path, file)
 }
 

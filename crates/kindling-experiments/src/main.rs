@@ -867,8 +867,12 @@ struct OwnRunArgs {
     /// Hides progress bars.
     #[arg(long)]
     no_progress: bool,
-    /// Clears the run folder in `--out` first when it holds a run.
+    /// Continues the run in `--out` from its last checkpoint; the files must have the same
+    /// contents as when the run started (checked by size and checksum), wherever they are now.
     #[arg(long, requires = "out")]
+    resume: bool,
+    /// Clears the run folder in `--out` first when it holds a run.
+    #[arg(long, requires = "out", conflicts_with = "resume")]
     overwrite: bool,
 }
 
@@ -882,7 +886,7 @@ impl OwnRunArgs {
             data_dir: DataDir::resolve(None).root().to_path_buf(),
             out_dir: self.out,
             progress: !self.no_progress,
-            resume: false,
+            resume: self.resume,
             overwrite: self.overwrite,
         };
         let metrics = runner::run(spec, &options)?;

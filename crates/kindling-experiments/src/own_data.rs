@@ -731,6 +731,70 @@ mod tests {
     }
 
     #[test]
+    fn resume_checks_the_data_by_content_not_by_path() {
+        let _alone = crate::train_alone();
+        let dir = std::env::temp_dir().join(format!("kindling-own-resume-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = String::new();
+        for i in 0..30 {
+            let noun = ["dog", "cat"][i % 2];
+            text.push_str(&format!("the\tDET\n{noun}\tNOUN\nruns\tVERB\n\n"));
+        }
+        let train = dir.join("toy.conll");
+        std::fs::write(&train, &text).unwrap();
+        let spec = |epochs: usize| {
+            OwnTagger {
+                format: crate::tasks::TaggedFormat::Conll,
+                train: train.clone(),
+                dev: None,
+                test: None,
+                overrides: [
+                    format!("train.epochs={epochs}"),
+                    "train.batch_size=8".into(),
+                    "options.model.dim=4".into(),
+                    "options.model.encoder.hidden=2".into(),
+                ]
+                .iter()
+                .map(|o| o.parse().unwrap())
+                .collect(),
+            }
+            .spec()
+            .unwrap()
+        };
+        let out = dir.join("run");
+        run_own(&spec(1), &dir, &out);
+        let saved = std::fs::read_to_string(out.join(crate::runner::DATA_FINGERPRINTS)).unwrap();
+        assert!(saved.contains("toy.conll"), "{saved}");
+        let options = |resume| crate::runner::RunOptions {
+            backend: kindling_core::BackendKind::Flex,
+            seed: None,
+            quick: false,
+            data_dir: dir.clone(),
+            out_dir: Some(out.clone()),
+            progress: false,
+            resume,
+            overwrite: false,
+        };
+
+        // The same path with other contents (same size: one letter changed) is refused …
+        std::fs::write(&train, text.replacen("dog", "dug", 1)).unwrap();
+        let refused = crate::runner::run(&spec(2), &options(true)).expect_err("edited data");
+        let message = refused.to_string();
+        assert!(
+            message.contains("cannot resume") && message.contains("toy.conll"),
+            "{message}"
+        );
+        // … and the same contents continue the run.
+        std::fs::write(&train, &text).unwrap();
+        let metrics = crate::runner::run(&spec(2), &options(true)).unwrap();
+        assert_eq!(metrics["epochs_run"], json!(2));
+        let log = std::fs::read_to_string(out.join("log.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 2, "one epoch trained, one resumed");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_language_model_of_own_text_continues_a_prompt() {
         use kindling_core::BackendKind;
 

@@ -9,6 +9,7 @@ use kindling_core::burn::tensor::Device;
 use kindling_core::train::{
     Batcher, TrainConfig, TrainStep, Trained, Trainer, files, mark_finished, mark_unfinished,
 };
+use kindling_data::fingerprint::{self, FileFingerprint, Recording};
 use serde_json::{Map, Value, json};
 
 use crate::report::{config_hash, git_commit, peak_rss_bytes, write_report};
@@ -54,6 +55,9 @@ pub struct TaskContext<'a> {
     pub out_dir: PathBuf,
     /// Show progress bars.
     pub progress: bool,
+    /// The data files the task has opened so far (saved by content beside each training run,
+    /// and checked on resume).
+    pub data: Recording,
     /// Continue training from the last checkpoint of the output directory it is given, when
     /// there is one.
     pub resume: bool,
@@ -99,7 +103,9 @@ impl TaskContext<'_> {
             .with_output(out_dir)
             .with_progress(self.progress);
         let checkpoint = out_dir.join(files::LAST);
-        let trained = if self.resume && checkpoint.is_file() {
+        let resuming = self.resume && checkpoint.is_file();
+        self.check_data(out_dir, resuming)?;
+        let trained = if resuming {
             trainer.resume(model, &checkpoint, batcher, train, Some(dev))?
         } else {
             trainer.fit(model, batcher, train, Some(dev))?
@@ -107,6 +113,39 @@ impl TaskContext<'_> {
         Ok(trained)
     }
 }
+
+impl TaskContext<'_> {
+    /// Writes the fingerprints of the data read so far into `out_dir/data.json` for a new
+    /// training run; when `resuming`, compares them with the saved ones instead, by content
+    /// (size and checksum) alone, so moved files are fine and edited ones are refused.
+    ///
+    /// # Errors
+    /// [`Error::Resume`] naming the files that differ; I/O errors naming the file.
+    fn check_data(&self, out_dir: &Path, resuming: bool) -> Result<()> {
+        let current = fingerprint::fingerprint(&self.data.files())?;
+        let path = out_dir.join(DATA_FINGERPRINTS);
+        if !resuming {
+            return Ok(write_json_atomic(&path, &current)?);
+        }
+        if !path.is_file() {
+            // Written before runs recorded their data: nothing to compare with.
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let saved: Vec<FileFingerprint> =
+            serde_json::from_str(&text).map_err(|e| Error::Resume {
+                path: path.clone(),
+                problem: format!("is not a list of data fingerprints: {e}"),
+            })?;
+        fingerprint::compare(&saved, &current).map_err(|problem| Error::Resume {
+            path: out_dir.to_path_buf(),
+            problem,
+        })
+    }
+}
+
+/// The file in a training run's folder that records its data by content.
+pub const DATA_FINGERPRINTS: &str = "data.json";
 
 /// Runs `spec` and returns the flat metrics it wrote to `metrics.json`; `report.md` and its
 /// charts go beside it.
@@ -129,6 +168,7 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
 
     let context = TaskContext {
         spec,
+        data: Recording::start(),
         max_examples: options.quick.then_some(spec.quick.max_examples),
         device: options.backend.train_device()?,
         data_dir: options.data_dir.clone(),
