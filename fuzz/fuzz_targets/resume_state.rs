@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use kindling_core::BackendKind;
 use kindling_core::checkpoint::Checkpoint;
-use kindling_core::models::softmax_regression::{
+use kindling_core::models::{
     DenseBatcher, DenseExample, SoftmaxRegressionConfig,
 };
 use kindling_core::optim::OptimizerConfig;
@@ -62,6 +62,10 @@ fn config(epochs: usize) -> TrainConfig {
 fn dirs() -> &'static (PathBuf, PathBuf) {
     static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     DIRS.get_or_init(|| {
+        // burn's record parsing panics on some malformed sections, and kindling turns those
+        // panics into errors: the default hook reports them without aborting (libFuzzer's
+        // aborts even on a caught panic); a panic that escapes still fails the run.
+        drop(std::panic::take_hook());
         let root = std::env::temp_dir().join(format!("kindling-fuzz-resume-{}", std::process::id()));
         let (template, work) = (root.join("template"), root.join("work"));
         std::fs::create_dir_all(&template).unwrap();

@@ -135,23 +135,47 @@ impl Checkpoint {
     /// # Errors
     /// [`Error::Checkpoint`] when parameter names or shapes differ.
     pub fn restore_model<M: Module>(&self, model: M, path: &Path) -> Result<M> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(self.model.clone()))
+        let bytes = Bytes::from_bytes_vec(self.model.clone());
+        let record = without_panic(path, "model section", || ModuleRecord::from_bytes(bytes))?
             .map_err(|e| Error::checkpoint(path, format!("model section: {e}")))?;
-        model
-            .try_load_record(record)
+        without_panic(path, "model section", || model.try_load_record(record))?
             .map_err(|e| Error::checkpoint(path, format!("does not fit this model: {e}")))
     }
 
     /// Loads the saved optimizer state into `optimizer`.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when the section is not an optimizer record of this model.
     pub fn restore_optimizer(
         &self,
         optimizer: ModuleOptimizer,
         path: &Path,
     ) -> Result<ModuleOptimizer> {
-        optimizer
-            .from_bytes(Bytes::from_bytes_vec(self.optimizer.clone()))
+        let bytes = Bytes::from_bytes_vec(self.optimizer.clone());
+        without_panic(path, "optimizer section", || optimizer.from_bytes(bytes))?
             .map_err(|e| Error::checkpoint(path, format!("optimizer section: {e}")))
     }
+}
+
+/// Runs burn's parsing of a record section, turning a panic into a checkpoint error.
+///
+/// burn 0.22 parses records with `expect`s on what the bytes claim (e.g. "Optimizer record
+/// tensors should carry a parameter id"), so a section that passes its checksum but was not
+/// written by burn — or was written by a different structure — would abort the program instead
+/// of failing. The closure only reads the bytes and builds new values, so nothing half-changed
+/// survives an unwind.
+fn without_panic<T>(path: &Path, section: &str, parse: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unreadable".into());
+        Error::checkpoint(
+            path,
+            format!("{section} is not a record burn can read: {message}"),
+        )
+    })
 }
 
 /// A container error as a checkpoint error: format problems become [`Error::Checkpoint`].

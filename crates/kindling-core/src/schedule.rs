@@ -114,6 +114,28 @@ impl LrScheduler {
         })
     }
 
+    /// Checks a scheduler read back from a checkpoint for values no run writes: the schedule's
+    /// own settings (as [`LrScheduler::new`]), rates that are not finite and positive, a best
+    /// metric that is not finite, or a count of bad epochs no run reaches.
+    ///
+    /// # Errors
+    /// A message naming the value.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        Self::new(self.schedule.clone(), self.base_lr).map_err(|e| e.to_string())?;
+        for (name, rate) in [("base rate", self.base_lr), ("rate", self.lr)] {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(format!("the scheduler's {name} is {rate}"));
+            }
+        }
+        if self.best.is_some_and(|b| !b.is_finite()) {
+            return Err("the scheduler's best metric is not finite".into());
+        }
+        if self.bad_epochs > u32::MAX as usize {
+            return Err(format!("{} epochs without improvement", self.bad_epochs));
+        }
+        Ok(())
+    }
+
     /// The learning rate to use now.
     pub fn lr(&self) -> f64 {
         self.lr

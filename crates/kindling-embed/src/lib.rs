@@ -15,6 +15,9 @@
 //! - [`io`] holds files:
 //!   - [`format`](mod@format): word2vec text and binary, GloVe text and fastText `.vec`; gzip
 //!     transparently; hostile headers and non-finite values are errors.
+//!   - [`io::fasttext_bin`]: fastText's own model files (`.bin`) read and written, so unknown
+//!     words get the vectors fastText gives them; [`KeyedVectors`]: any of these files behind
+//!     one type.
 //!   - the model file that saves word2vec and subword models whole (settings, vocabulary,
 //!     every weight matrix, checksums).
 //! - [`query`] holds questions asked of vectors:
@@ -39,7 +42,9 @@ pub mod train;
 pub mod vectors;
 
 pub use error::{Error, Result};
+pub use io::fasttext_bin::{read_fasttext_model, write_fasttext_model};
 pub use io::format::{self, VectorFormat, read_vectors, write_vectors};
+pub use io::keyed::KeyedVectors;
 pub use query::{AnalogyMethod, Similarity, evaluate};
 pub use train::{glove, subword, word2vec};
 pub use vectors::WordVectors;

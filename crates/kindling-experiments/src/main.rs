@@ -506,7 +506,8 @@ enum VectorQuery {
         /// The second word.
         b: String,
     },
-    /// Prints `word v1 v2 …` for each word (`fasttext print-word-vectors`).
+    /// Prints `word v1 v2 …` for each word (`fasttext print-word-vectors`), each value as the
+    /// shortest decimal that reads back as the same float.
     Print {
         /// The words; none: read them from standard input, one or more per line.
         words: Vec<String>,
@@ -526,11 +527,39 @@ enum VectorQuery {
     },
     /// Writes the vectors to OUT in the format its name says (`.bin`: word2vec binary; a name
     /// with `glove`: GloVe text, without a header; else word2vec text, as fastText's `.vec`;
-    /// `.gz` compresses).
+    /// `.gz` compresses), or in `--format`.
     Convert {
         /// The output file.
         out: PathBuf,
+        /// The output format (default: from OUT's name); `fasttext` writes a subword model
+        /// (read from a fastText `.bin` or a kindling subword model) as a fastText `.bin`.
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
     },
+}
+
+/// The formats `vectors … convert` writes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OutputFormat {
+    /// word2vec text (fastText's `.vec`).
+    Word2vec,
+    /// word2vec binary.
+    Word2vecBinary,
+    /// GloVe text, without a header.
+    Glove,
+    /// A fastText model file (`.bin`), n-grams included.
+    Fasttext,
+}
+
+impl From<OutputFormat> for kindling_embed::VectorFormat {
+    fn from(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Word2vec => Self::Word2VecText,
+            OutputFormat::Word2vecBinary => Self::Word2VecBinary,
+            OutputFormat::Glove => Self::GloveText,
+            OutputFormat::Fasttext => Self::FastTextModel,
+        }
+    }
 }
 
 /// The largest `-k` a vector query takes.
@@ -538,7 +567,7 @@ const MAX_NEIGHBOURS: usize = 100_000;
 
 /// Runs a `vectors` query.
 fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
-    use kindling_embed::{AnalogyMethod, Similarity, VectorFormat, read_vectors, write_vectors};
+    use kindling_embed::{AnalogyMethod, KeyedVectors, Similarity, VectorFormat};
 
     let check_k = |k: usize| -> Result<()> {
         if (1..=MAX_NEIGHBOURS).contains(&k) {
@@ -554,11 +583,12 @@ fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
         VectorQuery::Nn { k, .. } | VectorQuery::Analogy { k, .. } => check_k(*k)?,
         _ => {}
     }
-    let vectors = read_vectors(file, VectorFormat::detect(file)?, None)?;
+    let keyed = KeyedVectors::load(file)?;
+    let vectors = keyed.vectors();
     let device = || BackendKind::Flex.device();
     match query {
         VectorQuery::Nn { word, k } => {
-            for n in Similarity::new(&vectors, &device()?).nearest(&word, k)? {
+            for n in keyed.nearest(&Similarity::new(vectors, &device()?), &word, k)? {
                 println!("{}\t{:.4}", n.word, n.score);
             }
         }
@@ -568,20 +598,21 @@ fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
             } else {
                 AnalogyMethod::CosAdd
             };
-            for n in Similarity::new(&vectors, &device()?).analogy(&a, &b, &c, k, method)? {
+            for n in Similarity::new(vectors, &device()?).analogy(&a, &b, &c, k, method)? {
                 println!("{}\t{:.4}", n.word, n.score);
             }
         }
         VectorQuery::Similarity { a, b } => {
-            let cosine = kindling_embed::vectors::cosine(vectors.vector(&a)?, vectors.vector(&b)?);
+            let cosine =
+                kindling_embed::vectors::cosine(&keyed.word_vector(&a)?, &keyed.word_vector(&b)?);
             println!("{cosine:.4}");
         }
         VectorQuery::Print { words } => {
             let print = |word: &str| -> Result<()> {
-                let values: Vec<String> = vectors
-                    .vector(word)?
+                let values: Vec<String> = keyed
+                    .word_vector(word)?
                     .iter()
-                    .map(|v| format!("{v:.5}"))
+                    .map(|v| v.to_string())
                     .collect();
                 println!("{word} {}", values.join(" "));
                 Ok(())
@@ -619,7 +650,7 @@ fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
                     ..Default::default()
                 };
                 let report = kindling_embed::evaluate::evaluate_analogies(
-                    &vectors,
+                    vectors,
                     &sections,
                     &config,
                     &device()?,
@@ -638,7 +669,7 @@ fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
             if let Some(path) = pairs {
                 let pairs = kindling_data::read::evaluation::read_word_pairs(&path)?;
                 let report = kindling_embed::evaluate::evaluate_word_pairs(
-                    &vectors,
+                    vectors,
                     &pairs,
                     restrict_vocab,
                     true,
@@ -649,8 +680,9 @@ fn vectors(file: &std::path::Path, query: VectorQuery) -> Result<()> {
                 );
             }
         }
-        VectorQuery::Convert { out } => {
-            write_vectors(&vectors, &out, VectorFormat::for_output(&out))?;
+        VectorQuery::Convert { out, format } => {
+            let format = format.map_or_else(|| VectorFormat::for_output(&out), Into::into);
+            keyed.write(&out, format)?;
             eprintln!(
                 "{} vectors of {} dimensions written to {}",
                 vectors.len(),

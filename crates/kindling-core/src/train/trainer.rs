@@ -116,6 +116,38 @@ struct TrainState {
     seconds: Option<f64>,
 }
 
+/// Steps no run reaches (2^53, where step counts stop being exact as JSON numbers): a larger
+/// count in a checkpoint is corrupt.
+const MAX_STEPS: u64 = 1 << 53;
+
+impl TrainState {
+    /// Checks a state read from a checkpoint for values no run writes.
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.best_epoch > self.epoch {
+            return Err(format!(
+                "best epoch {} after the last epoch {}",
+                self.best_epoch, self.epoch
+            ));
+        }
+        if self.epochs_without_improvement > self.epoch {
+            return Err(format!(
+                "{} epochs without improvement in {} epochs",
+                self.epochs_without_improvement, self.epoch
+            ));
+        }
+        if self.step > MAX_STEPS {
+            return Err(format!("step {} is more than any run takes", self.step));
+        }
+        if self.best_metric.is_some_and(|m| !m.is_finite()) {
+            return Err("the best metric is not finite".into());
+        }
+        if self.seconds.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+            return Err("the training time is not a finite number of seconds".into());
+        }
+        self.scheduler.check()
+    }
+}
+
 /// The result of [`Trainer::fit`].
 pub struct Trained<M> {
     /// The model after the last epoch that ran.
@@ -267,6 +299,9 @@ impl Trainer {
         }
         let mut state: TrainState = serde_json::from_value(saved.state.clone())
             .map_err(|e| Error::checkpoint(checkpoint, format!("trainer state: {e}")))?;
+        state.check().map_err(|problem| {
+            Error::checkpoint(checkpoint, format!("trainer state: {problem}"))
+        })?;
         let earlier =
             log::records_through_epoch(&checkpoint.with_file_name(files::LOG), state.epoch)?;
         if state.seconds.is_none() {
@@ -787,5 +822,61 @@ mod tests {
             "{err}"
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn resume_refuses_a_trainer_state_no_run_writes() {
+        // Checksums recomputed: the state parses, but its values are impossible. Each used to
+        // panic (an overflowing step count, a step decay dividing by zero) or run on.
+        for (change, expected) in [
+            (json!({"step": u64::MAX}), "more than any run takes"),
+            (
+                json!({"best_epoch": 7}),
+                "best epoch 7 after the last epoch 2",
+            ),
+            (
+                json!({"epochs_without_improvement": 9}),
+                "9 epochs without improvement",
+            ),
+            (json!({"seconds": -1.0}), "training time"),
+        ] {
+            let (dir, config, data, device) = two_epoch_run("resume-state");
+            let last = dir.join(files::LAST);
+            let mut checkpoint = Checkpoint::load(&last).unwrap();
+            let fields = checkpoint.state.as_object_mut().unwrap();
+            fields.extend(change.as_object().unwrap().clone());
+            checkpoint.save(&last).unwrap();
+            let err = resume(&dir, &config, &data, &device).to_string();
+            assert!(
+                err.contains("last.ckpt")
+                    && err.contains("trainer state")
+                    && err.contains(expected),
+                "{change}: {err}"
+            );
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_scheduler_read_back_is_checked() {
+        let constant = LrScheduler::new(crate::schedule::LrSchedule::Constant, 0.1).unwrap();
+        assert_eq!(constant.check(), Ok(()));
+        let read = |change: Value| {
+            let mut value = serde_json::to_value(&constant).unwrap();
+            value
+                .as_object_mut()
+                .unwrap()
+                .extend(change.as_object().unwrap().clone());
+            serde_json::from_value::<LrScheduler>(value)
+                .unwrap()
+                .check()
+        };
+        assert!(
+            read(json!({"lr": -1.0}))
+                .unwrap_err()
+                .contains("rate is -1")
+        );
+        let every_zero = json!({"schedule": {"kind": "step_decay", "after_epoch": 1, "factor": 0.5, "every": 0}});
+        assert!(read(every_zero).unwrap_err().contains("every"));
     }
 }

@@ -30,6 +30,10 @@ pub enum VectorFormat {
     Word2VecBinary,
     /// `word v1 … vD` per line, no header (Stanford GloVe).
     GloveText,
+    /// A fastText model file (`.bin` of `fasttext skipgram|cbow`): read as the vectors of its
+    /// words; see [`crate::io::fasttext_bin`] for the whole subword model, unknown words
+    /// included.
+    FastTextModel,
 }
 
 impl VectorFormat {
@@ -48,12 +52,20 @@ impl VectorFormat {
         }
     }
 
-    /// Guesses the format of `path`: `.bin` (before any `.gz`) is binary; otherwise a first line
-    /// of two integers means word2vec text, anything else GloVe text.
+    /// Guesses the format of `path`: fastText's magic number first means a fastText model;
+    /// otherwise `.bin` (before any `.gz`) is word2vec binary, a first line of two integers
+    /// word2vec text, anything else GloVe text.
     ///
     /// # Errors
     /// File errors from opening and reading the first line.
     pub fn detect(path: &Path) -> Result<Self> {
+        let mut head = [0u8; 4];
+        let read = open(path)?
+            .read(&mut head)
+            .map_err(|e| Error::Data(kindling_data::Error::io("reading", path, e)))?;
+        if super::fasttext_bin::is_fasttext_model(&head[..read]) {
+            return Ok(Self::FastTextModel);
+        }
         if is_binary_name(path) {
             return Ok(Self::Word2VecBinary);
         }
@@ -97,6 +109,13 @@ pub fn read_vectors(
         VectorFormat::Word2VecBinary => read_binary(path, limit),
         VectorFormat::Word2VecText => read_text(path, true, limit),
         VectorFormat::GloveText => read_text(path, false, limit),
+        VectorFormat::FastTextModel => {
+            let vectors = super::fasttext_bin::read_fasttext_model(path)?.vectors();
+            Ok(match limit {
+                Some(limit) => vectors.truncated(limit),
+                None => vectors,
+            })
+        }
     }
 }
 
@@ -327,10 +346,20 @@ fn read_binary(path: &Path, limit: Option<usize>) -> Result<WordVectors> {
 /// Writes `vectors` in `format` atomically; gzip-compressed when `path` ends in `.gz`.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a word that the format cannot hold (empty, or containing whitespace)
+/// [`Error::Invalid`] for [`VectorFormat::FastTextModel`] (a whole model, not vectors), a word
+/// that the format cannot hold (empty, or containing whitespace)
 /// or a vector with a value that is not finite (which no reader accepts back); [`Error::Data`]
 /// when writing fails.
 pub fn write_vectors(vectors: &WordVectors, path: &Path, format: VectorFormat) -> Result<()> {
+    if format == VectorFormat::FastTextModel {
+        return Err(Error::Invalid {
+            what: "format",
+            problem: format!(
+                "{}: a fastText model file holds a whole subword model, not vectors alone; write one with `write_fasttext_model`",
+                path.display()
+            ),
+        });
+    }
     let mut out = Vec::with_capacity(vectors.len() * (vectors.dim() * 10 + 12));
     if format != VectorFormat::GloveText {
         writeln!(out, "{} {}", vectors.len(), vectors.dim()).expect("writing to memory");
@@ -359,7 +388,7 @@ pub fn write_vectors(vectors: &WordVectors, path: &Path, format: VectorFormat) -
                     out.extend_from_slice(&value.to_le_bytes());
                 }
             }
-            VectorFormat::Word2VecText | VectorFormat::GloveText => {
+            VectorFormat::Word2VecText | VectorFormat::GloveText | VectorFormat::FastTextModel => {
                 for value in vectors.row(i) {
                     write!(out, " {value}").expect("writing to memory");
                 }

@@ -148,9 +148,16 @@ pub fn for_each_ngram(word: &str, min_n: usize, max_n: usize, mut visit: impl Fn
     }
 }
 
-/// The n-gram rows of `word`: bucket `hash mod buckets`, placed after the `words` word rows.
+/// The end-of-sentence token of fastText's dictionary, which has no n-grams.
+pub const END_OF_SENTENCE: &str = "</s>";
+
+/// The n-gram rows of `word`: bucket `hash mod buckets`, placed after the `words` word rows
+/// (none for [`END_OF_SENTENCE`], as in fastText).
 fn ngram_rows(word: &str, words: usize, config: &SubwordConfig) -> Vec<u32> {
     let mut rows = Vec::new();
+    if word == END_OF_SENTENCE {
+        return rows;
+    }
     for_each_ngram(word, config.min_n, config.max_n, |ngram| {
         let bucket = ngram_hash(ngram.as_bytes()) as usize % config.buckets;
         rows.push((words + bucket) as u32);
@@ -282,6 +289,34 @@ impl SubwordModel {
     /// whose matrices do not fit its settings.
     pub fn load(path: &Path) -> Result<Self> {
         driver::load(path)
+    }
+}
+
+impl SubwordModel {
+    /// A model from its parts: `input` is `(words + buckets) × dim` (none without n-grams),
+    /// `output` `words × dim`.
+    pub(crate) fn from_matrices(
+        config: SubwordConfig,
+        vocab: Vocab,
+        input: Vec<f32>,
+        output: Vec<f32>,
+    ) -> Self {
+        debug_assert_eq!(
+            input.len(),
+            (vocab.len() + config.bucket_rows()) * config.dim
+        );
+        debug_assert_eq!(output.len(), vocab.len() * config.dim);
+        Self {
+            config,
+            vocab,
+            input,
+            output,
+        }
+    }
+
+    /// The input and output matrices, as [`SubwordModel::from_matrices`] takes them.
+    pub(crate) fn matrices_for_writing(&self) -> [&[f32]; 2] {
+        [&self.input, &self.output]
     }
 }
 

@@ -2,7 +2,8 @@
 //! skip-gram or GloVe — and scoring
 //! them with gensim's protocols (Google analogies and WordSim-353), as `metrics.json` keys
 //! `analogy_total`, `analogy_semantic`, `analogy_syntactic`, `wordsim353_spearman` and
-//! `words_per_second`. The vectors are written to `vectors.vec`.
+//! `words_per_second`. The vectors are written to `vectors.vec`; a subword run also writes its
+//! whole model, n-grams included, as a fastText `model.bin`.
 //!
 //! The experiment's `[options]` are the trainer's config fields (unknown ones are errors);
 //! `threads` defaults to every core. `--quick` trains one epoch.
@@ -19,12 +20,17 @@ use kindling_embed::evaluate::AnalogyConfig;
 use kindling_embed::glove::{self, GloveConfig};
 use kindling_embed::subword::{SubwordConfig, SubwordModel};
 use kindling_embed::word2vec::{self, Word2VecConfig};
-use kindling_embed::{VectorFormat, WordVectors, write_vectors};
+use kindling_embed::{VectorFormat, WordVectors, write_fasttext_model, write_vectors};
 use serde_json::{Map, Value, json};
 
 use super::embedding_eval::evaluation_metrics;
 use crate::Result;
 use crate::runner::TaskContext;
+
+/// The vectors of the vocabulary, as word2vec text (fastText's `.vec`).
+pub const VECTORS: &str = "vectors.vec";
+/// A subword run's whole model as a fastText model file.
+pub const SUBWORD_MODEL: &str = "model.bin";
 
 /// The options of an embedding-training task: the trainer's config, whose `threads` default to
 /// every core unless the experiment sets them, and the corpus (`corpus = "FILE"` beside the
@@ -163,6 +169,9 @@ fn run(context: &TaskContext<'_>, trainer: Trainer<'_>) -> Result<Map<String, Va
             facts.insert("train_seconds".into(), json!(report.seconds));
             facts.insert("words_per_second".into(), json!(report.words_per_second));
             facts.insert("epoch_loss".into(), json!(report.epoch_loss));
+            // The whole model, n-grams included, as fastText writes it: `vectors` and fastText
+            // give unknown words vectors from it.
+            write_fasttext_model(&model, &context.out_dir.join(SUBWORD_MODEL))?;
             model.vectors()
         }
         Trainer::Glove(options) => {
@@ -186,7 +195,7 @@ fn run(context: &TaskContext<'_>, trainer: Trainer<'_>) -> Result<Map<String, Va
     };
     write_vectors(
         &vectors,
-        &context.out_dir.join("vectors.vec"),
+        &context.out_dir.join(VECTORS),
         VectorFormat::Word2VecText,
     )?;
     // The registry corpus is scored on Google's analogies and WordSim-353; a user's corpus is
