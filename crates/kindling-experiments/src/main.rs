@@ -67,6 +67,19 @@ struct Cli {
 enum Command {
     /// Lists the experiments of the registry.
     List,
+    /// Writes the Brown corpus as `bilstm-pos-brown` reads it (base tags, documents split
+    /// 80/10/10) into `OUT/brown.{train,dev,test}.conll`, for `train-tagger`.
+    ExportBrown {
+        /// Dataset directory (default: KINDLING_DATA, else ../shared/data, else ./data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of the document split (the experiment's `split_seed`).
+        #[arg(long, default_value_t = 1)]
+        split_seed: u64,
+    },
     /// Prints the registry datasets an experiment reads, one name per line.
     Needs {
         /// Experiment name (`experiments/NAME.toml`).
@@ -988,6 +1001,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::List => {
             for spec in ExperimentSpec::list(&cli.registry)? {
                 println!("{:<24} {}", spec.name, spec.description);
+            }
+        }
+        Command::ExportBrown {
+            data,
+            out,
+            split_seed,
+        } => {
+            let data = DataDir::resolve(data);
+            for path in kindling_experiments::tasks::export_brown_conll(&data, split_seed, &out)? {
+                println!("{}", path.display());
             }
         }
         Command::Needs { name } => {

@@ -28,7 +28,7 @@ pub(crate) use embedding_eval::evaluation_metrics;
 pub use embedding_eval::{EmbeddingEvalOptions, Method};
 pub use g2p::{G2pOptions, LexiconFile, LexiconFormat};
 pub use language_model::{LanguageModelOptions, Sampling, TextFiles};
-pub use pos_tagging::{PosTaggingOptions, TaggedFiles, TaggedFormat};
+pub use pos_tagging::{PosTaggingOptions, TaggedFiles, TaggedFormat, export_brown_conll};
 pub use sentence_classifier::{ClassificationSource, SentenceClassifierOptions};
 pub use train_embeddings::EmbeddingOptions;
 pub use translation::{ParallelFiles, TranslationOptions};

@@ -13,7 +13,7 @@
 //! `test_unknown_accuracy` over tokens whose word never occurs in the training documents.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
@@ -172,6 +172,35 @@ fn sentences(documents: &[BrownDocument]) -> Vec<Sentence> {
                 .collect()
         })
         .collect()
+}
+
+/// Writes the Brown corpus as the tagging experiment reads it — base tags, documents split
+/// 80/10/10 with `split_seed` — into `dir/brown.{train,dev,test}.conll` (`word TAB tag`, a
+/// blank line between sentences), so that `train tagger` on those files trains what
+/// `bilstm-pos-brown` trains. Returns the files written.
+///
+/// # Errors
+/// A missing or malformed Brown corpus; write failures.
+pub fn export_brown_conll(data: &DataDir, split_seed: u64, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::Error::io("creating", dir, e))?;
+    let splits = split_documents(data.brown()?, split_seed);
+    let mut written = Vec::new();
+    for (name, documents) in ["train", "dev", "test"].iter().zip(&splits) {
+        let mut text = String::new();
+        for sentence in sentences(documents) {
+            for (word, tag) in sentence {
+                text.push_str(&word);
+                text.push('\t');
+                text.push_str(&tag);
+                text.push('\n');
+            }
+            text.push('\n');
+        }
+        let path = dir.join(format!("brown.{name}.conll"));
+        kindling_core::atomic::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 fn has_vector(vectors: &WordVectors, word: &str) -> bool {
