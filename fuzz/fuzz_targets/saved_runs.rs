@@ -160,9 +160,9 @@ fn runs() -> &'static Runs {
     static RUNS: OnceLock<Runs> = OnceLock::new();
     RUNS.get_or_init(|| {
         // burn's record parsing panics on some malformed sections, and kindling turns those
-        // panics into errors: the default hook reports them without aborting (libFuzzer's
+        // panics into errors: this hook reports each in one line without aborting (libFuzzer's
         // aborts even on a caught panic); a panic that escapes still fails the run.
-        drop(std::panic::take_hook());
+        std::panic::set_hook(Box::new(|info| eprintln!("{info}")));
         let root = std::env::temp_dir().join(format!("kindling-fuzz-runs-{}", std::process::id()));
         let device = BackendKind::Flex.device().unwrap();
         make_runs(&root.join("template"), &device);

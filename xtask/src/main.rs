@@ -269,13 +269,24 @@ fn bench_args(name: &str, args: Vec<String>) -> Result<Vec<String>> {
 /// `bench NAME FLAGS…`, or `bench all [--data DIR] [--allow-busy]`.
 fn bench(mut args: Vec<String>) -> Result {
     if args.is_empty() {
-        return Err("name a benchmark: textcnn, rnn, seq2seq, embed, embed-eval, data, backends or all".into());
+        return Err(
+            "name a benchmark: textcnn, rnn, seq2seq, embed, embed-eval, data, backends or all"
+                .into(),
+        );
     }
     let name = args.remove(0);
     if name != "all" {
         return runner(bench_args(&name, args)?);
     }
-    for name in ["textcnn", "rnn", "seq2seq", "embed", "embed-eval", "data", "backends"] {
+    for name in [
+        "textcnn",
+        "rnn",
+        "seq2seq",
+        "embed",
+        "embed-eval",
+        "data",
+        "backends",
+    ] {
         let mut flags = args.clone();
         if matches!(name, "textcnn" | "rnn" | "seq2seq") {
             flags.extend(["--seeds".into(), "1,2,3".into()]);
@@ -437,8 +448,14 @@ fn run_runner(command: &mut Command) -> Result {
 
 /// `train FAMILY FLAGS…`: the runner's `train-FAMILY` (`train-vectors --method FAMILY` for
 /// word vectors).
-fn train(mut args: Vec<String>) -> Result {
-    const FAMILIES: &str = "textcnn, rnn, tagger, lm, g2p, translation, word2vec, fasttext or glove";
+fn train(args: Vec<String>) -> Result {
+    runner(train_args(args)?)
+}
+
+/// The runner's arguments for `train FAMILY FLAGS…`.
+fn train_args(mut args: Vec<String>) -> Result<Vec<String>> {
+    const FAMILIES: &str =
+        "textcnn, rnn, tagger, lm, g2p, translation, word2vec, fasttext or glove";
     if args.is_empty() {
         return Err(format!("name a family: {FAMILIES}"));
     }
@@ -453,18 +470,23 @@ fn train(mut args: Vec<String>) -> Result {
         other => return Err(format!("no family `{other}`: {FAMILIES}")),
     };
     all.extend(args);
-    runner(all)
+    Ok(all)
 }
 
-/// `experiment NAME FLAGS…`: the runner's `run` with a runner built for the chosen backend;
-/// xtask's own `--release`, `--fetch` and `--list` are taken out first.
-fn experiment(mut args: Vec<String>) -> Result {
+/// xtask's own flags of `experiment`, taken out of `args`: `(release, fetch, list)`.
+fn take_experiment_flags(args: &mut Vec<String>) -> (bool, bool, bool) {
     let mut take = |flag: &str| {
         let found = args.iter().any(|a| a == flag);
         args.retain(|a| a != flag);
         found
     };
-    let (release, fetch_data, list) = (take("--release"), take("--fetch"), take("--list"));
+    (take("--release"), take("--fetch"), take("--list"))
+}
+
+/// `experiment NAME FLAGS…`: the runner's `run` with a runner built for the chosen backend;
+/// xtask's own `--release`, `--fetch` and `--list` are taken out first.
+fn experiment(mut args: Vec<String>) -> Result {
+    let (release, fetch_data, list) = take_experiment_flags(&mut args);
     if list {
         return runner(vec!["list".into()]);
     }
@@ -786,5 +808,52 @@ fn run(command: &mut Command) -> Result {
         Ok(())
     } else {
         Err(format!("{shown} failed ({status})"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_are_found_in_both_spellings() {
+        let args = strings(&["NAME", "--data", "dir", "--backend=wgpu", "--quick"]);
+        assert_eq!(flag_value(&args, "--data").as_deref(), Some("dir"));
+        assert_eq!(flag_value(&args, "--backend").as_deref(), Some("wgpu"));
+        assert_eq!(flag_value(&args, "--out"), None);
+        assert!(has_flag(&args, "--backend") && !has_flag(&args, "--run"));
+    }
+
+    #[test]
+    fn train_families_map_to_runner_commands() {
+        assert_eq!(
+            train_args(strings(&["tagger", "--train", "a.conll"])).unwrap(),
+            strings(&["train-tagger", "--train", "a.conll"])
+        );
+        assert_eq!(
+            train_args(strings(&["fasttext", "--corpus", "c.txt"])).unwrap(),
+            strings(&["train-vectors", "--method", "fasttext", "--corpus", "c.txt"])
+        );
+        assert!(
+            train_args(strings(&["bert"]))
+                .unwrap_err()
+                .contains("no family `bert`")
+        );
+        assert!(
+            train_args(Vec::new())
+                .unwrap_err()
+                .contains("name a family")
+        );
+    }
+
+    #[test]
+    fn experiment_keeps_its_own_flags_and_forwards_the_rest() {
+        let mut args = strings(&["word2vec-sgns-en", "--fetch", "--quick", "--release"]);
+        assert_eq!(take_experiment_flags(&mut args), (true, true, false));
+        assert_eq!(args, strings(&["word2vec-sgns-en", "--quick"]));
     }
 }

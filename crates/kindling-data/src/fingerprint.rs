@@ -82,7 +82,10 @@ pub struct FileFingerprint {
 
 /// Checksums already computed in this process, by path, size and modification time: a
 /// cross-validated run fingerprints the same files once, not once per fold.
-static KNOWN: Mutex<Option<HashMap<(PathBuf, u64, SystemTime), String>>> = Mutex::new(None);
+static KNOWN: Mutex<Option<HashMap<FileVersion, String>>> = Mutex::new(None);
+
+/// A file as it is now: path, size and modification time.
+type FileVersion = (PathBuf, u64, SystemTime);
 
 /// The fingerprint of each of `paths`, in their order.
 ///
