@@ -1102,6 +1102,45 @@ mod tests {
             let predicted = classifier.classify(&["a good film".to_string()]).unwrap();
             assert!(["up", "down"].contains(&predicted[0].label.as_str()));
         }
+        // Without a test file the run cross-validates, then trains the model it leaves at the
+        // run's root (where `classify` loads it) on all of train.
+        let args = OwnClassifier {
+            kind: OwnClassifierKind::TextCnn,
+            encoding: Encoding::Latin1,
+            format: LabelledFormat::Fasttext,
+            train: dir.join("tiny.train"),
+            dev: None,
+            test: None,
+            pretrained: None,
+            overrides: [
+                "train.epochs=2",
+                "train.batch_size=8",
+                "options.model.dim=8",
+                "options.model.feature_maps=4",
+                "options.folds=2",
+            ]
+            .iter()
+            .map(|o| o.parse().unwrap())
+            .collect(),
+        };
+        let out = dir.join("cross-validated");
+        let metrics = run_own(&args.spec().unwrap(), &dir, &out);
+        assert_eq!(metrics["folds"], 2);
+        assert!(metrics["test_accuracy"].is_number(), "the fold mean");
+        let final_model = &metrics["final_model"];
+        assert!(final_model["dev_accuracy"].is_number(), "{final_model}");
+        assert!(final_model.get("test_accuracy").is_none(), "{final_model}");
+        assert_eq!(
+            final_model["train_examples"].as_u64().unwrap()
+                + final_model["dev_examples"].as_u64().unwrap(),
+            metrics["fold_1"]["train_examples"].as_u64().unwrap()
+                + metrics["fold_1"]["dev_examples"].as_u64().unwrap()
+                + metrics["fold_1"]["test_examples"].as_u64().unwrap(),
+            "all of train"
+        );
+        let classifier =
+            kindling_textcnn::Classifier::load(&out, &BackendKind::Flex.device().unwrap()).unwrap();
+        assert_eq!(classifier.classify(&["a good film"]).unwrap().len(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

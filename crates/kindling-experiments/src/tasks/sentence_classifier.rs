@@ -1,6 +1,7 @@
 //! Sentence classification — Kim's (2014) CNN, C-LSTM or a recurrent classifier — on TREC,
 //! SST-1 or SST-2 (their published test sets; 10 % of train, stratified and seeded, as dev when
-//! there is none), MR (stratified 10-fold cross-validation, `test_accuracy` the mean over folds
+//! there is none), MR (stratified 10-fold cross-validation, `test_accuracy` the mean over folds,
+//! then a final model trained on all of train in the run's root folder, `final_model`
 //! with `test_accuracy_std`, `dev_accuracy` / `dev_accuracy_std` likewise) or the user's own
 //! files.
 //!
@@ -258,6 +259,22 @@ pub(super) fn run(
         metrics.insert("dev_accuracy".into(), json!(mean));
         metrics.insert("dev_accuracy_std".into(), json!(sd));
         metrics.insert("folds".into(), json!(folds));
+
+        // The model a user of the run gets: trained on all of train (its dev a stratified
+        // slice) in the run's root folder, where `classify` loads it. It has no test score of
+        // its own (every example was in some fold's training part); the fold means estimate it.
+        let holdout = stratified_holdout(&labels, setup.dev_fraction, train_config.seed)?;
+        let pick = |indices: &[usize]| -> Vec<TextExample> {
+            indices.iter().map(|&i| corpus.train[i].clone()).collect()
+        };
+        let run = setup.train_and_test(
+            &vocab,
+            vectors.as_ref(),
+            &corpus.labels,
+            [&pick(&holdout.train), &pick(&holdout.held_out), &Vec::new()],
+            &context.out_dir,
+        )?;
+        metrics.insert("final_model".into(), Value::Object(run));
     }
     metrics.insert("vocabulary_size".into(), json!(vocab.len()));
     match &setup.model {
@@ -421,6 +438,9 @@ impl Setup<'_> {
             .unwrap_or(train_config.batch_size);
         let mut metrics = Map::new();
         for (split, examples) in [("dev", dev), ("test", test)] {
+            if examples.is_empty() {
+                continue;
+            }
             let scores = evaluate(
                 &trained.best_model,
                 &batcher,
