@@ -28,7 +28,7 @@ fn logistic_regression_trains_on_wgpu() {
         SoftmaxRegressionConfig::new(D, 2).init(&device).unwrap()
     });
     let config = TrainConfig {
-        monitor: "accuracy".into(),
+        monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
         ..TrainConfig::new(
             30,
@@ -50,7 +50,7 @@ fn logistic_regression_trains_on_wgpu() {
         .unwrap();
     let accuracy = evaluate(&trained.best_model, &batcher, &test, 64, &device)
         .unwrap()
-        .metric("accuracy")
+        .metric(kindling_core::metrics::Metric::Accuracy)
         .unwrap();
     assert!(accuracy >= 0.98, "wgpu test accuracy {accuracy}");
 }
@@ -152,7 +152,7 @@ fn text_cnn_trains_on_wgpu_and_agrees_with_the_cpu() {
     .unwrap();
     let accuracy = evaluate(&trained.model, &batcher, &examples, 40, &device)
         .unwrap()
-        .metric("accuracy")
+        .metric(kindling_core::metrics::Metric::Accuracy)
         .unwrap();
     assert!(accuracy >= 0.9, "wgpu text CNN accuracy {accuracy}");
 }
@@ -340,7 +340,7 @@ fn recurrent_models_agree_between_cpu_and_wgpu() {
             .model;
         evaluate(&trained, &BpttBatcher, &windows, 4, device)
             .unwrap()
-            .metric("perplexity")
+            .metric(kindling_core::metrics::Metric::Perplexity)
             .unwrap() as f32
     };
     let on_cpu = perplexity(lm(), &cpu);

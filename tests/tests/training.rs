@@ -34,7 +34,7 @@ fn model_with_input(device: &Device, d_input: usize, seed: u64) -> SoftmaxRegres
 
 fn config(epochs: usize, optimizer: OptimizerConfig) -> TrainConfig {
     TrainConfig {
-        monitor: "accuracy".into(),
+        monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
         ..TrainConfig::new(epochs, 16, 7, optimizer)
     }
@@ -360,7 +360,9 @@ fn logistic_regression_separates_separable_data_on_cpu_backends() {
             .fit(model(&device, 1), &batcher, &train, None)
             .unwrap();
         let scores = evaluate(&trained.best_model, &batcher, &test, 64, &device).unwrap();
-        let accuracy = scores.metric("accuracy").unwrap();
+        let accuracy = scores
+            .metric(kindling_core::metrics::Metric::Accuracy)
+            .unwrap();
         assert!(accuracy >= 0.98, "{backend}: test accuracy {accuracy}");
     }
 }
@@ -686,13 +688,13 @@ fn settings_out_of_range_are_refused_before_training() {
 }
 
 #[test]
-fn unknown_monitor_metric_is_an_error() {
+fn a_metric_the_model_does_not_report_is_an_error() {
     let device = BackendKind::Flex.train_device().unwrap();
     let train = separable(20, D, 0.1, 71);
     let batcher = DenseBatcher { d_input: D };
     let err = Trainer::new(
         TrainConfig {
-            monitor: "bleu".into(),
+            monitor: kindling_core::metrics::Metric::Perplexity,
             ..config(1, adam())
         },
         &device,
@@ -703,5 +705,20 @@ fn unknown_monitor_metric_is_an_error() {
     .err()
     .unwrap()
     .to_string();
-    assert!(err.contains("`bleu`") && err.contains("accuracy"), "{err}");
+    assert!(
+        err.contains("`perplexity`") && err.contains("accuracy"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_misspelt_monitor_is_an_error_when_the_config_is_read() {
+    let err = serde_json::from_value::<TrainConfig>(serde_json::json!({
+        "epochs": 1, "batch_size": 4, "seed": 1,
+        "optimizer": {"kind": "adam", "lr": 0.01},
+        "monitor": "acuracy"
+    }))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("acuracy") && err.contains("accuracy"), "{err}");
 }

@@ -196,12 +196,46 @@ impl Accumulator {
         out
     }
 
-    /// One named metric, if available.
-    pub fn metric(&self, name: &str) -> Option<f64> {
+    /// One metric, if this accumulator reports it.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
         self.metrics()
             .into_iter()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| *n == metric.name())
             .map(|(_, v)| v)
+    }
+}
+
+/// A metric that picks the best epoch (`monitor` in a training config): one that
+/// [`Accumulator::metrics`] reports. A misspelt name is an error when the config is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// The mean loss (every model).
+    #[default]
+    Loss,
+    /// The share of correct predictions (classifiers, taggers).
+    Accuracy,
+    /// The unweighted mean of the per-class F1 scores (classifiers, taggers).
+    MacroF1,
+    /// `exp` of the mean negative log-likelihood per token (language models, seq2seq).
+    Perplexity,
+}
+
+impl Metric {
+    /// Its name, as in logs and metrics files (`accuracy`, `macro_f1`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Loss => "loss",
+            Self::Accuracy => "accuracy",
+            Self::MacroF1 => "macro_f1",
+            Self::Perplexity => "perplexity",
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -257,7 +291,7 @@ mod tests {
                 tokens: 30,
             },
         );
-        assert!((acc.metric("perplexity").unwrap() - ppl).abs() < 1e-12);
+        assert!((acc.metric(Metric::Perplexity).unwrap() - ppl).abs() < 1e-12);
     }
 
     #[test]

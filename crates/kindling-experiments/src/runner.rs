@@ -696,8 +696,9 @@ mod tests {
 
         // A run that stops part way leaves its folder marked, and loaders refuse it.
         let stopped = dir.join("stopped");
-        // (A metric the task does not report: the first epoch ends in an error.)
-        let failing = tiny(("monitor = \"loss\"", "monitor = \"bleu\""));
+        // (A metric the task does not report — a regression has no accuracy: the first epoch
+        // ends in an error.)
+        let failing = tiny(("monitor = \"loss\"", "monitor = \"accuracy\""));
         assert!(run(&failing, &options(&stopped, false)).is_err());
         assert!(stopped.join(files::UNFINISHED).exists());
         let err = kindling_core::train::ensure_finished(&stopped)

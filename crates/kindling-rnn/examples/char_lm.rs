@@ -89,7 +89,7 @@ pub fn run(text: &str, dir: &Path, prompt: &str) -> Result<Report, Box<dyn std::
     let config = LanguageModelConfig::new(32, 128).with_dropout(0.1);
     let model = try_build_seeded(&device, 1, || config.init(vocab.len(), &device))?;
     let train_config = TrainConfig {
-        monitor: "perplexity".into(),
+        monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
         clip: Some(GradientClip::GlobalNorm { max_norm: 1.0 }),
         ..TrainConfig::new(

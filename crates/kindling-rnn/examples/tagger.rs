@@ -118,7 +118,7 @@ pub fn run(
     .with_dropout(0.2);
     let model = try_build_seeded(&device, 1, || config.init(vocab.len(), tags.len(), &device))?;
     let train_config = TrainConfig {
-        monitor: "accuracy".into(),
+        monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
         ..TrainConfig::new(
             5,

@@ -171,7 +171,7 @@ fn a_trained_tagger_learns_a_toy_task_and_loads_back_from_its_run() {
     let _ = std::fs::remove_dir_all(&dir);
     let batcher = TaggedBatcher::new(vocab.pad_id().unwrap());
     let mut train_config = TrainConfig::new(40, 2, 1, adam(0.05));
-    train_config.monitor = "accuracy".into();
+    train_config.monitor = kindling_core::metrics::Metric::Accuracy;
     train_config.goal = kindling_core::schedule::Goal::Max;
     let trained = Trainer::new(train_config, &device)
         .unwrap()

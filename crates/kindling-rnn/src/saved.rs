@@ -365,7 +365,7 @@ impl SavedLanguageModel {
             .expect("a model has parameters on a device");
         let seen = evaluate(&self.model, &BpttBatcher, &windows, 64, &device)?;
         Ok(seen
-            .metric("perplexity")
+            .metric(kindling_core::metrics::Metric::Perplexity)
             .expect("a language model reports perplexity"))
     }
 

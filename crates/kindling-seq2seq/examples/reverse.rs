@@ -93,7 +93,7 @@ pub fn run(dir: &Path) -> Result<Report, Box<dyn std::error::Error>> {
     // 4. Training: Adam, batches of similar length, the epoch of the lowest dev perplexity
     //    kept as `best.ckpt` in `dir`.
     let train_config = TrainConfig {
-        monitor: "perplexity".into(),
+        monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
         ..TrainConfig::new(
             8,

@@ -78,7 +78,7 @@ fn sources(examples: &[PairExample], device: &Device) -> Sources {
 /// Adam at 0.01, keeping the epoch of the lowest dev perplexity.
 fn adam_until_dev_perplexity(epochs: usize, batch_size: usize, seed: u64) -> TrainConfig {
     TrainConfig {
-        monitor: "perplexity".into(),
+        monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
         ..TrainConfig::new(
             epochs,

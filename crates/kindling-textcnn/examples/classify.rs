@@ -109,7 +109,7 @@ pub fn run(
 
     // 4. Train with Kim's Adadelta, keeping the epoch of the best dev accuracy.
     let train_config = TrainConfig {
-        monitor: "accuracy".into(),
+        monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
         ..TrainConfig::new(4, 50, 1, OptimizerConfig::kim_adadelta())
     };

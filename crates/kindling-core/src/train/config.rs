@@ -1,5 +1,6 @@
 //! The serialisable configuration of a training run.
 
+use crate::metrics::Metric;
 use serde::{Deserialize, Serialize};
 
 use crate::optim::{GradientClip, OptimizerConfig};
@@ -30,8 +31,8 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
     /// The metric that picks the best epoch (`accuracy`, `macro_f1`, `loss`, `perplexity`),
     /// measured on the dev set when there is one, else on the training set.
-    #[serde(default = "default_monitor")]
-    pub monitor: String,
+    #[serde(default)]
+    pub monitor: Metric,
     /// Whether larger or smaller values of `monitor` are better.
     #[serde(default)]
     pub goal: Goal,
@@ -58,10 +59,6 @@ fn default_prefetch() -> usize {
     2
 }
 
-fn default_monitor() -> String {
-    "loss".to_string()
-}
-
 fn default_true() -> bool {
     true
 }
@@ -78,7 +75,7 @@ impl TrainConfig {
             schedule: LrSchedule::Constant,
             clip: None,
             patience: None,
-            monitor: default_monitor(),
+            monitor: Metric::Loss,
             goal: Goal::Min,
             shuffle: true,
             eval_batch_size: None,

@@ -418,7 +418,7 @@ impl Trainer {
                 None => None,
             };
             let monitored_on = dev_metrics.as_ref().unwrap_or(&seen);
-            let value = monitored_on.metric(&config.monitor).ok_or_else(|| {
+            let value = monitored_on.metric(config.monitor).ok_or_else(|| {
                 Error::InvalidConfig(format!(
                     "monitored metric `{}` is not reported by this model (it reports {:?})",
                     config.monitor,

@@ -265,7 +265,9 @@ fn classifier(
     let seconds = trained.train_seconds.max(1e-9);
     let accuracy = |examples: &[EncodedExample]| -> Result<f64> {
         let scores = evaluate(&trained.model, &batcher, examples, 100, device)?;
-        Ok(scores.metric("accuracy").unwrap_or(f64::NAN))
+        Ok(scores
+            .metric(kindling_core::metrics::Metric::Accuracy)
+            .unwrap_or(f64::NAN))
     };
     let mut sides = vec![Side {
         tool: "kindling (burn-flex)".into(),
@@ -343,7 +345,7 @@ fn language_model(
             .expect("a valid SGD config");
     let train_config = TrainConfig {
         clip: Some(GradientClip::GlobalNorm { max_norm: clip }),
-        monitor: "perplexity".into(),
+        monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
         ..TrainConfig::new(settings.lm_epochs, rows, seed, sgd)
     };
@@ -356,7 +358,9 @@ fn language_model(
         // Four windows per batch: 140 steps × 10 rows of scores (137 MB) at a time; the state
         // is carried between batches, so the perplexity does not depend on this.
         let scores = evaluate(&trained.model, &BpttBatcher, &windows, 4, device)?;
-        Ok(scores.metric("perplexity").unwrap_or(f64::NAN))
+        Ok(scores
+            .metric(kindling_core::metrics::Metric::Perplexity)
+            .unwrap_or(f64::NAN))
     };
     let mut sides = vec![Side {
         tool: "kindling (burn-flex)".into(),

@@ -322,13 +322,15 @@ pub fn compare(
                 .expect("a valid Adam config");
         let train_config = TrainConfig {
             clip: Some(GradientClip::GlobalNorm { max_norm: 1.0 }),
-            monitor: "perplexity".into(),
+            monitor: kindling_core::metrics::Metric::Perplexity,
             goal: Goal::Min,
             ..TrainConfig::new(1, settings.batch_size, seed, adam)
         };
         let dev_perplexity = |model: &kindling_seq2seq::Seq2Seq| -> Result<f64> {
             let seen = evaluate(model, &batcher, &corpus.dev, 256, device)?;
-            Ok(seen.metric("perplexity").unwrap_or(f64::NAN))
+            Ok(seen
+                .metric(kindling_core::metrics::Metric::Perplexity)
+                .unwrap_or(f64::NAN))
         };
         let start_dev_perplexity = dev_perplexity(&model)?;
         let trained = Trainer::new(train_config, device)?

@@ -237,7 +237,9 @@ fn run_seed(
     );
     let accuracy = |examples: &[EncodedExample]| -> Result<f64> {
         let scores = evaluate(&trained.model, &batcher, examples, 100, device)?;
-        Ok(scores.metric("accuracy").unwrap_or(f64::NAN))
+        Ok(scores
+            .metric(kindling_core::metrics::Metric::Accuracy)
+            .unwrap_or(f64::NAN))
     };
     let total_sentences = (settings.epochs * train.len()) as f64;
     let mut timings = vec![Timing {

@@ -55,7 +55,9 @@ pub(super) fn perplexity(
 ) -> Result<f64> {
     let batch = context.train()?.eval_batch_size.unwrap_or(64);
     let seen = evaluate(model, batcher, pairs, batch, &context.device)?;
-    Ok(seen.metric("perplexity").unwrap_or(f64::NAN))
+    Ok(seen
+        .metric(kindling_core::metrics::Metric::Perplexity)
+        .unwrap_or(f64::NAN))
 }
 
 /// The best output of every source under `settings` (greedy for a beam of 1), in the order of
