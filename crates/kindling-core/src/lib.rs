@@ -41,6 +41,7 @@ pub mod prefetch;
 pub mod schedule;
 pub mod seed;
 pub mod train;
+pub mod validate;
 
 pub use backend::BackendKind;
 pub use error::{Error, Result};

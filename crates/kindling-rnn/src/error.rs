@@ -67,30 +67,15 @@ impl Error {
 
 /// Checks that a dropout probability lies in `[0, 1)`.
 pub(crate) fn check_dropout(field: &'static str, p: f64) -> Result<()> {
-    if (0.0..1.0).contains(&p) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("must lie in [0, 1), got {p}"),
-        ))
-    }
+    kindling_core::validate::dropout(p).map_err(|problem| Error::invalid(field, problem))
 }
 
 /// Checks that a size is at least 1.
 pub(crate) fn check_positive(field: &'static str, n: usize) -> Result<()> {
-    if n > 0 {
-        Ok(())
-    } else {
-        Err(Error::invalid(field, "must be at least 1, got 0"))
-    }
+    kindling_core::validate::positive(n).map_err(|problem| Error::invalid(field, problem))
 }
 
 /// Checks that a value is finite.
 pub(crate) fn check_finite(field: &'static str, x: f64) -> Result<()> {
-    if x.is_finite() {
-        Ok(())
-    } else {
-        Err(Error::invalid(field, format!("must be finite, got {x}")))
-    }
+    kindling_core::validate::finite(x).map_err(|problem| Error::invalid(field, problem))
 }

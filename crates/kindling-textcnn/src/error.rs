@@ -56,32 +56,15 @@ impl Error {
 
 /// Checks that a dropout probability lies in `[0, 1)`.
 pub(crate) fn check_dropout(field: &'static str, p: f64) -> Result<()> {
-    if (0.0..1.0).contains(&p) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("must lie in [0, 1), got {p}"),
-        ))
-    }
+    kindling_core::validate::dropout(p).map_err(|problem| Error::invalid(field, problem))
 }
 
 /// Checks that a size is at least 1.
 pub(crate) fn check_positive(field: &'static str, n: usize) -> Result<()> {
-    if n > 0 {
-        Ok(())
-    } else {
-        Err(Error::invalid(field, "must be at least 1, got 0"))
-    }
+    kindling_core::validate::positive(n).map_err(|problem| Error::invalid(field, problem))
 }
 
 /// Checks that an optional bound is finite and positive.
 pub(crate) fn check_positive_bound(field: &'static str, bound: Option<f64>) -> Result<()> {
-    match bound {
-        Some(b) if !(b.is_finite() && b > 0.0) => Err(Error::invalid(
-            field,
-            format!("must be a positive number, got {b}"),
-        )),
-        _ => Ok(()),
-    }
+    kindling_core::validate::positive_bound(bound).map_err(|problem| Error::invalid(field, problem))
 }
