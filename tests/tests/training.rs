@@ -139,6 +139,110 @@ fn models_trained_on_two_threads_at_once_equal_each_trained_alone() {
     }
 }
 
+/// All parameter values of a module, in visiting order.
+fn parameter_values<M: Module>(model: &M) -> Vec<f32> {
+    parameter_bits(model)
+        .into_iter()
+        .map(f32::from_bits)
+        .collect()
+}
+
+/// The weights after one SGD step on the whole of `train` (one batch) with `workers` workers:
+/// they differ from the start by the learning rate times the batch's gradient.
+fn one_step_with_workers(workers: usize, dropout: bool) -> Vec<f32> {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(37, D, 0.1, 3);
+    let config = TrainConfig {
+        batch_size: 37,
+        workers,
+        ..config(
+            1,
+            OptimizerConfig::Sgd {
+                lr: 1.0,
+                momentum: 0.0,
+                nesterov: false,
+                weight_decay: 0.0,
+            },
+        )
+    };
+    let trainer = Trainer::new(config, &device).unwrap().with_progress(false);
+    let batcher = DenseBatcher { d_input: D };
+    let trained = if dropout {
+        parameter_values(
+            &trainer
+                .fit(dropout_mlp(&device, 4), &batcher, &train, None)
+                .unwrap()
+                .model,
+        )
+    } else {
+        let mlp = build_seeded(&device, 4, || DropoutMlp {
+            hidden: LinearConfig::new(D, 16).init(&device),
+            head: ClassifierHead::new(16, 2, 0.0, false, &device),
+        });
+        parameter_values(&trainer.fit(mlp, &batcher, &train, None).unwrap().model)
+    };
+    trained
+}
+
+#[test]
+fn workers_take_the_step_one_worker_takes_on_the_whole_batch() {
+    // 37 examples: shards of 19 + 18, and 13 + 12 + 12, so the weighting by examples matters.
+    let one = one_step_with_workers(1, false);
+    for workers in [2, 3] {
+        let many = one_step_with_workers(workers, false);
+        let worst = one
+            .iter()
+            .zip(&many)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst <= 1e-5,
+            "{workers} workers: a weight differs by {worst}"
+        );
+        assert_ne!(parameter_values_start(), many, "the step changed nothing");
+    }
+}
+
+/// The starting weights of [`one_step_with_workers`]'s model.
+fn parameter_values_start() -> Vec<f32> {
+    let device = BackendKind::Flex.train_device().unwrap();
+    parameter_values(&build_seeded(&device, 4, || DropoutMlp {
+        hidden: LinearConfig::new(D, 16).init(&device),
+        head: ClassifierHead::new(16, 2, 0.0, false, &device),
+    }))
+}
+
+#[test]
+fn the_same_seed_and_worker_count_repeat_bit_for_bit() {
+    let device = BackendKind::Flex.train_device().unwrap();
+    let train = separable(120, D, 0.05, 9);
+    let run = |workers: usize| {
+        let config = TrainConfig {
+            workers,
+            ..config(3, adam())
+        };
+        let trained = Trainer::new(config, &device)
+            .unwrap()
+            .with_progress(false)
+            .fit(
+                dropout_mlp(&device, 9),
+                &DenseBatcher { d_input: D },
+                &train,
+                None,
+            )
+            .unwrap();
+        parameter_bits(&trained.model)
+    };
+    let two = run(2);
+    assert_eq!(run(2), two, "two workers, same seed: other weights");
+    // Another worker count draws other dropout masks (documented), so it learns other weights.
+    assert_ne!(run(1), two);
+    assert_eq!(
+        one_step_with_workers(2, true),
+        one_step_with_workers(2, true)
+    );
+}
+
 #[test]
 fn dropout_changes_what_a_seeded_run_learns() {
     let device = BackendKind::Flex.train_device().unwrap();

@@ -46,6 +46,23 @@ pub struct TrainConfig {
     /// thread when it is needed). Does not change what is computed.
     #[serde(default = "default_prefetch")]
     pub prefetch: usize,
+    /// Data-parallel workers: each batch is cut into this many shards, stepped at once on
+    /// threads of their own (each with a one-thread compute pool), and their gradients combined
+    /// into the whole batch's for one optimizer step (see `train::workers` for what equals
+    /// what). 1 (the default): the step runs on the training thread with the backend's own
+    /// threads.
+    #[serde(default = "default_workers", skip_serializing_if = "is_one")]
+    pub workers: usize,
+}
+
+fn default_workers() -> usize {
+    1
+}
+
+/// Workers = 1 is left out of saved configs, so configs written before the setting existed
+/// hash and compare the same.
+fn is_one(workers: &usize) -> bool {
+    *workers == 1
 }
 
 /// The most epochs (and the longest patience) a config takes.
@@ -80,6 +97,7 @@ impl TrainConfig {
             shuffle: true,
             eval_batch_size: None,
             prefetch: default_prefetch(),
+            workers: 1,
         }
     }
 
@@ -102,6 +120,7 @@ impl TrainConfig {
             self.patience
                 .and_then(|p| out_of_range("patience", p, 1..=MAX_EPOCHS)),
             out_of_range("prefetch", self.prefetch, 0..=MAX_PREFETCH),
+            out_of_range("workers", self.workers, 1..=super::MAX_WORKERS),
         ];
         if let Some(error) = checks.into_iter().flatten().next() {
             return Err(error);

@@ -7,6 +7,7 @@ mod log;
 mod progress;
 mod step;
 mod trainer;
+mod workers;
 
 pub use config::TrainConfig;
 pub use facts::TrainingFacts;
@@ -14,3 +15,4 @@ pub use step::{Batcher, Outcome, StepOutput, TrainStep, shuffled_batches};
 pub use trainer::{
     Trained, Trainer, ensure_finished, evaluate, files, mark_finished, mark_unfinished,
 };
+pub use workers::MAX_WORKERS;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::progress::Progress;
+use super::workers::{self, Workers};
 use super::{Batcher, TrainConfig, TrainStep, log};
 use crate::atomic::{rename_atomic, write_json_atomic};
 use crate::checkpoint::Checkpoint;
@@ -355,6 +356,11 @@ impl Trainer {
         let config = &self.config;
         let mut stopped_early = false;
 
+        let workers = if config.workers > 1 {
+            Some(Workers::new(config.workers)?)
+        } else {
+            None
+        };
         for epoch in state.epoch + 1..=config.epochs {
             let epoch_started = Instant::now();
             state.scheduler.start_epoch(epoch);
@@ -369,16 +375,38 @@ impl Trainer {
             let progress = Progress::epoch(self.progress, epoch, config.epochs, plan.len());
             let mut seen = Accumulator::new();
             let device = &self.device;
+            let epoch_seed = derive_seed(config.seed, epoch as u64);
             model = std::thread::scope(|scope| {
                 let batches = prefetch::scoped(scope, plan, config.prefetch, |indices| {
-                    let items: Vec<I> = indices.iter().map(|&i| train[i].clone()).collect();
-                    batcher.batch(&items, device)
+                    workers::shards(&indices, config.workers)
+                        .into_iter()
+                        .map(|shard| {
+                            let items: Vec<I> = shard.iter().map(|&i| train[i].clone()).collect();
+                            batcher.batch(&items, device)
+                        })
+                        .collect::<Vec<_>>()
                 });
                 let mut model = model;
-                for batch in batches {
-                    let output = model.step(&batch);
-                    let loss = f64::from(output.loss.clone().into_scalar::<f32>());
+                for mut shards in batches {
+                    let step_seed = derive_seed(epoch_seed, state.step);
                     state.step += 1;
+                    let (loss, mut grads) = if let Some(workers) = &workers {
+                        let mut steps = workers.step(&model, shards, step_seed);
+                        let loss = workers::combined_loss(&steps);
+                        let grads = workers::combined_grads(&model, &mut steps);
+                        for shard in &steps {
+                            seen.add(shard.loss, shard.examples, &shard.outcome);
+                        }
+                        (loss, grads)
+                    } else {
+                        let output = model.step(&shards.remove(0));
+                        let loss = f64::from(output.loss.clone().into_scalar::<f32>());
+                        seen.add(loss, output.examples, &output.outcome);
+                        (
+                            loss,
+                            GradientsParams::from_grads(output.loss.backward(), &model),
+                        )
+                    };
                     if !loss.is_finite() {
                         return Err(Error::NonFiniteLoss {
                             value: loss,
@@ -386,7 +414,6 @@ impl Trainer {
                             step: state.step,
                         });
                     }
-                    let mut grads = GradientsParams::from_grads(output.loss.backward(), &model);
                     if let Some(clip) = &config.clip
                         && let Some(norm) = clip.apply(&model, &mut grads)
                         && !norm.is_finite()
@@ -398,7 +425,6 @@ impl Trainer {
                         });
                     }
                     model = optimizer.step(lr, model, grads).constrain();
-                    seen.add(loss, output.examples, &output.outcome);
                     let rate = seen.examples() as f64 / epoch_started.elapsed().as_secs_f64();
                     progress.update(seen.mean_loss(), rate);
                 }
