@@ -167,7 +167,7 @@ fn one_step_with_workers(workers: usize, dropout: bool) -> Vec<f32> {
     };
     let trainer = Trainer::new(config, &device).unwrap().with_progress(false);
     let batcher = DenseBatcher { d_input: D };
-    let trained = if dropout {
+    if dropout {
         parameter_values(
             &trainer
                 .fit(dropout_mlp(&device, 4), &batcher, &train, None)
@@ -180,8 +180,7 @@ fn one_step_with_workers(workers: usize, dropout: bool) -> Vec<f32> {
             head: ClassifierHead::new(16, 2, 0.0, false, &device),
         });
         parameter_values(&trainer.fit(mlp, &batcher, &train, None).unwrap().model)
-    };
-    trained
+    }
 }
 
 #[test]
