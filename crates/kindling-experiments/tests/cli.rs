@@ -102,7 +102,8 @@ fn word_vectors_answer_queries_and_convert_from_the_command_line() {
 
     let (code, out, err) = run_out(&["vectors", file, "print", "man", "woman"]);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out, "man 0.20000 -1.00000\nwoman 0.10000 -0.80000\n");
+    // Each value as the shortest decimal that reads back as the same float.
+    assert_eq!(out, "man 0.2 -1\nwoman 0.1 -0.8\n");
 
     let (code, out, err) = run_out(&[
         "vectors", file, "analogy", "man", "king", "woman", "-k", "1",
@@ -123,7 +124,40 @@ fn word_vectors_answer_queries_and_convert_from_the_command_line() {
     let (code, _, err) = run_out(&["vectors", file, "convert", bin.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     let (_, out, err) = run_out(&["vectors", bin.to_str().unwrap(), "print", "queen"]);
-    assert_eq!(out, "queen 0.90000 0.30000\n", "{err}");
+    assert_eq!(out, "queen 0.9 0.3\n", "{err}");
+
+    // Vectors alone cannot become a fastText model; a fastText model gives unknown words
+    // vectors and converts to one again.
+    let again = dir.join("again.bin");
+    let (code, _, err) = run_out(&[
+        "vectors",
+        file,
+        "convert",
+        again.to_str().unwrap(),
+        "--format",
+        "fasttext",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("needs a subword model"), "{err}");
+    let model = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../kindling-embed/tests/data/fasttext-skipgram.bin"
+    );
+    let (code, out, err) = run_out(&["vectors", model, "print", "kätzchen"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.split_whitespace().count(), 9, "{out}");
+    let copy = dir.join("copy.bin");
+    let (code, _, err) = run_out(&[
+        "vectors",
+        model,
+        "convert",
+        copy.to_str().unwrap(),
+        "--format",
+        "fasttext",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, again, _) = run_out(&["vectors", copy.to_str().unwrap(), "print", "kätzchen"]);
+    assert_eq!(again, out);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
