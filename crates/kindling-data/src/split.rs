@@ -1,4 +1,5 @@
-//! Seeded data splits: holdout fractions (plain or stratified) and stratified k-fold.
+//! Seeded data splits: holdout fractions (plain or stratified), an 80/10/10 three-way split and
+//! stratified k-fold.
 //!
 //! All functions return example indices and depend only on their inputs and the seed.
 
@@ -59,6 +60,29 @@ pub fn split_off_holdout<T>(items: Vec<T>, fraction: f64, seed: u64) -> Result<(
         }
     }
     Ok((kept, held_out))
+}
+
+/// `items` split 80/10/10 into train, dev and test by a seeded permutation: the first 80 % of
+/// the permuted order (rounded down) train, the next 10 % dev, the rest test, each part in
+/// permuted order. Corpora split by document (Brown's part-of-speech and language-model
+/// experiments) pass whole documents.
+pub fn three_way<T>(items: Vec<T>, seed: u64) -> [Vec<T>; 3] {
+    let order = SeededRng::new(seed).permutation(items.len());
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    let n = slots.len();
+    let (train_end, dev_end) = (n * 8 / 10, n * 9 / 10);
+    let mut parts = [Vec::new(), Vec::new(), Vec::new()];
+    for (rank, &i) in order.iter().enumerate() {
+        let part = if rank < train_end {
+            0
+        } else if rank < dev_end {
+            1
+        } else {
+            2
+        };
+        parts[part].push(slots[i].take().expect("a permutation visits each once"));
+    }
+    parts
 }
 
 /// Holds out `round(fraction × size)` examples of every class, so both sides keep the class
@@ -217,5 +241,16 @@ mod tests {
             }
             prop_assert_eq!(&folds, &stratified_k_fold(&labels, k, seed).unwrap());
         }
+    }
+
+    #[test]
+    fn three_way_splits_80_10_10_and_keeps_every_item_once() {
+        let [train, dev, test] = three_way((0..25).collect::<Vec<u32>>(), 3);
+        assert_eq!((train.len(), dev.len(), test.len()), (20, 2, 3));
+        let mut all: Vec<u32> = train.iter().chain(&dev).chain(&test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..25).collect::<Vec<u32>>());
+        assert_eq!(three_way((0..25).collect::<Vec<u32>>(), 3)[1], dev);
+        assert_ne!(three_way((0..25).collect::<Vec<u32>>(), 4)[0], train);
     }
 }

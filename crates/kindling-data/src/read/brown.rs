@@ -33,6 +33,20 @@ impl BrownDocument {
     }
 }
 
+/// The base of a Brown tag: without the `fw-` (foreign word) prefix and any `-tl` (title),
+/// `-hl` (headline) and `-nc` (cited) suffixes (`nn-tl` → `nn`, `fw-in` → `in`; compound
+/// tags such as `ppss+md` stay).
+pub fn base_tag(tag: &str) -> &str {
+    let mut tag = tag.strip_prefix("fw-").unwrap_or(tag);
+    while let Some(rest) = ["-tl", "-hl", "-nc"]
+        .iter()
+        .find_map(|suffix| tag.strip_suffix(suffix))
+    {
+        tag = rest;
+    }
+    tag
+}
+
 /// The `(file id, genre)` pairs of `<dir>/cats.txt`, in file order.
 ///
 /// # Errors
@@ -194,5 +208,16 @@ mod tests {
 
         let dir = scratch_dir(&[("cats.txt", b"../etc/passwd news\n")]);
         assert!(read_brown(&dir).is_err());
+    }
+
+    #[test]
+    fn base_tags_lose_their_decorations() {
+        assert_eq!(base_tag("nn-tl"), "nn");
+        assert_eq!(base_tag("nn-tl-hl"), "nn");
+        assert_eq!(base_tag("fw-in"), "in");
+        assert_eq!(base_tag("fw-nn-tl"), "nn");
+        assert_eq!(base_tag("ppss+md"), "ppss+md");
+        assert_eq!(base_tag("-"), "-");
+        assert_eq!(base_tag("np$"), "np$");
     }
 }

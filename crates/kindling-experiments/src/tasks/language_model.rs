@@ -25,7 +25,6 @@ use kindling_rnn::{LanguageModel, LanguageModelConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::pos_tagging::split_documents;
 use crate::Result;
 use crate::runner::TaskContext;
 
@@ -180,7 +179,8 @@ pub(crate) fn brown_streams(
     min_count: u64,
     max_sentences: Option<usize>,
 ) -> Result<BrownStreams> {
-    let [train_docs, dev_docs, test_docs] = split_documents(data.brown()?, split_seed);
+    let [train_docs, dev_docs, test_docs] =
+        kindling_data::split::three_way(data.brown()?, split_seed);
     let sentences = |docs: &[kindling_data::read::brown::BrownDocument]| -> Vec<Vec<String>> {
         docs.iter()
             .flat_map(|d| &d.sentences)

@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{TrainingFacts, evaluate};
-use kindling_data::read::brown::BrownDocument;
+use kindling_data::read::brown::{BrownDocument, base_tag};
 use kindling_data::read::tagged_text::{TaggedLayout, read_tagged};
 use kindling_data::source::Encoding;
-use kindling_data::split::split_off_holdout;
+use kindling_data::split::{split_off_holdout, three_way};
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
 use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
@@ -124,41 +124,6 @@ impl PosTaggingOptions {
     }
 }
 
-/// The base Brown tag: without `fw-` and any `-tl` / `-hl` / `-nc` suffixes.
-pub(crate) fn base_tag(tag: &str) -> &str {
-    let mut tag = tag.strip_prefix("fw-").unwrap_or(tag);
-    while let Some(rest) = ["-tl", "-hl", "-nc"]
-        .iter()
-        .find_map(|suffix| tag.strip_suffix(suffix))
-    {
-        tag = rest;
-    }
-    tag
-}
-
-/// Documents split 80/10/10 by a seeded permutation.
-pub(crate) fn split_documents(
-    mut documents: Vec<BrownDocument>,
-    seed: u64,
-) -> [Vec<BrownDocument>; 3] {
-    let order = SeededRng::new(seed).permutation(documents.len());
-    let mut slots: Vec<Option<BrownDocument>> = documents.drain(..).map(Some).collect();
-    let n = slots.len();
-    let (train_end, dev_end) = (n * 8 / 10, n * 9 / 10);
-    let mut parts = [Vec::new(), Vec::new(), Vec::new()];
-    for (rank, &i) in order.iter().enumerate() {
-        let part = if rank < train_end {
-            0
-        } else if rank < dev_end {
-            1
-        } else {
-            2
-        };
-        parts[part].push(slots[i].take().expect("a permutation visits each once"));
-    }
-    parts
-}
-
 type Sentence = Vec<(String, String)>;
 
 fn sentences(documents: &[BrownDocument]) -> Vec<Sentence> {
@@ -183,7 +148,7 @@ fn sentences(documents: &[BrownDocument]) -> Vec<Sentence> {
 /// A missing or malformed Brown corpus; write failures.
 pub fn export_brown_conll(data: &DataDir, split_seed: u64, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::io("creating", dir, e))?;
-    let splits = split_documents(data.brown()?, split_seed);
+    let splits = three_way(data.brown()?, split_seed);
     let mut written = Vec::new();
     for (name, documents) in ["train", "dev", "test"].iter().zip(&splits) {
         let mut text = String::new();
@@ -219,8 +184,7 @@ pub(super) fn run(
             (train, dev, test, None)
         }
         None => {
-            let [train_docs, dev_docs, test_docs] =
-                split_documents(data.brown()?, options.split_seed);
+            let [train_docs, dev_docs, test_docs] = three_way(data.brown()?, options.split_seed);
             (
                 sentences(&train_docs),
                 sentences(&dev_docs),
@@ -384,20 +348,4 @@ pub(super) fn run(
     let text = kindling_rnn::saved::TextPreparation::words(false);
     kindling_rnn::saved::save_tagger(&context.out_dir, &options.model, text, &tag_names, &vocab)?;
     Ok(metrics)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base_tag;
-
-    #[test]
-    fn decorations_are_stripped() {
-        assert_eq!(base_tag("nn-tl"), "nn");
-        assert_eq!(base_tag("nn-tl-hl"), "nn");
-        assert_eq!(base_tag("fw-in"), "in");
-        assert_eq!(base_tag("fw-nn-tl"), "nn");
-        assert_eq!(base_tag("ppss+md"), "ppss+md");
-        assert_eq!(base_tag("-"), "-");
-        assert_eq!(base_tag("np$"), "np$");
-    }
 }
