@@ -42,7 +42,7 @@ fn config(epochs: usize) -> TrainConfig {
             min_lr: 1e-6,
         },
         patience: Some(3),
-        monitor: "accuracy".into(),
+        monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
         ..TrainConfig::new(
             epochs,
