@@ -506,6 +506,53 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_model_reads_back_whole_through_keyed_vectors_and_as_fasttext() {
+        let config = SubwordConfig {
+            epochs: 1,
+            ..config()
+        };
+        let (model, _) = SubwordModel::train(&corpus(), &Whitespace::default(), &config).unwrap();
+        let dir = std::env::temp_dir().join(format!("kindling-keyed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (own, fasttext) = (dir.join("model.kndl"), dir.join("model.bin"));
+        model.save(&own).unwrap();
+        crate::io::fasttext_bin::write_fasttext_model(&model, &fasttext).unwrap();
+        for path in [&own, &fasttext] {
+            let keyed = crate::KeyedVectors::load(path).unwrap();
+            assert!(keyed.model().is_some(), "{}", path.display());
+            assert_eq!(
+                keyed.word_vector("jumper").unwrap().as_ref(),
+                model.word_vector("jumper")
+            );
+            assert_eq!(keyed.vectors().len(), model.vocab().len());
+        }
+        // The fastText file keeps the settings that decide the vectors.
+        let back = crate::io::fasttext_bin::read_fasttext_model(&fasttext).unwrap();
+        let (a, b) = (back.config(), model.config());
+        assert_eq!(
+            (
+                a.dim,
+                a.window,
+                a.negative,
+                a.min_n,
+                a.max_n,
+                a.buckets,
+                a.architecture
+            ),
+            (
+                b.dim,
+                b.window,
+                b.negative,
+                b.min_n,
+                b.max_n,
+                b.buckets,
+                b.architecture
+            )
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn without_ngrams_a_vocabulary_word_is_its_own_row() {
         let config = SubwordConfig {
             max_n: 0,
