@@ -60,9 +60,7 @@ impl VectorFormat {
     /// File errors from opening and reading the first line.
     pub fn detect(path: &Path) -> Result<Self> {
         let mut head = [0u8; 4];
-        let read = open(path)?
-            .read(&mut head)
-            .map_err(|e| Error::Data(kindling_data::Error::io("reading", path, e)))?;
+        let read = read_head(path, &mut head)?;
         if super::fasttext_bin::is_fasttext_model(&head[..read]) {
             return Ok(Self::FastTextModel);
         }
@@ -78,6 +76,22 @@ impl VectorFormat {
             Self::GloveText
         })
     }
+}
+
+/// Reads up to `head.len()` first bytes of `path` (decompressed when gzip).
+pub(crate) fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
+    let mut input = open(path)?;
+    let mut filled = 0;
+    while filled < head.len() {
+        let read = input
+            .read(&mut head[filled..])
+            .map_err(|e| Error::Data(kindling_data::Error::io("reading", path, e)))?;
+        if read == 0 {
+            break;
+        }
+        filled += read;
+    }
+    Ok(filled)
 }
 
 /// Whether `path` names a binary file: `.bin`, before any `.gz`.

@@ -3,13 +3,10 @@
 //! `load_facebook_vectors` give, behind one type.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::path::Path;
 
-use kindling_data::source::open;
-
 use super::fasttext_bin::{read_fasttext_model, write_fasttext_model};
-use super::format::{VectorFormat, read_vectors, write_vectors};
+use super::format::{VectorFormat, read_head, read_vectors, write_vectors};
 use crate::query::{Neighbour, Similarity};
 use crate::subword::SubwordModel;
 use crate::vectors::WordVectors;
@@ -129,20 +126,4 @@ impl KeyedVectors {
             (format, _) => write_vectors(&self.vectors, path, format),
         }
     }
-}
-
-/// Reads up to `head.len()` first bytes of `path` (decompressed when gzip).
-fn read_head(path: &Path, head: &mut [u8]) -> Result<usize> {
-    let mut input = open(path)?;
-    let mut filled = 0;
-    while filled < head.len() {
-        let read = input
-            .read(&mut head[filled..])
-            .map_err(|e| Error::Data(kindling_data::Error::io("reading", path, e)))?;
-        if read == 0 {
-            break;
-        }
-        filled += read;
-    }
-    Ok(filled)
 }
