@@ -70,13 +70,7 @@ fn template() -> &'static Template {
 }
 
 fn adam() -> OptimizerConfig {
-    OptimizerConfig::Adam {
-        lr: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        weight_decay: 0.0,
-    }
+    OptimizerConfig::adam(0.01)
 }
 
 /// `section` with the bytes of `edits` (pairs of offset and value) written into it.

@@ -48,13 +48,7 @@ fn config(epochs: usize) -> TrainConfig {
             epochs,
             4,
             1,
-            OptimizerConfig::Adam {
-                lr: 0.01,
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-8,
-                weight_decay: 0.0,
-            },
+            OptimizerConfig::adam(0.01),
         )
     }
 }

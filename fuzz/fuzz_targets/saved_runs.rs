@@ -48,13 +48,7 @@ fn vocab(words: &[&str]) -> Vocab {
 
 /// Writes `model` as the run's `best.ckpt`.
 fn save_weights<M: Module>(dir: &Path, model: &M) {
-    let optimizer = OptimizerConfig::Adam {
-        lr: 0.01,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        weight_decay: 0.0,
-    }
+    let optimizer = OptimizerConfig::adam(0.01)
     .init()
     .unwrap();
     Checkpoint::capture(model, &optimizer, json!({}), json!({}))

@@ -30,18 +30,7 @@ fn logistic_regression_trains_on_wgpu() {
     let config = TrainConfig {
         monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
-        ..TrainConfig::new(
-            30,
-            16,
-            7,
-            OptimizerConfig::Adam {
-                lr: 0.05,
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-8,
-                weight_decay: 0.0,
-            },
-        )
+        ..TrainConfig::new(30, 16, 7, OptimizerConfig::adam(0.05))
     };
     let trained = Trainer::new(config, &device)
         .unwrap()

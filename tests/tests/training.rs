@@ -41,13 +41,7 @@ fn config(epochs: usize, optimizer: OptimizerConfig) -> TrainConfig {
 }
 
 fn adam() -> OptimizerConfig {
-    OptimizerConfig::Adam {
-        lr: 0.05,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        weight_decay: 0.0,
-    }
+    OptimizerConfig::adam(0.05)
 }
 
 /// All parameter values of a module, in visiting order, as raw bits.
@@ -284,16 +278,7 @@ fn a_run_stopped_before_any_of_its_file_writes_resumes_to_the_uninterrupted_resu
     let dev = separable(50, D, 0.05, 2);
     let batcher = DenseBatcher { d_input: D };
     // A high learning rate: dev accuracy tops out early, so later epochs do not improve.
-    let config = config(
-        4,
-        OptimizerConfig::Adam {
-            lr: 0.5,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            weight_decay: 0.0,
-        },
-    );
+    let config = config(4, OptimizerConfig::adam(0.5));
     let straight_dir = scratch_dir("kill-straight");
     let straight = Trainer::new(config.clone(), &device)
         .unwrap()

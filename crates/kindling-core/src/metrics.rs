@@ -239,6 +239,18 @@ impl std::fmt::Display for Metric {
     }
 }
 
+/// Mean and sample standard deviation of `values` (sd 0 for a single value), as seed and fold
+/// summaries report them.
+pub fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    if values.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

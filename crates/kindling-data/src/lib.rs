@@ -9,9 +9,10 @@
 //! - [`read`]: readers for label-per-line, one-class, TSV/CSV, parallel, CMUdict, Brown,
 //!   analogy and word-pair files, and streamed corpora.
 //! - [`labels`]: label sets and unknown-label errors.
+//! - [`bag_of_words`]: document-frequency vocabularies and normalised word-count features.
 //! - [`batch`], [`sampler`], [`loader`]: padding with lengths and masks, length bucketing,
 //!   seeded batch plans, and background batch preparation.
-//! - [`split`]: seeded holdout and stratified k-fold.
+//! - [`split`]: seeded holdout, three-way (also stratified) splits and stratified k-fold.
 //! - [`fingerprint`]: which files a run read, by size and checksum (resume checks its data).
 //! - [`registry`], [`check`]: the named datasets under a data directory and their
 //!   verification.
@@ -25,6 +26,7 @@
 //! windows), [`sampler`], [`loader`] and [`split`]. Without it the crate does not
 //! depend on burn.
 
+pub mod bag_of_words;
 #[cfg(feature = "burn")]
 pub mod batch;
 #[cfg(feature = "burn")]

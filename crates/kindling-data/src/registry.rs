@@ -20,7 +20,8 @@ use crate::read::labelled::{
 };
 use crate::read::parallel::{SentencePair, read_parallel};
 use crate::source::Encoding;
-use crate::{Error, Result};
+use crate::tokenize::Tokenizer;
+use crate::{Error, Result, Specials, TokenCounts, Vocab, VocabConfig};
 
 /// Environment variable naming the data directory.
 pub const DATA_ENV: &str = "KINDLING_DATA";
@@ -208,6 +209,24 @@ impl ClassificationData {
     /// Class ids of the training examples, in order (for stratified splits).
     pub fn train_labels(&self) -> Vec<u32> {
         self.train.iter().map(|e| e.label).collect()
+    }
+
+    /// Every token of every split under `tokenizer`, as Kim's code builds its vocabulary:
+    /// words seen only in dev or test get an id too (and keep their initial vector).
+    pub fn vocabulary(&self, tokenizer: &dyn Tokenizer) -> Vocab {
+        let mut counts = TokenCounts::new();
+        let splits = [Some(&self.train), self.dev.as_ref(), self.test.as_ref()];
+        for example in splits.into_iter().flatten().flatten() {
+            counts.add_text(tokenizer, &example.text);
+        }
+        Vocab::build(
+            &counts,
+            &VocabConfig {
+                min_count: 1,
+                max_size: None,
+                specials: Specials::default(),
+            },
+        )
     }
 
     /// When there is no dev set, moves a seeded, stratified `fraction` of the training

@@ -115,6 +115,59 @@ pub fn stratified_holdout(labels: &[u32], fraction: f64, seed: u64) -> Result<Ho
     Ok(Holdout { train, held_out })
 }
 
+/// `items` split into train, dev and test within each class: each class's members (classes in
+/// label order) are shuffled, the first `round(test_fraction × size)` go to test and the next
+/// `round(dev_fraction × size)` to dev (at least one each when the class has three or more
+/// members), the rest to train; train is then shuffled across classes. `labels[i]` is
+/// `items[i]`'s class.
+///
+/// # Errors
+/// [`Error::Invalid`] unless both fractions lie in `(0, 1)` with a sum below 1 and `labels`
+/// has one label per item.
+pub fn stratified_three_way<T>(
+    items: Vec<T>,
+    labels: &[u32],
+    dev_fraction: f64,
+    test_fraction: f64,
+    seed: u64,
+) -> Result<[Vec<T>; 3]> {
+    check_fraction(dev_fraction)?;
+    check_fraction(test_fraction)?;
+    if dev_fraction + test_fraction >= 1.0 {
+        return Err(Error::invalid(
+            "three-way split",
+            format!("dev {dev_fraction} + test {test_fraction} leaves nothing to train on"),
+        ));
+    }
+    if labels.len() != items.len() {
+        return Err(Error::invalid(
+            "three-way split",
+            format!("{} labels for {} items", labels.len(), items.len()),
+        ));
+    }
+    let mut rng = SeededRng::new(seed);
+    let mut parts: [Vec<usize>; 3] = Default::default();
+    for mut members in by_class(labels) {
+        rng.shuffle(&mut members);
+        let share = |fraction: f64| {
+            let n = (members.len() as f64 * fraction).round() as usize;
+            if members.len() >= 3 { n.max(1) } else { n }
+        };
+        let (n_test, n_dev) = (share(test_fraction), share(dev_fraction));
+        parts[2].extend_from_slice(&members[..n_test]);
+        parts[1].extend_from_slice(&members[n_test..n_test + n_dev]);
+        parts[0].extend_from_slice(&members[n_test + n_dev..]);
+    }
+    rng.shuffle(&mut parts[0]);
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    Ok(parts.map(|indices| {
+        indices
+            .into_iter()
+            .map(|i| slots[i].take().expect("each index is in one part once"))
+            .collect()
+    }))
+}
+
 /// One fold of a cross-validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fold {
@@ -196,6 +249,23 @@ mod tests {
         );
         assert!(split_off_holdout(vec![1], 0.5, 1).is_err());
     }
+    #[test]
+    fn stratified_three_way_keeps_class_shares_and_repeats() {
+        let labels: Vec<u32> = (0..40).map(|i| u32::from(i % 4 != 0)).collect();
+        let items: Vec<usize> = (0..40).collect();
+        let [train, dev, test] = stratified_three_way(items.clone(), &labels, 0.1, 0.1, 3).unwrap();
+        assert_eq!(train.len() + dev.len() + test.len(), 40);
+        assert_eq!(test.iter().filter(|&&i| labels[i] == 0).count(), 1);
+        assert_eq!(test.iter().filter(|&&i| labels[i] == 1).count(), 3);
+        let mut all: Vec<usize> = train.iter().chain(&dev).chain(&test).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, items);
+        let again = stratified_three_way(items.clone(), &labels, 0.1, 0.1, 3).unwrap();
+        assert_eq!(again[0], train);
+        assert!(stratified_three_way(items.clone(), &labels, 0.5, 0.5, 3).is_err());
+        assert!(stratified_three_way(items, &labels[1..], 0.1, 0.1, 3).is_err());
+    }
+
     use proptest::prelude::*;
 
     #[test]

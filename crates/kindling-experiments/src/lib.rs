@@ -1,11 +1,10 @@
-//! The experiment registry runner and benchmarks of kindling.
+//! The experiment registry runner of kindling.
 //!
 //! Experiments are data: `experiments/NAME.toml` names a task, its options and a
 //! [`kindling_core::train::TrainConfig`]. This crate reads them ([`spec`]), finds the data
 //! ([`kindling_data::DataDir`]), runs the task ([`tasks`]) and writes `metrics.json` ([`runner`]). It is
-//! driven by `cargo xtask experiment` and `cargo xtask bench`.
+//! driven by `cargo xtask experiment`; the benchmarks live in `kindling-bench`.
 
-pub mod bench;
 pub mod chart;
 mod error;
 pub mod overrides;

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::bench::mean_sd;
 use crate::spec::ExperimentSpec;
 use crate::{Error, Result};
+use kindling_core::metrics::mean_sd;
 
 /// Datasets in table order, with their column titles.
 const DATASETS: [(&str, &str); 4] = [

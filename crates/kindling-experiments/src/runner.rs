@@ -448,7 +448,7 @@ fn summarise(name: &str, seeds: &[u64], runs: &[Map<String, Value>]) -> Map<Stri
             if key == "seed" {
                 continue;
             }
-            let (mean, sd) = crate::bench::mean_sd(&values);
+            let (mean, sd) = kindling_core::metrics::mean_sd(&values);
             metrics.insert(
                 key.clone(),
                 json!({ "mean": mean, "sd": sd, "values": values }),
@@ -495,7 +495,7 @@ fn write_summary_table(dir: &Path, summary: &Map<String, Value>) -> Result<()> {
 }
 
 /// `YYYYmmdd-HHMMSS` in UTC.
-pub(crate) fn timestamp(now: SystemTime) -> String {
+pub fn timestamp(now: SystemTime) -> String {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil-from-days (Howard Hinnant's algorithm).

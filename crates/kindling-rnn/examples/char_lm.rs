@@ -92,18 +92,7 @@ pub fn run(text: &str, dir: &Path, prompt: &str) -> Result<Report, Box<dyn std::
         monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
         clip: Some(GradientClip::GlobalNorm { max_norm: 1.0 }),
-        ..TrainConfig::new(
-            6,
-            1,
-            1,
-            OptimizerConfig::Adam {
-                lr: 0.01,
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-8,
-                weight_decay: 0.0,
-            },
-        )
+        ..TrainConfig::new(6, 1, 1, OptimizerConfig::adam(0.01))
     };
     std::fs::create_dir_all(dir)?;
     let trained = Trainer::new(train_config, &device)?

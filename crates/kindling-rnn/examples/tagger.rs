@@ -120,18 +120,7 @@ pub fn run(
     let train_config = TrainConfig {
         monitor: kindling_core::metrics::Metric::Accuracy,
         goal: Goal::Max,
-        ..TrainConfig::new(
-            5,
-            16,
-            1,
-            OptimizerConfig::Adam {
-                lr: 0.01,
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-8,
-                weight_decay: 0.0,
-            },
-        )
+        ..TrainConfig::new(5, 16, 1, OptimizerConfig::adam(0.01))
     };
     std::fs::create_dir_all(dir)?;
     let batcher = TaggedBatcher::new(vocab.pad_id().expect("the default specials have <pad>"));

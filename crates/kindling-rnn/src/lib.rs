@@ -18,8 +18,9 @@
 //! - [`encoder`]: any of the three layers chosen by name, as the models' configs give it.
 //! - Models that train with [`kindling_core::train::Trainer`]: [`classifier`] (sentence
 //!   classification with last, mean or max pooling), [`tagger`] (a softmax over tags at every
-//!   token) and [`language_model`] (a stacked LSTM language model with truncated BPTT);
-//!   [`saved`]: a trained tagger or language model loaded back from its run directory.
+//!   token), [`language_model`] (a stacked LSTM language model with truncated BPTT) and
+//!   [`regressor`] (real-valued sequences to numbers, with the adding problem);
+//!   [`tagging`]: tagged sentences as a tagger's examples; [`streams`]: text as a language model's id streams; [`saved`]: a trained tagger or language model loaded back from its run directory.
 
 pub mod classifier;
 pub mod encoder;
@@ -32,11 +33,14 @@ pub mod init;
 pub mod language_model;
 pub mod lstm;
 pub mod lstm_cell;
+pub mod regressor;
 pub mod rnn;
 pub mod rnn_cell;
 pub mod saved;
 pub mod sequence;
+pub mod streams;
 pub mod tagger;
+pub mod tagging;
 mod word_input;
 
 pub use classifier::{Pooling, RnnClassifier, RnnClassifierConfig};

@@ -122,10 +122,6 @@ fn the_last_state_of_a_bidirectional_encoder_is_each_directions_final() {
     }
 }
 
-fn adam(lr: f64) -> OptimizerConfig {
-    serde_json::from_value(serde_json::json!({ "kind": "adam", "lr": lr })).unwrap()
-}
-
 fn tagging_vocab() -> Vocab {
     let mut counts = TokenCounts::new();
     for w in ["the", "dog", "runs", "a", "cat", "sleeps"] {
@@ -170,7 +166,7 @@ fn a_trained_tagger_learns_a_toy_task_and_loads_back_from_its_run() {
     let dir = std::env::temp_dir().join(format!("kindling-tagger-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let batcher = TaggedBatcher::new(vocab.pad_id().unwrap());
-    let mut train_config = TrainConfig::new(40, 2, 1, adam(0.05));
+    let mut train_config = TrainConfig::new(40, 2, 1, OptimizerConfig::adam(0.05));
     train_config.monitor = kindling_core::metrics::Metric::Accuracy;
     train_config.goal = kindling_core::schedule::Goal::Max;
     let trained = Trainer::new(train_config, &device)

@@ -95,18 +95,7 @@ pub fn run(dir: &Path) -> Result<Report, Box<dyn std::error::Error>> {
     let train_config = TrainConfig {
         monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
-        ..TrainConfig::new(
-            8,
-            32,
-            1,
-            OptimizerConfig::Adam {
-                lr: 0.005,
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-8,
-                weight_decay: 0.0,
-            },
-        )
+        ..TrainConfig::new(8, 32, 1, OptimizerConfig::adam(0.005))
     };
     std::fs::create_dir_all(dir)?;
     let trained = Trainer::new(train_config, &device)?

@@ -80,18 +80,7 @@ fn adam_until_dev_perplexity(epochs: usize, batch_size: usize, seed: u64) -> Tra
     TrainConfig {
         monitor: kindling_core::metrics::Metric::Perplexity,
         goal: Goal::Min,
-        ..TrainConfig::new(
-            epochs,
-            batch_size,
-            seed,
-            OptimizerConfig::Adam {
-                lr: 0.01,
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-8,
-                weight_decay: 0.0,
-            },
-        )
+        ..TrainConfig::new(epochs, batch_size, seed, OptimizerConfig::adam(0.01))
     }
 }
 

@@ -384,13 +384,7 @@ mod flex_tests {
             min_len: 2,
             ..Padding::new(0)
         });
-        let optimizer = OptimizerConfig::Adam {
-            lr: 0.01,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            weight_decay: 0.0,
-        };
+        let optimizer = OptimizerConfig::adam(0.01);
         let trained = Trainer::new(TrainConfig::new(30, 16, 1, optimizer), &train_device)
             .unwrap()
             .with_progress(false)

@@ -115,6 +115,28 @@ fn default_adadelta_epsilon() -> f64 {
 }
 
 impl OptimizerConfig {
+    /// Adam with learning rate `lr` and PyTorch's defaults for the rest (β 0.9 and 0.999,
+    /// ε 1e-8, no weight decay).
+    pub fn adam(lr: f64) -> Self {
+        Self::Adam {
+            lr,
+            beta1: default_beta1(),
+            beta2: default_beta2(),
+            epsilon: default_adam_epsilon(),
+            weight_decay: 0.0,
+        }
+    }
+
+    /// Plain SGD with learning rate `lr`: no momentum, no weight decay.
+    pub fn sgd(lr: f64) -> Self {
+        Self::Sgd {
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+
     /// Adadelta as Kim (2014) trains his CNN: learning rate 1, ρ 0.95, ε 1e-6, no weight
     /// decay, dense updates.
     pub fn kim_adadelta() -> Self {
@@ -302,13 +324,7 @@ mod tests {
 
     #[test]
     fn bad_hyper_parameters_are_errors() {
-        let bad = OptimizerConfig::Adam {
-            lr: 0.0,
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
-            weight_decay: 0.0,
-        };
+        let bad = OptimizerConfig::adam(0.0);
         assert!(
             bad.init()
                 .err()

@@ -33,6 +33,21 @@ impl BrownDocument {
     }
 }
 
+/// The non-empty sentences of `documents` as `(word, base tag)` pairs ([`base_tag`]), words
+/// as written: what the part-of-speech tagging experiments train on.
+pub fn base_tagged_sentences(documents: &[BrownDocument]) -> Vec<Vec<(String, String)>> {
+    documents
+        .iter()
+        .flat_map(|d| &d.sentences)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.iter()
+                .map(|w| (w.word.clone(), base_tag(&w.tag).to_string()))
+                .collect()
+        })
+        .collect()
+}
+
 /// The base of a Brown tag: without the `fw-` (foreign word) prefix and any `-tl` (title),
 /// `-hl` (headline) and `-nc` (cited) suffixes (`nn-tl` → `nn`, `fw-in` → `in`; compound
 /// tags such as `ppss+md` stay).

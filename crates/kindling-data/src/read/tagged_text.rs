@@ -31,6 +31,37 @@ pub struct TaggedSentence {
     pub line: usize,
 }
 
+/// Writes `sentences` of `(word, tag)` pairs to `path` atomically in the columns layout that
+/// [`read_tagged`] reads with [`TaggedLayout::Columns`]: `word TAB tag` lines, a blank line
+/// after each sentence.
+///
+/// # Errors
+/// A word or tag holding a tab or a line break (it would not read back), naming the sentence;
+/// write failures.
+pub fn write_columns(path: &Path, sentences: &[Vec<(String, String)>]) -> Result<()> {
+    let mut text = String::new();
+    for (i, sentence) in sentences.iter().enumerate() {
+        for (word, tag) in sentence {
+            if [word, tag].iter().any(|s| s.contains(['\t', '\n', '\r'])) {
+                return Err(Error::invalid(
+                    "tagged sentence",
+                    format!(
+                        "sentence {} holds a tab or line break in `{word}`/`{tag}`",
+                        i + 1
+                    ),
+                ));
+            }
+            text.push_str(word);
+            text.push('\t');
+            text.push_str(tag);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    kindling_io::atomic::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
 /// Reads every sentence of a (possibly gzipped) tagged file.
 ///
 /// # Errors

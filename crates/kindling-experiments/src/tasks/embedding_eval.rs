@@ -75,7 +75,7 @@ pub(super) fn run(
 
 /// Scores `vectors` on the Google analogy set and WordSim-353 of `data` (pairs restricted to
 /// the first `pairs_vocab` words) and returns the `analogy_*` and `wordsim353_*` metrics.
-pub(crate) fn evaluation_metrics(
+pub fn evaluation_metrics(
     vectors: &WordVectors,
     data: &DataDir,
     config: &AnalogyConfig,

@@ -17,10 +17,11 @@ use std::path::PathBuf;
 use kindling_core::burn::module::Module;
 use kindling_core::seed::try_build_seeded;
 use kindling_core::train::{TrainingFacts, evaluate};
+use kindling_data::DataDir;
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
 use kindling_data::source::{Encoding, Lines};
 use kindling_data::split::split_off_holdout;
-use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_rnn::streams::TokenStreams;
 use kindling_rnn::{LanguageModel, LanguageModelConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -158,103 +159,27 @@ impl LanguageModelOptions {
     }
 }
 
-/// The Brown corpus as three id streams (lower-cased words, `<eos>` after each sentence) over
-/// the training words seen at least `min_count` times.
-pub(crate) struct BrownStreams {
-    /// The vocabulary (`<pad>`, `<unk>`, `<bos>`, `<eos>`, then the words).
-    pub vocab: Vocab,
-    /// Training stream.
-    pub train: Vec<u32>,
-    /// Dev stream.
-    pub dev: Vec<u32>,
-    /// Test stream.
-    pub test: Vec<u32>,
-}
-
-/// Splits the Brown documents with `split_seed` and encodes each split as one stream;
-/// `max_sentences` cuts the training split.
-pub(crate) fn brown_streams(
-    data: &DataDir,
-    split_seed: u64,
-    min_count: u64,
-    max_sentences: Option<usize>,
-) -> Result<BrownStreams> {
-    let [train_docs, dev_docs, test_docs] =
-        kindling_data::split::three_way(data.brown()?, split_seed);
-    let sentences = |docs: &[kindling_data::read::brown::BrownDocument]| -> Vec<Vec<String>> {
-        docs.iter()
-            .flat_map(|d| &d.sentences)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.iter().map(|w| w.word.to_lowercase()).collect())
-            .collect()
-    };
-    streams(
-        [
-            sentences(&train_docs),
-            sentences(&dev_docs),
-            sentences(&test_docs),
-        ],
-        min_count,
-        max_sentences,
-    )
-}
-
-/// Train, dev and test sentences encoded as one stream each (`<eos>` after every sentence)
-/// over the training words seen at least `min_count` times; `max_sentences` cuts train.
-fn streams(
-    [mut train, dev, test]: [Vec<Vec<String>>; 3],
-    min_count: u64,
-    max_sentences: Option<usize>,
-) -> Result<BrownStreams> {
-    if let Some(max) = max_sentences {
-        train.truncate(max);
-    }
-    let mut counts = TokenCounts::new();
-    train.iter().flatten().for_each(|w| counts.add(w));
-    let vocab = Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count,
-            max_size: None,
-            specials: Specials::seq2seq(),
-        },
-    );
-    let eos = vocab.eos_id().expect("<eos> is a special");
-    let stream = |sentences: &[Vec<String>]| -> Result<Vec<u32>> {
-        let mut ids = Vec::new();
-        for sentence in sentences {
-            ids.extend(vocab.encode(sentence, OnUnknown::MapToUnk)?);
-            ids.push(eos);
-        }
-        Ok(ids)
-    };
-    Ok(BrownStreams {
-        train: stream(&train)?,
-        dev: stream(&dev)?,
-        test: stream(&test)?,
-        vocab,
-    })
-}
-
 pub(super) fn run(
     context: &TaskContext<'_>,
     options: &LanguageModelOptions,
 ) -> Result<Map<String, Value>> {
     let train_config = context.train()?;
     let streams = match &options.files {
-        Some(files) => streams(
-            files.sentences(options.split_seed)?,
-            options.min_count,
-            context.max_examples,
-        )?,
-        None => brown_streams(
+        Some(files) => {
+            let [mut train, dev, test] = files.sentences(options.split_seed)?;
+            if let Some(max) = context.max_examples {
+                train.truncate(max);
+            }
+            TokenStreams::new([&train, &dev, &test], options.min_count)?
+        }
+        None => TokenStreams::brown(
             &DataDir::new(&context.data_dir),
             options.split_seed,
             options.min_count,
             context.max_examples,
         )?,
     };
-    let BrownStreams {
+    let TokenStreams {
         vocab,
         train: train_ids,
         dev: dev_ids,

@@ -18,13 +18,14 @@ use std::path::{Path, PathBuf};
 use kindling_core::burn::module::Module;
 use kindling_core::seed::{SeededRng, try_build_seeded};
 use kindling_core::train::{TrainingFacts, evaluate};
-use kindling_data::read::brown::{BrownDocument, base_tag};
-use kindling_data::read::tagged_text::{TaggedLayout, read_tagged};
+use kindling_data::DataDir;
+use kindling_data::read::brown::base_tagged_sentences;
+use kindling_data::read::tagged_text::{TaggedLayout, read_tagged, write_columns};
 use kindling_data::source::Encoding;
 use kindling_data::split::{split_off_holdout, three_way};
-use kindling_data::tagged::{TaggedBatcher, TaggedExample};
-use kindling_data::{DataDir, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
-use kindling_embed::{VectorFormat, WordVectors, read_vectors};
+use kindling_data::tagged::TaggedBatcher;
+use kindling_embed::{VectorFormat, read_vectors};
+use kindling_rnn::tagging::{TaggedPairs, TaggingData};
 use kindling_rnn::{Tagger, TaggerConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -124,20 +125,7 @@ impl PosTaggingOptions {
     }
 }
 
-type Sentence = Vec<(String, String)>;
-
-fn sentences(documents: &[BrownDocument]) -> Vec<Sentence> {
-    documents
-        .iter()
-        .flat_map(|d| &d.sentences)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.iter()
-                .map(|w| (w.word.clone(), base_tag(&w.tag).to_string()))
-                .collect()
-        })
-        .collect()
-}
+type Sentence = TaggedPairs;
 
 /// Writes the Brown corpus as the tagging experiment reads it — base tags, documents split
 /// 80/10/10 with `split_seed` — into `dir/brown.{train,dev,test}.conll` (`word TAB tag`, a
@@ -151,25 +139,11 @@ pub fn export_brown_conll(data: &DataDir, split_seed: u64, dir: &Path) -> Result
     let splits = three_way(data.brown()?, split_seed);
     let mut written = Vec::new();
     for (name, documents) in ["train", "dev", "test"].iter().zip(&splits) {
-        let mut text = String::new();
-        for sentence in sentences(documents) {
-            for (word, tag) in sentence {
-                text.push_str(&word);
-                text.push('\t');
-                text.push_str(&tag);
-                text.push('\n');
-            }
-            text.push('\n');
-        }
         let path = dir.join(format!("brown.{name}.conll"));
-        kindling_core::atomic::write_atomic(&path, text.as_bytes())?;
+        write_columns(&path, &base_tagged_sentences(documents))?;
         written.push(path);
     }
     Ok(written)
-}
-
-fn has_vector(vectors: &WordVectors, word: &str) -> bool {
-    vectors.get(word).is_some() || vectors.get(&word.to_lowercase()).is_some()
 }
 
 pub(super) fn run(
@@ -186,9 +160,9 @@ pub(super) fn run(
         None => {
             let [train_docs, dev_docs, test_docs] = three_way(data.brown()?, options.split_seed);
             (
-                sentences(&train_docs),
-                sentences(&dev_docs),
-                sentences(&test_docs),
+                base_tagged_sentences(&train_docs),
+                base_tagged_sentences(&dev_docs),
+                base_tagged_sentences(&test_docs),
                 Some([train_docs.len(), dev_docs.len(), test_docs.len()]),
             )
         }
@@ -206,64 +180,13 @@ pub(super) fn run(
         None
     };
 
-    // Tags: every tag of any split (the inventory is known in advance), sorted.
-    let mut tag_names: Vec<String> = train
-        .iter()
-        .chain(&dev)
-        .chain(&test)
-        .flatten()
-        .map(|(_, t)| t.clone())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    tag_names.sort();
-    let tag_id = |t: &str| {
-        tag_names
-            .binary_search_by(|n| n.as_str().cmp(t))
-            .expect("every tag is listed") as u32
-    };
-
-    let mut train_counts = TokenCounts::new();
-    train
-        .iter()
-        .flatten()
-        .for_each(|(w, _)| train_counts.add(w));
-    let mut counts = TokenCounts::new();
-    for (word, count) in train_counts.sorted() {
-        let keep =
-            count >= options.min_count || vectors.as_ref().is_some_and(|v| has_vector(v, word));
-        if keep {
-            counts.add_n(word, count);
-        }
-    }
-    if let Some(vectors) = &vectors {
-        for (word, _) in dev.iter().chain(&test).flatten() {
-            if train_counts.get(word) == 0 && counts.get(word) == 0 && has_vector(vectors, word) {
-                counts.add_n(word, 1);
-            }
-        }
-    }
-    let vocab = Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::default(),
-        },
-    );
-    let encode = |sentences: &[Sentence]| -> Result<Vec<TaggedExample>> {
-        sentences
-            .iter()
-            .map(|s| {
-                let words: Vec<&str> = s.iter().map(|(w, _)| w.as_str()).collect();
-                Ok(TaggedExample {
-                    ids: vocab.encode(&words, OnUnknown::MapToUnk)?,
-                    tags: s.iter().map(|(_, t)| tag_id(t)).collect(),
-                })
-            })
-            .collect()
-    };
-    let (train_set, dev_set, test_set) = (encode(&train)?, encode(&dev)?, encode(&test)?);
+    let TaggingData {
+        vocab,
+        tags: tag_names,
+        train: train_set,
+        dev: dev_set,
+        test: test_set,
+    } = TaggingData::prepare([&train, &dev, &test], options.min_count, vectors.as_ref())?;
 
     let device = &context.device;
     let seed = train_config.seed;

@@ -29,10 +29,10 @@ use kindling_data::batch::{EncodedExample, Padding, SequenceBatch, SequenceBatch
 use kindling_data::labelled_files::LabelledFiles;
 use kindling_data::read::labelled::TrecLabels;
 use kindling_data::registry::DatasetName;
-use kindling_data::registry::{ClassificationData, TextExample};
+use kindling_data::registry::TextExample;
 use kindling_data::split::{stratified_holdout, stratified_k_fold};
 use kindling_data::tokenize::KimClean;
-use kindling_data::{DataDir, LabelSet, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{DataDir, LabelSet, OnUnknown, Vocab};
 use kindling_embed::pretrained::Coverage;
 use kindling_embed::{VectorFormat, WordVectors, read_vectors};
 use kindling_textcnn::{ClassifierConfig, save_classifier};
@@ -187,7 +187,7 @@ pub(super) fn run(
             )));
         }
     };
-    let vocab = kim_vocabulary(&corpus, &setup.tokenizer);
+    let vocab = corpus.vocabulary(&setup.tokenizer);
     let vectors = if setup.model.channels().pretrained() {
         Some(match &options.pretrained {
             Some(path) => read_vectors(path, VectorFormat::detect(path)?, None)?,
@@ -249,13 +249,13 @@ pub(super) fn run(
             accuracies.push(accuracy);
             metrics.insert(format!("fold_{}", k + 1), Value::Object(run));
         }
-        let (mean, sd) = crate::bench::mean_sd(&accuracies);
+        let (mean, sd) = kindling_core::metrics::mean_sd(&accuracies);
         metrics.insert("test_accuracy".into(), json!(mean));
         metrics.insert("test_accuracy_std".into(), json!(sd));
         let dev: Vec<f64> = (1..=folds)
             .filter_map(|k| metrics[&format!("fold_{k}")]["dev_accuracy"].as_f64())
             .collect();
-        let (mean, sd) = crate::bench::mean_sd(&dev);
+        let (mean, sd) = kindling_core::metrics::mean_sd(&dev);
         metrics.insert("dev_accuracy".into(), json!(mean));
         metrics.insert("dev_accuracy_std".into(), json!(sd));
         metrics.insert("folds".into(), json!(folds));
@@ -283,28 +283,6 @@ pub(super) fn run(
         ClassifierConfig::Rnn(model) => metrics.insert("rnn".into(), json!(model)),
     };
     Ok(metrics)
-}
-
-/// Every word of every split, as in Kim's code: words seen only in dev or test keep their
-/// initial vector.
-pub(crate) fn kim_vocabulary(corpus: &ClassificationData, tokenizer: &KimClean) -> Vocab {
-    let mut counts = TokenCounts::new();
-    let splits = [
-        Some(&corpus.train),
-        corpus.dev.as_ref(),
-        corpus.test.as_ref(),
-    ];
-    for example in splits.into_iter().flatten().flatten() {
-        counts.add_text(tokenizer, &example.text);
-    }
-    Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::default(),
-        },
-    )
 }
 
 /// What every training run of the task shares.

@@ -43,8 +43,8 @@ use serde::Serialize;
 
 use super::start_weights::{self, Parameter, TorchName, TorchTensor, torch_lstm_name};
 use super::{torch_number as number, torch_tool, write_text};
-use crate::tasks::TranslationOptions;
 use crate::{Error, Result};
+use kindling_experiments::tasks::TranslationOptions;
 
 const SCRIPT: &str = concat!(
     include_str!("torch_common.py"),
@@ -317,9 +317,7 @@ pub fn compare(
             config.init(vocabularies.0, vocabularies.1, device)
         })?;
         start_weights::write(&model, &settings.work_dir, "train-start", torch_tensors)?;
-        let adam: OptimizerConfig =
-            serde_json::from_value(serde_json::json!({ "kind": "adam", "lr": 0.001 }))
-                .expect("a valid Adam config");
+        let adam = OptimizerConfig::adam(0.001);
         let train_config = TrainConfig {
             clip: Some(GradientClip::GlobalNorm { max_norm: 1.0 }),
             monitor: kindling_core::metrics::Metric::Perplexity,

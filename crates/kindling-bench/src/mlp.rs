@@ -88,14 +88,7 @@ fn time_steps(device: &Device, shape: StepShape, warmup: usize, steps: usize) ->
         activation: Relu::new(),
         output: LinearConfig::new(shape.d_hidden, shape.n_classes).init(device),
     };
-    let mut optimizer = OptimizerConfig::Adam {
-        lr: 1e-3,
-        beta1: 0.9,
-        beta2: 0.999,
-        epsilon: 1e-8,
-        weight_decay: 0.0,
-    }
-    .init()?;
+    let mut optimizer = OptimizerConfig::adam(1e-3).init()?;
     let inputs = Tensor::<2>::random(
         [shape.batch, shape.d_input],
         Distribution::Normal(0.0, 1.0),

@@ -111,7 +111,7 @@ struct Scorer<'a> {
 
 impl Scorer<'_> {
     fn score(&self, run: String, vectors: &WordVectors, words_per_second: f64) -> Result<TrainRun> {
-        let metrics = crate::tasks::evaluation_metrics(
+        let metrics = kindling_experiments::tasks::evaluation_metrics(
             vectors,
             self.data,
             &AnalogyConfig::default(),

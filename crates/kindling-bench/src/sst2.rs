@@ -9,7 +9,6 @@ use kindling_data::tokenize::KimClean;
 use kindling_data::{DataDir, OnUnknown, Vocab};
 
 use crate::Result;
-use crate::tasks::sentence_classifier::kim_vocabulary;
 
 /// SST-2's splits encoded with Kim's vocabulary.
 pub(crate) struct Sst2 {
@@ -33,7 +32,7 @@ impl Sst2 {
     pub fn load(data: &DataDir) -> Result<Self> {
         let corpus = data.sst(false)?;
         let tokenizer = KimClean { lowercase: true };
-        let vocab = kim_vocabulary(&corpus, &tokenizer);
+        let vocab = corpus.vocabulary(&tokenizer);
         let encode = |examples: &[kindling_data::registry::TextExample]| {
             examples
                 .iter()

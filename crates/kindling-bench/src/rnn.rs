@@ -39,7 +39,7 @@ use kindling_rnn::{
 use super::sst2::{Sst2, batches_text, padded_len};
 use super::start_weights::{self, renamed, renaming};
 use super::{torch_number as number, torch_tool, write_text};
-use crate::tasks::language_model::brown_streams;
+use kindling_rnn::streams::TokenStreams;
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -169,8 +169,7 @@ pub fn compare(
 }
 
 fn adam() -> OptimizerConfig {
-    serde_json::from_value(serde_json::json!({ "kind": "adam", "lr": 0.001 }))
-        .expect("a valid Adam config")
+    OptimizerConfig::adam(0.001)
 }
 
 /// The PyTorch side's JSON, or `None` when Python could not be started. `start` names the
@@ -299,7 +298,7 @@ fn language_model(
     settings: &Settings,
     seed: u64,
 ) -> Result<(Vec<Side>, usize, usize)> {
-    let streams = brown_streams(data, 1, 2, None)?;
+    let streams = TokenStreams::brown(data, 1, 2, None)?;
     let (rows, bptt, eval_rows) = (20, 35, 10);
     let (lr, clip, dropout) = (20.0, 0.25, 0.5);
     // PyTorch's initialisation, the one its `word_language_model` example trains from.

@@ -1,4 +1,5 @@
-//! Benchmarks, each measuring kindling next to a baseline in the same run.
+//! kindling's benchmarks, each measuring kindling next to a baseline in the same run, with the
+//! Python peers' scripts beside them.
 //!
 //! - [`mlp`]: the same training step on every compiled CPU backend.
 //! - [`data`]: tokenising and counting a corpus next to Python's `re` with Kim's `clean_str`,
@@ -8,6 +9,7 @@
 //! - [`textcnn`]: Kim's CNN-rand training next to the same model in PyTorch.
 //! - [`rnn`]: the BiLSTM classifier and the LSTM language model next to PyTorch.
 //! - [`seq2seq`]: the attention encoder–decoder's training and beam search next to PyTorch.
+//! - [`peers`]: PyTorch, gensim and fastText installed on first use.
 //! - [`record`]: each run's JSON record, the quiet-machine check, and `docs/BENCHMARKS.md`.
 //! - [`start_weights`]: a model's initial weights handed to the PyTorch side.
 
@@ -15,6 +17,7 @@ pub mod data;
 pub mod embed_eval;
 pub mod embed_train;
 pub mod mlp;
+pub mod peers;
 pub mod record;
 pub mod rnn;
 pub mod seq2seq;
@@ -27,23 +30,14 @@ pub use mlp::{BackendTiming, StepShape, backends};
 use std::ffi::OsStr;
 use std::process::Command;
 
-use crate::{Error, Result};
+pub use kindling_experiments::{Error, Result};
 
 /// This process's peak resident memory (`VmHWM`), MiB.
 pub(crate) fn peak_rss_mb() -> Option<f64> {
-    crate::report::peak_rss_bytes().map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+    kindling_experiments::report::peak_rss_bytes().map(|bytes| bytes as f64 / (1024.0 * 1024.0))
 }
 
-/// Mean and sample standard deviation of `values` (0 for a single value).
-pub(crate) fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
+pub(crate) use kindling_core::metrics::mean_sd;
 
 /// `values`' mean as `show` writes it, with `± sd` when there are several.
 pub(crate) fn show_spread(values: &[f64], show: impl Fn(f64) -> String) -> String {

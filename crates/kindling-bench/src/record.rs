@@ -172,7 +172,7 @@ impl Record {
         markdown: String,
         data: serde_json::Value,
     ) -> Self {
-        let stamp = crate::runner::timestamp(SystemTime::now());
+        let stamp = kindling_experiments::runner::timestamp(SystemTime::now());
         Self {
             bench: bench.into(),
             title: title.into(),
@@ -295,7 +295,7 @@ mod tests {
             bench: bench.into(),
             title: format!("The {bench} benchmark"),
             date: "2026-01-02 03:04:05 UTC".into(),
-            command: format!("kindling-experiments bench-{bench}"),
+            command: format!("kindling-bench {bench}"),
             machine: Machine {
                 cpu: "Some CPU".into(),
                 cores: 2,
