@@ -6,7 +6,9 @@ use kindling_core::seed::SeededRng;
 use kindling_core::train::Batcher;
 use serde::{Deserialize, Serialize};
 
+use crate::registry::TextExample;
 use crate::sampler::sequence_batches;
+use crate::{OnUnknown, Tokenizer, Vocab};
 
 /// How sequences are padded and cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +123,30 @@ pub struct EncodedExample {
     pub ids: Vec<u32>,
     /// Class id.
     pub label: u32,
+}
+
+impl EncodedExample {
+    /// `examples`' texts tokenized with `tokenizer` and encoded over `vocab`, labels kept;
+    /// `on_unknown` says what a token outside the vocabulary does.
+    ///
+    /// # Errors
+    /// An unknown token under [`OnUnknown::Error`].
+    pub fn encode_texts(
+        examples: &[TextExample],
+        vocab: &Vocab,
+        tokenizer: &dyn Tokenizer,
+        on_unknown: OnUnknown,
+    ) -> crate::Result<Vec<Self>> {
+        examples
+            .iter()
+            .map(|e| {
+                Ok(Self {
+                    ids: vocab.encode_text(tokenizer, &e.text, on_unknown)?,
+                    label: e.label,
+                })
+            })
+            .collect()
+    }
 }
 
 /// A batch of sequences with class labels, on a device.

@@ -13,7 +13,7 @@ use kindling_experiments::spec::ExperimentSpec;
 use kindling_seq2seq::Translator;
 use kindling_textcnn::Classifier;
 
-/// Runs kindling's named experiments and benchmarks.
+/// Runs kindling's named experiments, trains on your own files and uses trained runs.
 #[derive(Parser)]
 #[command(name = "kindling-experiments")]
 struct Cli {

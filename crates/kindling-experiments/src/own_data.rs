@@ -901,6 +901,28 @@ mod tests {
         let translator =
             kindling_seq2seq::Translator::load(&out, &BackendKind::Flex.device().unwrap()).unwrap();
         assert_eq!(translator.translate(&["bal"]).unwrap().len(), 1);
+        // One decode: what the experiment wrote for its test words, greedy and with the saved
+        // beam, is what the loaded run (as `pronounce` uses it) says for them.
+        let saved = translator.decode_settings().clone();
+        assert!(saved.beam > 1, "the default search is a beam");
+        for (file, settings) in [
+            ("test.greedy.txt".to_string(), saved.greedy()),
+            (format!("test.beam{}.txt", saved.beam), saved.clone()),
+        ] {
+            let written = std::fs::read_to_string(out.join(&file)).unwrap();
+            let (words, outputs): (Vec<&str>, Vec<&str>) = written
+                .lines()
+                .map(|line| line.split_once('\t').unwrap())
+                .unzip();
+            assert_eq!(words.len(), 8, "{file}");
+            let again: Vec<String> = translator
+                .translate_nbest(&words, &settings)
+                .unwrap()
+                .into_iter()
+                .map(|best| best[0].text.clone())
+                .collect();
+            assert_eq!(again, outputs, "{file}");
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 

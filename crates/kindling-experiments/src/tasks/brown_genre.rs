@@ -10,9 +10,9 @@ use kindling_core::train::evaluate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use kindling_data::DataDir;
 use kindling_data::bag_of_words::BagOfWords;
 use kindling_data::split::stratified_three_way;
+use kindling_data::{DataDir, LabelSet};
 
 use crate::Result;
 use crate::runner::TaskContext;
@@ -70,15 +70,10 @@ pub(super) fn run(
     } = *options;
 
     let documents = DataDir::new(&context.data_dir).brown()?;
-    let genres: Vec<String> = documents
-        .iter()
-        .map(|d| d.genre.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let genres = LabelSet::from_observed(documents.iter().map(|d| d.genre.as_str()))?;
     let labels: Vec<u32> = documents
         .iter()
-        .map(|d| genres.binary_search(&d.genre).expect("genre listed") as u32)
+        .map(|d| genres.id(&d.genre).expect("an observed genre"))
         .collect();
     let documents: Vec<(Vec<String>, u32)> = documents
         .iter()
@@ -147,7 +142,7 @@ pub(super) fn run(
     if let Some(confusion) = test_scores.confusion() {
         metrics.insert(
             "test_confusion".into(),
-            super::confusion_json(confusion, &genres),
+            super::confusion_json(confusion, genres.names()),
         );
     }
     metrics.insert("best_epoch".into(), json!(trained.best_epoch));

@@ -309,16 +309,8 @@ impl Setup<'_> {
         let context = self.context;
         let seed = context.train()?.seed;
         let classes = labels.len();
-        let encode = |examples: &[TextExample]| -> Result<Vec<EncodedExample>> {
-            examples
-                .iter()
-                .map(|e| {
-                    Ok(EncodedExample {
-                        ids: vocab.encode_text(&self.tokenizer, &e.text, OnUnknown::Error)?,
-                        label: e.label,
-                    })
-                })
-                .collect()
+        let encode = |examples: &[TextExample]| {
+            EncodedExample::encode_texts(examples, vocab, &self.tokenizer, OnUnknown::Error)
         };
         let (mut train, dev, test) = (encode(splits[0])?, encode(splits[1])?, encode(splits[2])?);
         if let Some(max) = context.max_examples {
