@@ -9,75 +9,207 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_dropout, check_positive};
 use crate::{
-    Error, Gru, GruCellConfig, GruConfig, GruReset, Lstm, LstmCellConfig, LstmConfig, Result, Rnn,
+    Gru, GruCellConfig, GruConfig, GruReset, Lstm, LstmCellConfig, LstmConfig, Result, Rnn,
     RnnActivation, RnnCellConfig, RnnConfig,
 };
 
-/// Which recurrent cell an [`Encoder`] runs.
+/// The name of a recurrent cell, as config files give it (`cell = "lstm"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CellKind {
-    /// The Elman RNN ([`crate::rnn_cell`]); `activation` picks tanh or ReLU.
+    /// The Elman RNN ([`crate::rnn_cell`]).
     Rnn,
     /// The LSTM ([`crate::lstm_cell`]).
     Lstm,
-    /// The GRU ([`crate::gru_cell`]); `reset` picks where the reset gate applies.
+    /// The GRU ([`crate::gru_cell`]).
     Gru,
 }
 
-fn one() -> usize {
-    1
+/// Which recurrent cell an [`Encoder`] runs, with the settings only that cell has.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// The Elman RNN and its nonlinearity (`activation`: tanh or ReLU).
+    Rnn {
+        /// The nonlinearity.
+        activation: RnnActivation,
+    },
+    /// The LSTM and its initial forget-gate bias (`forget_bias`; `None`: the cell's default
+    /// of 1).
+    Lstm {
+        /// The initial forget-gate bias.
+        forget_bias: Option<f64>,
+    },
+    /// The GRU and where its reset gate applies (`reset`).
+    Gru {
+        /// The reset-gate placement.
+        reset: GruReset,
+    },
 }
 
-/// Settings of an [`Encoder`]; the input size comes from what feeds it.
+impl CellKind {
+    /// The name config files use: `rnn`, `lstm` or `gru`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rnn => "rnn",
+            Self::Lstm => "lstm",
+            Self::Gru => "gru",
+        }
+    }
+}
+
+impl Cell {
+    /// The cell's name.
+    pub fn kind(&self) -> CellKind {
+        match self {
+            Self::Rnn { .. } => CellKind::Rnn,
+            Self::Lstm { .. } => CellKind::Lstm,
+            Self::Gru { .. } => CellKind::Gru,
+        }
+    }
+}
+
+impl From<CellKind> for Cell {
+    /// The cell with its defaults: tanh, the forget-gate bias of 1, the reset gate after the
+    /// product (as PyTorch).
+    fn from(kind: CellKind) -> Self {
+        match kind {
+            CellKind::Rnn => Self::Rnn {
+                activation: RnnActivation::default(),
+            },
+            CellKind::Lstm => Self::Lstm { forget_bias: None },
+            CellKind::Gru => Self::Gru {
+                reset: GruReset::default(),
+            },
+        }
+    }
+}
+
+/// Settings of an [`Encoder`]; the input size comes from what feeds it. Config files give
+/// them flat (`cell = "gru"`, `hidden = 256`, `reset = "before"`, …): a setting of another cell
+/// than the one named (`forget_bias` on a GRU) is an error naming the key, like a misspelt one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "EncoderFields", into = "EncoderFields")]
 pub struct EncoderConfig {
-    /// The cell.
-    pub cell: CellKind,
+    /// The cell and its own settings.
+    pub cell: Cell,
     /// Hidden size of every layer and direction.
     pub hidden: usize,
     /// Stacked layers (default 1).
-    #[serde(default = "one")]
     pub layers: usize,
     /// Whether each layer also reads backwards (default no).
-    #[serde(default)]
     pub bidirectional: bool,
     /// Dropout between stacked layers (default 0).
-    #[serde(default)]
     pub dropout: f64,
-    /// The Elman RNN's nonlinearity (default tanh; ignored by the other cells).
-    #[serde(default)]
-    pub activation: RnnActivation,
-    /// The GRU's reset-gate placement (default after the product, as PyTorch).
-    #[serde(default)]
-    pub reset: GruReset,
     /// The input-weight initialiser (default Xavier-uniform).
-    #[serde(default)]
     pub input_init: Option<Init>,
     /// The recurrent-weight initialiser (default orthogonal; `{ kind = "identity" }` with ReLU
     /// for an IRNN).
-    #[serde(default)]
     pub recurrent_init: Option<Init>,
-    /// The LSTM's initial forget-gate bias (default 1).
+}
+
+/// [`EncoderConfig`] as config files write it: one flat table.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EncoderFields {
+    cell: CellKind,
+    hidden: usize,
     #[serde(default)]
-    pub forget_bias: Option<f64>,
+    layers: Option<usize>,
+    #[serde(default)]
+    bidirectional: Option<bool>,
+    #[serde(default)]
+    dropout: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    activation: Option<RnnActivation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reset: Option<GruReset>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    forget_bias: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_init: Option<Init>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recurrent_init: Option<Init>,
+}
+
+impl TryFrom<EncoderFields> for EncoderConfig {
+    type Error = String;
+
+    fn try_from(fields: EncoderFields) -> std::result::Result<Self, String> {
+        let kind = fields.cell;
+        let misplaced = |key: &str, owner: &str| {
+            format!(
+                "`{key}` applies to the {owner} cell only, and this encoder's cell is `{}`",
+                kind.name()
+            )
+        };
+        let cell = match kind {
+            CellKind::Rnn => Cell::Rnn {
+                activation: fields.activation.unwrap_or_default(),
+            },
+            CellKind::Lstm => Cell::Lstm {
+                forget_bias: fields.forget_bias,
+            },
+            CellKind::Gru => Cell::Gru {
+                reset: fields.reset.unwrap_or_default(),
+            },
+        };
+        if fields.activation.is_some() && kind != CellKind::Rnn {
+            return Err(misplaced("activation", "Elman RNN"));
+        }
+        if fields.forget_bias.is_some() && kind != CellKind::Lstm {
+            return Err(misplaced("forget_bias", "LSTM"));
+        }
+        if fields.reset.is_some() && kind != CellKind::Gru {
+            return Err(misplaced("reset", "GRU"));
+        }
+        let defaults = EncoderConfig::new(kind, fields.hidden);
+        Ok(EncoderConfig {
+            cell,
+            layers: fields.layers.unwrap_or(defaults.layers),
+            bidirectional: fields.bidirectional.unwrap_or(defaults.bidirectional),
+            dropout: fields.dropout.unwrap_or(defaults.dropout),
+            input_init: fields.input_init,
+            recurrent_init: fields.recurrent_init,
+            ..defaults
+        })
+    }
+}
+
+impl From<EncoderConfig> for EncoderFields {
+    fn from(config: EncoderConfig) -> Self {
+        let (mut activation, mut reset, mut forget_bias) = (None, None, None);
+        match config.cell {
+            Cell::Rnn { activation: a } => activation = Some(a),
+            Cell::Lstm { forget_bias: b } => forget_bias = b,
+            Cell::Gru { reset: r } => reset = Some(r),
+        }
+        Self {
+            cell: config.cell.kind(),
+            hidden: config.hidden,
+            layers: Some(config.layers),
+            bidirectional: Some(config.bidirectional),
+            dropout: Some(config.dropout),
+            activation,
+            reset,
+            forget_bias,
+            input_init: config.input_init,
+            recurrent_init: config.recurrent_init,
+        }
+    }
 }
 
 impl EncoderConfig {
-    /// One unidirectional layer of `cell` with `hidden` units and default initialisers.
-    pub fn new(cell: CellKind, hidden: usize) -> Self {
+    /// One unidirectional layer of `cell` (with that cell's defaults) with `hidden` units and
+    /// default initialisers.
+    pub fn new(cell: impl Into<Cell>, hidden: usize) -> Self {
         Self {
-            cell,
+            cell: cell.into(),
             hidden,
             layers: 1,
             bidirectional: false,
             dropout: 0.0,
-            activation: RnnActivation::Tanh,
-            reset: GruReset::After,
             input_init: None,
             recurrent_init: None,
-            forget_bias: None,
         }
     }
 
@@ -99,9 +231,9 @@ impl EncoderConfig {
         self
     }
 
-    /// Sets the Elman RNN's nonlinearity (the `activation` field).
-    pub fn with_activation(mut self, activation: RnnActivation) -> Self {
-        self.activation = activation;
+    /// Sets the cell and its own settings (the `cell` field).
+    pub fn with_cell(mut self, cell: Cell) -> Self {
+        self.cell = cell;
         self
     }
 
@@ -129,25 +261,6 @@ impl EncoderConfig {
         check_positive("hidden", self.hidden)?;
         check_positive("layers", self.layers)?;
         check_dropout("dropout", self.dropout)?;
-        // A setting of another cell is a mistake, not something to ignore.
-        let misplaced = |field: &'static str, owner: &str| {
-            Err(Error::invalid(
-                field,
-                format!(
-                    "applies to the {owner} cell only, and this encoder's cell is {:?}",
-                    self.cell
-                ),
-            ))
-        };
-        if self.forget_bias.is_some() && self.cell != CellKind::Lstm {
-            return misplaced("forget_bias", "LSTM");
-        }
-        if self.reset != GruReset::default() && self.cell != CellKind::Gru {
-            return misplaced("reset", "GRU");
-        }
-        if self.activation != RnnActivation::default() && self.cell != CellKind::Rnn {
-            return misplaced("activation", "Elman RNN");
-        }
         Ok(())
     }
 
@@ -159,8 +272,8 @@ impl EncoderConfig {
         self.validate()?;
         let h = self.hidden;
         Ok(match self.cell {
-            CellKind::Rnn => {
-                let mut cell = RnnCellConfig::new(d_input, h).with_activation(self.activation);
+            Cell::Rnn { activation } => {
+                let mut cell = RnnCellConfig::new(d_input, h).with_activation(activation);
                 if let Some(init) = &self.input_init {
                     cell = cell.with_input_init(init.clone());
                 }
@@ -172,7 +285,7 @@ impl EncoderConfig {
                         .init(device)?,
                 )
             }
-            CellKind::Lstm => {
+            Cell::Lstm { forget_bias } => {
                 let mut cell = LstmCellConfig::new(d_input, h);
                 if let Some(init) = &self.input_init {
                     cell = cell.with_input_init(init.clone());
@@ -180,7 +293,7 @@ impl EncoderConfig {
                 if let Some(init) = &self.recurrent_init {
                     cell = cell.with_recurrent_init(init.clone());
                 }
-                if let Some(bias) = self.forget_bias {
+                if let Some(bias) = forget_bias {
                     cell = cell.with_forget_bias(bias);
                 }
                 Encoder::Lstm(
@@ -188,8 +301,8 @@ impl EncoderConfig {
                         .init(device)?,
                 )
             }
-            CellKind::Gru => {
-                let mut cell = GruCellConfig::new(d_input, h).with_reset(self.reset);
+            Cell::Gru { reset } => {
+                let mut cell = GruCellConfig::new(d_input, h).with_reset(reset);
                 if let Some(init) = &self.input_init {
                     cell = cell.with_input_init(init.clone());
                 }

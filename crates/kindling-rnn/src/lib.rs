@@ -44,7 +44,7 @@ pub mod tagging;
 mod word_input;
 
 pub use classifier::{Pooling, RnnClassifier, RnnClassifierConfig};
-pub use encoder::{CellKind, Encoded, Encoder, EncoderConfig};
+pub use encoder::{Cell, CellKind, Encoded, Encoder, EncoderConfig};
 pub use error::{Error, Result};
 pub use gru::{Gru, GruConfig};
 pub use gru_cell::{GruCell, GruCellConfig, GruReset};

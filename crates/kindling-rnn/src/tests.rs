@@ -614,42 +614,37 @@ fn fused_lstm_matches_the_composed_steps_with_gradients() {
 
 #[test]
 fn a_setting_of_another_cell_is_an_error_naming_it() {
-    let field = |config: EncoderConfig| match config.validate() {
-        Err(Error::InvalidConfig { field, problem }) => {
-            assert!(problem.contains("only"), "{problem}");
-            field
+    let read = |json: serde_json::Value| serde_json::from_value::<EncoderConfig>(json);
+    for (cell, key, value) in [
+        ("gru", "forget_bias", serde_json::json!(1.0)),
+        ("lstm", "reset", serde_json::json!("before")),
+        // Even the default value of another cell's setting is refused.
+        ("gru", "activation", serde_json::json!("tanh")),
+        ("lstm", "activation", serde_json::json!("relu")),
+    ] {
+        let error = read(serde_json::json!({ "cell": cell, "hidden": 4, key: value }))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!("`{key}`")) && error.contains(cell),
+            "{error}"
+        );
+    }
+    let lstm =
+        read(serde_json::json!({ "cell": "lstm", "hidden": 4, "forget_bias": 0.0 })).unwrap();
+    assert_eq!(
+        lstm.cell,
+        Cell::Lstm {
+            forget_bias: Some(0.0)
         }
-        other => panic!("expected an invalid setting, got {other:?}"),
-    };
-    let gru = EncoderConfig::new(CellKind::Gru, 4);
-    assert_eq!(
-        field(EncoderConfig {
-            forget_bias: Some(1.0),
-            ..gru.clone()
-        }),
-        "forget_bias"
     );
-    let lstm = EncoderConfig::new(CellKind::Lstm, 4);
-    assert_eq!(
-        field(EncoderConfig {
-            reset: GruReset::Before,
-            ..lstm.clone()
-        }),
-        "reset"
-    );
-    assert_eq!(
-        field(EncoderConfig {
-            activation: crate::RnnActivation::Relu,
-            ..gru
-        }),
-        "activation"
-    );
-    assert!(
-        EncoderConfig {
-            forget_bias: Some(0.0),
-            ..lstm
-        }
-        .validate()
-        .is_ok()
-    );
+    let misspelt = read(serde_json::json!({ "cell": "gru", "hidden": 4, "resett": "before" }));
+    assert!(misspelt.unwrap_err().to_string().contains("resett"));
+    // Written back, a config reads as itself, with only its own cell's settings.
+    let gru = EncoderConfig::new(CellKind::Gru, 4).with_cell(Cell::Gru {
+        reset: GruReset::Before,
+    });
+    let written = serde_json::to_value(&gru).unwrap();
+    assert!(written.get("forget_bias").is_none() && written.get("activation").is_none());
+    assert_eq!(read(written).unwrap(), gru);
 }
