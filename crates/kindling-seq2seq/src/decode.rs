@@ -19,64 +19,38 @@ pub const MAX_LENGTH_PENALTY: f64 = 10.0;
 /// The most sources decoded together.
 pub const MAX_BATCH: usize = 65_536;
 
-fn five() -> usize {
-    5
-}
-
-fn one() -> usize {
-    1
-}
-
-fn two() -> f64 {
-    2.0
-}
-
-fn ten() -> usize {
-    10
-}
-
-fn alpha() -> f64 {
-    1.0
-}
-
-fn sixty_four() -> usize {
-    64
-}
-
 /// How outputs are searched for: the settings of fairseq's `--beam`, `--nbest`,
 /// `--max-len-a/b` and `--lenpen`. Saved with a model and used when it is loaded.
+/// A setting left out of a file takes its value from [`DecodeSettings::default`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DecodeSettings {
     /// Beam width (default 5); 1 is greedy search.
-    #[serde(default = "five")]
     pub beam: usize,
     /// Outputs returned per source, best first (default 1; at most `beam`).
-    #[serde(default = "one")]
     pub nbest: usize,
     /// Outputs get at most `max_len_a · source length + max_len_b` tokens (default 2).
-    #[serde(default = "two")]
     pub max_len_a: f64,
     /// See `max_len_a` (default 10).
-    #[serde(default = "ten")]
     pub max_len_b: usize,
     /// Beam search ranks by log-probability / length^α (default 1).
-    #[serde(default = "alpha")]
     pub length_penalty: f64,
     /// Sources decoded together (default 64).
-    #[serde(default = "sixty_four")]
     pub batch_size: usize,
 }
 
 impl Default for DecodeSettings {
+    /// fairseq's defaults for the beam (5), n-best (1) and length penalty (1); a length limit
+    /// of `2 · source + 10` tokens, enough for translation and pronunciation alike; 64 sources
+    /// per batch.
     fn default() -> Self {
         Self {
-            beam: five(),
-            nbest: one(),
-            max_len_a: two(),
-            max_len_b: ten(),
-            length_penalty: alpha(),
-            batch_size: sixty_four(),
+            beam: 5,
+            nbest: 1,
+            max_len_a: 2.0,
+            max_len_b: 10,
+            length_penalty: 1.0,
+            batch_size: 64,
         }
     }
 }
