@@ -17,7 +17,7 @@ use kindling_core::checkpoint::Checkpoint;
 use kindling_core::optim::OptimizerConfig;
 use kindling_core::train::files;
 use kindling_data::tokenize::KimClean;
-use kindling_data::{LabelSet, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{LabelSet, TokenCounts, Vocab, VocabConfig};
 use kindling_rnn::saved::{SavedLanguageModel, SavedTagger, TextPreparation};
 use kindling_rnn::{CellKind, EncoderConfig, LanguageModelConfig, TaggerConfig};
 use kindling_seq2seq::subword::Subwords;
@@ -38,11 +38,7 @@ fn vocab(words: &[&str]) -> Vocab {
     }
     Vocab::build(
         &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::default(),
-        },
+        &VocabConfig::default(),
     )
 }
 

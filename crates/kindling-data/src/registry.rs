@@ -21,7 +21,7 @@ use crate::read::labelled::{
 use crate::read::parallel::{SentencePair, read_parallel};
 use crate::source::Encoding;
 use crate::tokenize::Tokenizer;
-use crate::{Error, Result, Specials, TokenCounts, Vocab, VocabConfig};
+use crate::{Error, Result, TokenCounts, Vocab, VocabConfig};
 
 /// Environment variable naming the data directory.
 pub const DATA_ENV: &str = "KINDLING_DATA";
@@ -219,14 +219,7 @@ impl ClassificationData {
         for example in splits.into_iter().flatten().flatten() {
             counts.add_text(tokenizer, &example.text);
         }
-        Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: 1,
-                max_size: None,
-                specials: Specials::default(),
-            },
-        )
+        Vocab::build(&counts, &VocabConfig::default())
     }
 
     /// When there is no dev set, moves a seeded, stratified `fraction` of the training

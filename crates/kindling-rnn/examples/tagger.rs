@@ -17,7 +17,7 @@ use kindling_core::train::{TrainConfig, Trainer};
 use kindling_data::read::tagged_text::{TaggedLayout, read_tagged};
 use kindling_data::source::Encoding;
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
-use kindling_data::{LabelSet, OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{LabelSet, OnUnknown, TokenCounts, Vocab, VocabConfig};
 use kindling_rnn::saved::{SavedTagger, TextPreparation, save_tagger};
 use kindling_rnn::{CellKind, EncoderConfig, TaggerConfig};
 
@@ -79,14 +79,7 @@ pub fn run(
             counts.add(&preparation.token(word));
         }
     }
-    let vocab = Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::default(),
-        },
-    );
+    let vocab = Vocab::build(&counts, &VocabConfig::default());
     let tags = LabelSet::from_observed(
         train_sentences
             .iter()

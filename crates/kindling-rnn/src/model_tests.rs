@@ -10,7 +10,7 @@ use kindling_core::seed::{SeededRng, build_seeded};
 use kindling_core::train::{Outcome, TrainConfig, TrainStep, Trainer};
 use kindling_data::bptt::{BpttBatcher, bptt_windows};
 use kindling_data::tagged::{TaggedBatcher, TaggedExample};
-use kindling_data::{Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{TokenCounts, Vocab, VocabConfig};
 
 use crate::*;
 
@@ -127,14 +127,7 @@ fn tagging_vocab() -> Vocab {
     for w in ["the", "dog", "runs", "a", "cat", "sleeps"] {
         counts.add(w);
     }
-    Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::default(),
-        },
-    )
+    Vocab::build(&counts, &VocabConfig::default())
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use kindling_data::tagged::TaggedExample;
-use kindling_data::{OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{OnUnknown, TokenCounts, Vocab, VocabConfig};
 use kindling_embed::WordVectors;
 
 use crate::Result;
@@ -74,14 +74,7 @@ impl TaggingData {
                 }
             }
         }
-        let vocab = Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: 1,
-                max_size: None,
-                specials: Specials::default(),
-            },
-        );
+        let vocab = Vocab::build(&counts, &VocabConfig::default());
         let tag_id = |t: &str| {
             tags.binary_search_by(|n| n.as_str().cmp(t))
                 .expect("every tag is listed") as u32

@@ -16,7 +16,7 @@ use kindling_core::train::{TrainConfig, Trainer};
 use kindling_data::batch::{EncodedExample, Padding, SequenceBatcher};
 use kindling_data::labelled_files::{LabelledFiles, LabelledFormat};
 use kindling_data::tokenize::KimClean;
-use kindling_data::{OnUnknown, Specials, TokenCounts, Vocab, VocabConfig};
+use kindling_data::{OnUnknown, TokenCounts, Vocab, VocabConfig};
 use kindling_textcnn::{Channels, Classifier, ClassifierConfig, TextCnnConfig, save_classifier};
 
 /// What a run of the example measured.
@@ -77,14 +77,7 @@ pub fn run(
     for example in &data.train {
         counts.add_text(&tokenizer, &example.text);
     }
-    let vocab = Vocab::build(
-        &counts,
-        &VocabConfig {
-            min_count: 1,
-            max_size: None,
-            specials: Specials::default(),
-        },
-    );
+    let vocab = Vocab::build(&counts, &VocabConfig::default());
     let encode = |examples: &[kindling_data::registry::TextExample]| {
         examples
             .iter()

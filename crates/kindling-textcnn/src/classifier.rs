@@ -328,7 +328,7 @@ mod tests {
     use kindling_core::seed::build_seeded;
     use kindling_core::train::{TrainConfig, Trainer};
     use kindling_data::batch::{EncodedExample, SequenceBatcher};
-    use kindling_data::{Specials, TokenCounts, VocabConfig};
+    use kindling_data::{TokenCounts, VocabConfig};
 
     /// Trains a tiny model of `config` on four sentences, saves the run and checks that the
     /// loaded classifier gives the trained model's probabilities.
@@ -345,14 +345,7 @@ mod tests {
         sentences
             .iter()
             .for_each(|s| counts.add_text(&tokenizer, s));
-        let vocab = Vocab::build(
-            &counts,
-            &VocabConfig {
-                min_count: 1,
-                max_size: None,
-                specials: Specials::default(),
-            },
-        );
+        let vocab = Vocab::build(&counts, &VocabConfig::default());
         let labels = LabelSet::new(["pos", "neg"]).unwrap();
         let examples: Vec<EncodedExample> = sentences
             .iter()
