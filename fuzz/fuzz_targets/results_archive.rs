@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use kindling_experiments::results;
+use kindling_experiments::reporting::results;
 use libfuzzer_sys::fuzz_target;
 
 struct Archive {

@@ -2,15 +2,14 @@
 //!
 //! Experiments are data: `experiments/NAME.toml` names a task, its options and a
 //! [`kindling_core::train::TrainConfig`]. This crate reads them ([`spec`]), finds the data
-//! ([`kindling_data::DataDir`]), runs the task ([`tasks`]) and writes `metrics.json` ([`runner`]). It is
-//! driven by `cargo xtask experiment`; the benchmarks live in `kindling-bench`.
+//! ([`kindling_data::DataDir`]), runs the task ([`tasks`]) and writes `metrics.json` ([`runner`]) and the run's
+//! report ([`reporting`], which also renders the results page). It is driven by `cargo xtask
+//! experiment`; the benchmarks live in `kindling-bench`.
 
-pub mod chart;
 mod error;
 pub mod overrides;
 pub mod own_data;
-pub mod report;
-pub mod results;
+pub mod reporting;
 pub mod runner;
 pub mod spec;
 pub mod tasks;

@@ -923,7 +923,7 @@ fn run(cli: Cli) -> Result<()> {
             force,
         } => {
             if keep {
-                use kindling_experiments::results::{Archivable, archive_runs};
+                use kindling_experiments::reporting::results::{Archivable, archive_runs};
                 let archivable = if force {
                     Archivable::Any
                 } else {
@@ -935,7 +935,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 eprintln!("archived {} runs: {}", kept.len(), kept.join(", "));
             }
-            let table = kindling_experiments::results::table(&archive)?;
+            let table = kindling_experiments::reporting::results::table(&archive)?;
             kindling_core::atomic::write_atomic(&out, table.as_bytes())?;
             print!("{table}");
         }

@@ -12,7 +12,7 @@ use kindling_core::train::{
 use kindling_data::fingerprint::{self, FileFingerprint, Recording};
 use serde_json::{Map, Value, json};
 
-use crate::report::{config_hash, git_commit, peak_rss_bytes, write_report};
+use crate::reporting::report::{config_hash, git_commit, peak_rss_bytes, write_report};
 use crate::spec::ExperimentSpec;
 use crate::{Error, Result, tasks};
 

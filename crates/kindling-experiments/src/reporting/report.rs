@@ -12,7 +12,7 @@ use kindling_core::atomic::write_atomic;
 use kindling_core::checkpoint::fnv1a;
 use serde_json::{Map, Value};
 
-use crate::chart::{Series, attention_heatmap, confusion_heatmap, line_chart};
+use super::chart::{Series, attention_heatmap, confusion_heatmap, line_chart};
 use crate::{Error, Result};
 
 /// The commit of the working tree the runner was started in (`git rev-parse HEAD`), with
