@@ -34,7 +34,8 @@ pub use kindling_experiments::{Error, Result};
 
 /// This process's peak resident memory (`VmHWM`), MiB.
 pub(crate) fn peak_rss_mb() -> Option<f64> {
-    kindling_experiments::reporting::report::peak_rss_bytes().map(|bytes| bytes as f64 / (1024.0 * 1024.0))
+    kindling_experiments::reporting::report::peak_rss_bytes()
+        .map(|bytes| bytes as f64 / (1024.0 * 1024.0))
 }
 
 pub(crate) use kindling_core::metrics::mean_sd;

@@ -9,6 +9,7 @@
 //! - [`schedule`]: constant, step-decay and reduce-on-plateau learning rates.
 //! - [`train`]: the [`train::TrainStep`] contract and the [`train::Trainer`] loop with dev
 //!   evaluation, early stopping, progress, JSONL logs, checkpoints and exact resume.
+//! - [`ranks`]: training over several processes or machines through MPI (the `mpi` feature).
 //! - [`prefetch`]: batches prepared on a background thread while the model trains.
 //! - [`activation`]: `tanh` that runs vectorised on burn-flex.
 //! - [`metrics`]: accuracy, macro-F1, confusion matrix, perplexity, mean loss.
@@ -38,6 +39,7 @@ pub mod metrics;
 pub mod models;
 pub mod optim;
 pub mod prefetch;
+pub mod ranks;
 pub mod schedule;
 pub mod seed;
 pub mod train;

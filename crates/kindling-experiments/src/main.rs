@@ -774,8 +774,19 @@ fn main() -> ExitCode {
     // Before any other thread starts: large training buffers are reused instead of mapped
     // afresh every step (see `kindling_core::memory`).
     kindling_core::memory::keep_freed_memory();
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+    let outcome = run(Cli::parse());
+    let ranks = kindling_core::ranks::Ranks::current();
+    match outcome {
+        Ok(()) => {
+            kindling_core::ranks::finish();
+            ExitCode::SUCCESS
+        }
+        Err(e) if ranks.size > 1 => {
+            // The other ranks would wait for this one's next step: end them all.
+            eprintln!("error on rank {} of {}: {e}", ranks.rank, ranks.size);
+            ranks.abort(1);
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -834,6 +845,9 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 runner::run_seeds(&spec, &options, &seeds)?
             };
+            if !kindling_core::ranks::Ranks::current().is_writer() {
+                return Ok(());
+            }
             println!(
                 "{}",
                 serde_json::to_string_pretty(&metrics).expect("metrics serialise")

@@ -6,6 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use kindling_core::BackendKind;
 use kindling_core::atomic::write_json_atomic;
 use kindling_core::burn::tensor::Device;
+use kindling_core::ranks::Ranks;
 use kindling_core::train::{
     Batcher, TrainConfig, TrainStep, Trained, Trainer, files, mark_finished, mark_unfinished,
 };
@@ -152,7 +153,13 @@ pub const DATA_FINGERPRINTS: &str = "data.json";
 pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Value>> {
     let started = Instant::now();
     let train = resolved_train(spec, options);
-    let out_dir = prepare_out_dir(spec, options)?;
+    // Under mpirun, rank 0 writes the run folder and the other ranks a private scratch copy.
+    let ranks = Ranks::current();
+    let out_dir = if ranks.is_writer() {
+        prepare_out_dir(spec, options)?
+    } else {
+        scratch_dir(options, ranks)?
+    };
     let config = json!({
         "experiment": spec,
         "resolved_train": train,
@@ -173,7 +180,7 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
         device: options.backend.train_device()?,
         data_dir: options.data_dir.clone(),
         out_dir: out_dir.clone(),
-        progress: options.progress,
+        progress: options.progress && ranks.is_writer(),
         resume: options.resume,
         train,
     };
@@ -199,7 +206,46 @@ pub fn run(spec: &ExperimentSpec, options: &RunOptions) -> Result<Map<String, Va
     write_json_atomic(&out_dir.join("metrics.json"), &metrics)?;
     write_report(&out_dir, &metrics, &config)?;
     mark_finished(&out_dir)?;
+    if !ranks.is_writer() {
+        std::fs::remove_dir_all(&out_dir).map_err(|e| Error::io("removing", &out_dir, e))?;
+    }
     Ok(metrics)
+}
+
+/// A rank other than 0's own folder for what the run writes: empty, or under `--resume` a copy
+/// of the run folder (which holds the checkpoint every rank continues from). It is removed when
+/// the run ends.
+fn scratch_dir(options: &RunOptions, ranks: Ranks) -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "kindling-rank-{}-of-{}-{}",
+        ranks.rank,
+        ranks.size,
+        std::process::id()
+    ));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| Error::io("clearing", &dir, e))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+    if let (true, Some(run)) = (options.resume, &options.out_dir) {
+        copy_folder(run, &dir)?;
+    }
+    Ok(dir)
+}
+
+/// Copies the files and folders of `from` into `to`.
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(from).map_err(|e| Error::io("reading", from, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("reading", from, e))?.path();
+        let target = to.join(path.file_name().expect("a folder entry has a name"));
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).map_err(|e| Error::io("creating", &target, e))?;
+            copy_folder(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(|e| Error::io("copying", &path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `dir` holds a `last.ckpt` to continue from: its own, or one of its folds'
@@ -372,9 +418,14 @@ pub fn run_seeds(
     options: &RunOptions,
     seeds: &[u64],
 ) -> Result<Map<String, Value>> {
+    // Under mpirun only rank 0 makes and writes the folder; the others train in scratch folders.
+    let writer = Ranks::current().is_writer();
     let base = match &options.out_dir {
         Some(base) => base.clone(),
-        None => unique_run_dir(&PathBuf::from("runs").join(&spec.name), SystemTime::now())?,
+        None if writer => {
+            unique_run_dir(&PathBuf::from("runs").join(&spec.name), SystemTime::now())?
+        }
+        None => std::env::temp_dir().join(format!("kindling-seeds-{}", std::process::id())),
     };
     let mut runs = Vec::with_capacity(seeds.len());
     for &seed in seeds {
@@ -406,8 +457,10 @@ pub fn run_seeds(
         }
     }
     let summary = summarise(&spec.name, seeds, &runs);
-    write_json_atomic(&base.join("summary.json"), &summary)?;
-    write_summary_table(&base, &summary)?;
+    if writer {
+        write_json_atomic(&base.join("summary.json"), &summary)?;
+        write_summary_table(&base, &summary)?;
+    }
     Ok(summary)
 }
 

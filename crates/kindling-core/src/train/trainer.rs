@@ -17,6 +17,7 @@ use crate::atomic::{rename_atomic, write_json_atomic};
 use crate::checkpoint::Checkpoint;
 use crate::metrics::Accumulator;
 use crate::prefetch;
+use crate::ranks::Ranks;
 use crate::schedule::LrScheduler;
 use crate::seed::{SeededRng, derive_seed, seed_thread};
 use crate::{Error, Result};
@@ -356,11 +357,15 @@ impl Trainer {
         let config = &self.config;
         let mut stopped_early = false;
 
-        let workers = if config.workers > 1 {
+        // With several ranks every batch is cut into ranks × workers shards, and the workers'
+        // path (per-shard dropout generators) runs even for one worker per rank.
+        let ranks = Ranks::current();
+        let workers = if config.workers > 1 || ranks.size > 1 {
             Some(Workers::new(config.workers)?)
         } else {
             None
         };
+        let first_shard = ranks.rank * config.workers;
         for epoch in state.epoch + 1..=config.epochs {
             let epoch_started = Instant::now();
             state.scheduler.start_epoch(epoch);
@@ -378,8 +383,10 @@ impl Trainer {
             let epoch_seed = derive_seed(config.seed, epoch as u64);
             model = std::thread::scope(|scope| {
                 let batches = prefetch::scoped(scope, plan, config.prefetch, |indices| {
-                    workers::shards(&indices, config.workers)
+                    workers::shards(&indices, config.workers * ranks.size)
                         .into_iter()
+                        .skip(first_shard)
+                        .take(config.workers)
                         .map(|shard| {
                             let items: Vec<I> = shard.iter().map(|&i| train[i].clone()).collect();
                             batcher.batch(&items, device)
@@ -391,13 +398,23 @@ impl Trainer {
                     let step_seed = derive_seed(epoch_seed, state.step);
                     state.step += 1;
                     let (loss, mut grads) = if let Some(workers) = &workers {
-                        let mut steps = workers.step(&model, shards, step_seed);
-                        let loss = workers::combined_loss(&steps);
-                        let grads = workers::combined_grads(&model, &mut steps);
+                        let mut steps = workers.step(&model, shards, step_seed, first_shard);
                         for shard in &steps {
                             seen.add(shard.loss, shard.examples, &shard.outcome);
                         }
-                        (loss, grads)
+                        let weight = workers::total_weight(&steps);
+                        // A batch smaller than ranks × workers leaves some ranks no shard.
+                        let (loss, grads) = if steps.is_empty() {
+                            (0.0, GradientsParams::new())
+                        } else {
+                            let loss = workers::combined_loss(&steps);
+                            (loss, workers::combined_grads(&model, &mut steps))
+                        };
+                        if ranks.size > 1 {
+                            workers::sum_over_ranks(&ranks, &model, loss, weight, grads)
+                        } else {
+                            (loss, grads)
+                        }
                     } else {
                         let output = model.step(&shards.remove(0));
                         let loss = f64::from(output.loss.clone().into_scalar::<f32>());
@@ -444,7 +461,7 @@ impl Trainer {
                 None => None,
             };
             let monitored_on = dev_metrics.as_ref().unwrap_or(&seen);
-            let value = monitored_on.metric(config.monitor).ok_or_else(|| {
+            let mut value = monitored_on.metric(config.monitor).ok_or_else(|| {
                 Error::InvalidConfig(format!(
                     "monitored metric `{}` is not reported by this model (it reports {:?})",
                     config.monitor,
@@ -455,6 +472,13 @@ impl Trainer {
                         .collect::<Vec<_>>()
                 ))
             })?;
+            if ranks.size > 1 && dev_metrics.is_none() {
+                // Training metrics are each rank's own: every rank takes rank 0's, so that all
+                // make the same best-epoch and stopping decisions.
+                let mut shared = [if ranks.is_writer() { value as f32 } else { 0.0 }];
+                ranks.sum(&mut shared);
+                value = f64::from(shared[0]);
+            }
             if !value.is_finite() {
                 return Err(Error::NonFinite {
                     what: format!("the monitored `{}` ({value})", config.monitor),
