@@ -203,16 +203,8 @@ pub fn batch_cost(data: &DataDir, device: &Device, steps: usize) -> Result<Batch
         counts.add_text(&tokenizer, &example.text);
     }
     let vocab = Vocab::build(&counts, &VocabConfig::default());
-    let examples: Vec<EncodedExample> = sst
-        .train
-        .iter()
-        .map(|e| {
-            Ok(EncodedExample {
-                ids: vocab.encode_text(&tokenizer, &e.text, OnUnknown::MapToUnk)?,
-                label: e.label,
-            })
-        })
-        .collect::<Result<_, kindling_data::Error>>()?;
+    let examples =
+        EncodedExample::encode_texts(&sst.train, &vocab, &tokenizer, OnUnknown::MapToUnk)?;
     let batcher = SequenceBatcher::new(Padding {
         min_len: 5,
         ..Padding::new(vocab.pad_id().expect("default specials"))

@@ -34,15 +34,7 @@ impl Sst2 {
         let tokenizer = KimClean { lowercase: true };
         let vocab = corpus.vocabulary(&tokenizer);
         let encode = |examples: &[kindling_data::registry::TextExample]| {
-            examples
-                .iter()
-                .map(|e| {
-                    Ok(EncodedExample {
-                        ids: vocab.encode_text(&tokenizer, &e.text, OnUnknown::Error)?,
-                        label: e.label,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
+            EncodedExample::encode_texts(examples, &vocab, &tokenizer, OnUnknown::Error)
         };
         let train = encode(&corpus.train)?;
         let dev = encode(corpus.dev.as_deref().unwrap_or_default())?;

@@ -79,15 +79,7 @@ pub fn run(
     }
     let vocab = Vocab::build(&counts, &VocabConfig::default());
     let encode = |examples: &[kindling_data::registry::TextExample]| {
-        examples
-            .iter()
-            .map(|e| {
-                Ok(EncodedExample {
-                    ids: vocab.encode_text(&tokenizer, &e.text, OnUnknown::MapToUnk)?,
-                    label: e.label,
-                })
-            })
-            .collect::<Result<Vec<_>, kindling_data::Error>>()
+        EncodedExample::encode_texts(examples, &vocab, &tokenizer, OnUnknown::MapToUnk)
     };
     let train = encode(&data.train)?;
     let dev = encode(data.dev.as_deref().unwrap_or_default())?;
